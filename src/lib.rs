@@ -1,0 +1,25 @@
+//! sluice streams tabular training data from where it lives into the tools that
+//! train on it. The pipeline, one module each:
+//!
+//! source ─▶ plan ─▶ read (parallel, bounded) ─▶ batch ─▶ ffi (C ABI stream)
+//!
+//! - [`source`]: paths, globs and URIs resolved to files and fragments (row groups …)
+//! - [`plan`]: which rows this reader emits, in which order (pure, deterministic)
+//! - [`read`]: fetch and decode the plan's tasks concurrently under a byte budget
+//! - [`batch`]: re-cut into batches of exactly `batch_size` rows
+//! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
+
+pub mod batch;
+pub mod connector;
+pub mod error;
+pub mod ffi;
+pub mod options;
+pub mod plan;
+pub mod read;
+pub mod runtime;
+pub mod source;
+
+pub use connector::Connector;
+pub use error::{Error, ErrorKind, Result};
+pub use options::{ReadOptions, SourceOptions};
+pub use read::BatchStream;

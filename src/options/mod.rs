@@ -1,0 +1,9 @@
+//! Options arrive as key/value strings (from C, Python, Java) and are validated
+//! when they are set, so an error names the option at the moment it is given.
+
+mod parse;
+mod read_options;
+mod source_options;
+
+pub use read_options::{EqualShards, ReadOptions};
+pub use source_options::{CsvOptions, FormatChoice, SourceOptions, StoreOptions};

@@ -1,0 +1,116 @@
+//! Which rows a reader emits and in which order (see docs/options.md).
+
+use super::parse;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EqualShards {
+    /// Shard lengths differ by at most one row; every row appears once.
+    Off,
+    /// Every shard has floor(T / n) rows; at most n - 1 rows are left out.
+    Drop,
+    /// Every shard has ceil(T / n) rows; the short ones repeat rows from the epoch's start.
+    Pad,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    pub columns: Option<Vec<String>>,
+    pub batch_size: u64,
+    pub drop_last_batch: bool,
+    pub limit: Option<u64>,
+    pub shuffle: bool,
+    pub seed: u64,
+    pub epoch: u64,
+    pub shuffle_window: u64,
+    pub num_shards: u64,
+    pub shard_index: u64,
+    pub equal_shards: EqualShards,
+    pub num_workers: u64,
+    pub worker_index: u64,
+    pub memory_budget: u64,
+    pub threads: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            columns: None,
+            batch_size: 65_536,
+            drop_last_batch: false,
+            limit: None,
+            shuffle: false,
+            seed: 0,
+            epoch: 0,
+            shuffle_window: 262_144,
+            num_shards: 1,
+            shard_index: 0,
+            equal_shards: EqualShards::Off,
+            num_workers: 1,
+            worker_index: 0,
+            memory_budget: 512 << 20,
+            threads: 0,
+        }
+    }
+}
+
+const KNOWN: &[&str] = &[
+    "columns", "batch_size", "drop_last_batch", "limit", "shuffle", "seed", "epoch", "shuffle_window",
+    "num_shards", "shard_index", "equal_shards", "num_workers", "worker_index", "memory_budget", "threads",
+];
+
+impl ReadOptions {
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        match key {
+            "columns" => self.columns = Some(parse::name_list(key, value)?),
+            "batch_size" => self.batch_size = parse::positive(key, value)?,
+            "drop_last_batch" => self.drop_last_batch = parse::boolean(key, value)?,
+            "limit" => self.limit = Some(parse::unsigned(key, value)?),
+            "shuffle" => self.shuffle = parse::boolean(key, value)?,
+            "seed" => self.seed = parse::unsigned(key, value)?,
+            "epoch" => self.epoch = parse::unsigned(key, value)?,
+            "shuffle_window" => self.shuffle_window = parse::positive(key, value)?,
+            "num_shards" => self.num_shards = parse::positive(key, value)?,
+            "shard_index" => self.shard_index = parse::unsigned(key, value)?,
+            "equal_shards" => {
+                self.equal_shards = match value.trim().to_ascii_lowercase().as_str() {
+                    "off" | "false" | "none" => EqualShards::Off,
+                    "drop" => EqualShards::Drop,
+                    "pad" => EqualShards::Pad,
+                    _ => return Err(parse::bad(key, value, "expected off, drop or pad")),
+                }
+            }
+            "num_workers" => self.num_workers = parse::positive(key, value)?,
+            "worker_index" => self.worker_index = parse::unsigned(key, value)?,
+            "memory_budget" => self.memory_budget = parse::bytes(key, value)?,
+            "threads" => self.threads = parse::unsigned(key, value)?,
+            _ => return Err(parse::unknown("read", key, KNOWN)),
+        }
+        Ok(())
+    }
+
+    /// Checks that depend on several options at once (their order of setting is free).
+    pub fn validate(&self) -> Result<()> {
+        if self.shard_index >= self.num_shards {
+            return Err(Error::invalid_argument(format!(
+                "option 'shard_index' is {} but must be less than 'num_shards' ({})",
+                self.shard_index, self.num_shards
+            )));
+        }
+        if self.worker_index >= self.num_workers {
+            return Err(Error::invalid_argument(format!(
+                "option 'worker_index' is {} but must be less than 'num_workers' ({})",
+                self.worker_index, self.num_workers
+            )));
+        }
+        Ok(())
+    }
+
+    /// Fragments decoded at once: the `threads` option, or the machine's cores.
+    pub fn concurrency(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            n => n as usize,
+        }
+    }
+}

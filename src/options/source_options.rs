@@ -1,0 +1,154 @@
+//! Where the rows live and how to decode them (see docs/options.md).
+
+use super::parse;
+use crate::error::{Error, Result};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatChoice {
+    Parquet,
+    /// Arrow IPC: the file format or the stream format, told apart by magic bytes.
+    Ipc,
+    Csv,
+    Ndjson,
+}
+
+impl FormatChoice {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "parquet" | "pq" => Some(Self::Parquet),
+            "ipc" | "arrow" | "feather" | "arrows" => Some(Self::Ipc),
+            "csv" | "tsv" => Some(Self::Csv),
+            "ndjson" | "json" | "jsonl" => Some(Self::Ndjson),
+            _ => None,
+        }
+    }
+
+    /// The format a file name's extension implies, if any.
+    pub fn from_extension(name: &str) -> Option<Self> {
+        Self::parse(name.rsplit_once('.')?.1)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Parquet => "Parquet",
+            Self::Ipc => "Arrow IPC",
+            Self::Csv => "CSV",
+            Self::Ndjson => "NDJSON",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    pub header: bool,
+    /// None: from the extension (tab for .tsv, comma otherwise).
+    pub delimiter: Option<u8>,
+    pub quote: u8,
+    pub infer_rows: usize,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { header: true, delimiter: None, quote: b'"', infer_rows: 1000 }
+    }
+}
+
+/// Object store settings; unset values come from the standard environment variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct StoreOptions {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub anonymous: bool,
+    pub allow_http: Option<bool>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    pub format: Option<FormatChoice>,
+    pub csv: CsvOptions,
+    pub schema: Option<Arc<Schema>>,
+    pub store: StoreOptions,
+}
+
+const KNOWN: &[&str] = &[
+    "format", "csv_header", "csv_delimiter", "csv_quote", "csv_infer_rows", "schema", "endpoint", "region",
+    "anonymous", "allow_http", "access_key_id", "secret_access_key", "session_token",
+];
+
+impl SourceOptions {
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let text = || Some(value.to_string());
+        match key {
+            "format" => {
+                self.format = Some(FormatChoice::parse(value).ok_or_else(|| {
+                    parse::bad(key, value, "expected parquet, ipc (arrow, feather), csv or ndjson (json)")
+                })?)
+            }
+            "csv_header" => self.csv.header = parse::boolean(key, value)?,
+            "csv_delimiter" => self.csv.delimiter = Some(parse::ascii_char(key, value)?),
+            "csv_quote" => self.csv.quote = parse::ascii_char(key, value)?,
+            "csv_infer_rows" => self.csv.infer_rows = parse::positive(key, value)? as usize,
+            "schema" => self.schema = Some(Arc::new(parse_schema(value)?)),
+            "endpoint" => self.store.endpoint = text(),
+            "region" => self.store.region = text(),
+            "anonymous" => self.store.anonymous = parse::boolean(key, value)?,
+            "allow_http" => self.store.allow_http = Some(parse::boolean(key, value)?),
+            "access_key_id" => self.store.access_key_id = text(),
+            "secret_access_key" => self.store.secret_access_key = text(),
+            "session_token" => self.store.session_token = text(),
+            _ => return Err(parse::unknown("source", key, KNOWN)),
+        }
+        Ok(())
+    }
+}
+
+/// `name:type,name:type` for CSV and NDJSON sources.
+fn parse_schema(value: &str) -> Result<Schema> {
+    let mut fields = Vec::new();
+    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, type_name) = part
+            .rsplit_once(':')
+            .ok_or_else(|| parse::bad("schema", value, &format!("'{part}' is not name:type")))?;
+        let data_type = parse_type(type_name.trim()).ok_or_else(|| {
+            parse::bad(
+                "schema",
+                value,
+                &format!("unknown type '{}' for column '{}'", type_name.trim(), name.trim()),
+            )
+        })?;
+        fields.push(Field::new(name.trim(), data_type, true));
+    }
+    if fields.is_empty() {
+        return Err(Error::invalid_argument("option 'schema' is empty: expected name:type,name:type"));
+    }
+    Ok(Schema::new(fields))
+}
+
+fn parse_type(name: &str) -> Option<DataType> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "bool" | "boolean" => DataType::Boolean,
+        "int8" => DataType::Int8,
+        "int16" => DataType::Int16,
+        "int32" => DataType::Int32,
+        "int64" => DataType::Int64,
+        "uint8" => DataType::UInt8,
+        "uint16" => DataType::UInt16,
+        "uint32" => DataType::UInt32,
+        "uint64" => DataType::UInt64,
+        "float32" | "float" => DataType::Float32,
+        "float64" | "double" => DataType::Float64,
+        "utf8" | "string" | "str" => DataType::Utf8,
+        "large_utf8" | "large_string" => DataType::LargeUtf8,
+        "date32" | "date" => DataType::Date32,
+        "timestamp[s]" => DataType::Timestamp(TimeUnit::Second, None),
+        "timestamp[ms]" => DataType::Timestamp(TimeUnit::Millisecond, None),
+        "timestamp[us]" => DataType::Timestamp(TimeUnit::Microsecond, None),
+        "timestamp[ns]" => DataType::Timestamp(TimeUnit::Nanosecond, None),
+        _ => return None,
+    })
+}

@@ -1,0 +1,152 @@
+use super::*;
+use crate::options::EqualShards;
+
+/// The (fragment, row) pairs a plan emits, in order.
+fn rows(fragments: &[u64], options: &ReadOptions) -> Vec<(usize, u64)> {
+    let mut out = Vec::new();
+    for task in Plan::new(fragments, options).tasks() {
+        let read: Vec<(usize, u64)> =
+            task.pieces.iter().flat_map(|p| p.ranges.iter().flat_map(move |r| r.clone().map(move |row| (p.fragment, row)))).collect();
+        match &task.order {
+            None => out.extend(read),
+            Some(order) => out.extend(order.iter().map(|&i| read[i as usize])),
+        }
+    }
+    out
+}
+
+fn options(f: impl FnOnce(&mut ReadOptions)) -> ReadOptions {
+    let mut o = ReadOptions { batch_size: 7, shuffle_window: 23, ..Default::default() };
+    f(&mut o);
+    o
+}
+
+const FRAGMENTS: [u64; 6] = [10, 3, 25, 1, 40, 8];
+
+fn all_rows() -> Vec<(usize, u64)> {
+    FRAGMENTS.iter().enumerate().flat_map(|(f, &n)| (0..n).map(move |r| (f, r))).collect()
+}
+
+#[test]
+fn unshuffled_reads_everything_in_order() {
+    assert_eq!(rows(&FRAGMENTS, &options(|_| {})), all_rows());
+}
+
+#[test]
+fn shuffle_is_a_seeded_permutation() {
+    let a = rows(&FRAGMENTS, &options(|o| o.shuffle = true));
+    let b = rows(&FRAGMENTS, &options(|o| o.shuffle = true));
+    let next_epoch = rows(&FRAGMENTS, &options(|o| {
+        o.shuffle = true;
+        o.epoch = 1
+    }));
+    assert_eq!(a, b);
+    assert_ne!(a, next_epoch);
+    assert_ne!(a, all_rows());
+    let mut sorted = a.clone();
+    sorted.sort();
+    assert_eq!(sorted, all_rows());
+}
+
+#[test]
+fn shards_are_disjoint_and_cover() {
+    for shuffle in [false, true] {
+        for n in 1..5 {
+            let mut seen = Vec::new();
+            for i in 0..n {
+                seen.extend(rows(&FRAGMENTS, &options(|o| {
+                    o.shuffle = shuffle;
+                    o.num_shards = n;
+                    o.shard_index = i
+                })));
+            }
+            seen.sort();
+            assert_eq!(seen, all_rows(), "shuffle={shuffle} n={n}");
+        }
+    }
+}
+
+#[test]
+fn equal_shards_have_equal_lengths() {
+    let total: u64 = FRAGMENTS.iter().sum();
+    for mode in [EqualShards::Drop, EqualShards::Pad] {
+        let lengths: Vec<usize> = (0..4)
+            .map(|i| {
+                rows(&FRAGMENTS, &options(|o| {
+                    o.num_shards = 4;
+                    o.shard_index = i;
+                    o.equal_shards = mode;
+                    o.shuffle = true
+                }))
+                .len()
+            })
+            .collect();
+        let expected = if mode == EqualShards::Drop { total / 4 } else { total.div_ceil(4) } as usize;
+        assert!(lengths.iter().all(|&l| l == expected), "{mode:?}: {lengths:?}");
+    }
+}
+
+#[test]
+fn workers_interleave_to_the_single_reader() {
+    for shuffle in [false, true] {
+        for drop_last in [false, true] {
+            let single = rows(&FRAGMENTS, &options(|o| {
+                o.shuffle = shuffle;
+                o.drop_last_batch = drop_last
+            }));
+            for k in 1..5u64 {
+                let per_worker: Vec<Vec<(usize, u64)>> = (0..k)
+                    .map(|w| {
+                        rows(&FRAGMENTS, &options(|o| {
+                            o.shuffle = shuffle;
+                            o.drop_last_batch = drop_last;
+                            o.num_workers = k;
+                            o.worker_index = w
+                        }))
+                    })
+                    .collect();
+                // Round-robin over workers, one batch (7 rows) at a time.
+                let mut merged = Vec::new();
+                let mut cursors = vec![0usize; k as usize];
+                'outer: loop {
+                    for w in 0..k as usize {
+                        let rows = &per_worker[w];
+                        if cursors[w] >= rows.len() {
+                            break 'outer;
+                        }
+                        let end = (cursors[w] + 7).min(rows.len());
+                        merged.extend_from_slice(&rows[cursors[w]..end]);
+                        cursors[w] = end;
+                    }
+                }
+                assert_eq!(merged, single, "shuffle={shuffle} drop_last={drop_last} k={k}");
+            }
+        }
+    }
+}
+
+#[test]
+fn limit_and_drop_last() {
+    let limited = rows(&FRAGMENTS, &options(|o| o.limit = Some(20)));
+    assert_eq!(limited, all_rows()[..20].to_vec());
+    let dropped = rows(&FRAGMENTS, &options(|o| {
+        o.limit = Some(20);
+        o.drop_last_batch = true
+    }));
+    assert_eq!(dropped.len(), 14);
+}
+
+#[test]
+fn padding_wraps_to_the_start() {
+    let last = rows(&[5], &options(|o| {
+        o.num_shards = 3;
+        o.shard_index = 2;
+        o.equal_shards = EqualShards::Pad
+    }));
+    assert_eq!(last, vec![(0, 4), (0, 0)]);
+}
+
+#[test]
+fn empty_source_plans_nothing() {
+    assert!(rows(&[], &options(|o| o.shuffle = true)).is_empty());
+}

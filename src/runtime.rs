@@ -1,0 +1,50 @@
+//! The process-wide tokio runtime, rebuilt in a child after `fork()`.
+//!
+//! A forked child has only the thread that called fork; the parent's runtime
+//! threads are gone and using that runtime would hang. Each use compares the
+//! process id with the one the runtime was built in; a child builds its own and
+//! leaks the parent's (dropping it would wait for threads that do not exist).
+
+use crate::error::{Error, Result};
+use std::sync::{Arc, Mutex};
+use tokio::runtime::Runtime;
+
+static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+
+pub fn runtime() -> Result<Arc<Runtime>> {
+    let pid = std::process::id();
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((owner, runtime)) = slot.as_ref() {
+        if *owner == pid {
+            return Ok(runtime.clone());
+        }
+    }
+    if let Some(stale) = slot.take() {
+        std::mem::forget(stale);
+    }
+    let runtime = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("sluice-io")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::internal(format!("cannot start the I/O runtime: {e}")))?,
+    );
+    *slot = Some((pid, runtime.clone()));
+    Ok(runtime)
+}
+
+/// Runs a future to completion from a thread outside the runtime. The future
+/// runs as a spawned task so that its work spreads over the runtime's threads.
+pub fn block_on<F>(future: F) -> Result<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let runtime = runtime()?;
+    runtime
+        .block_on(runtime.spawn(future))
+        .map_err(|e| {
+            let why = if e.is_panic() { crate::error::panic_message(&e.into_panic()) } else { e.to_string() };
+            Error::new(crate::error::ErrorKind::Panic, format!("internal panic: {why}"))
+        })
+}

@@ -1,0 +1,122 @@
+//! Arrow IPC. The file format gives one fragment per record batch, located
+//! through the footer, so a fragment fetches only its own bytes. The stream
+//! format has no index: each stream file is one fragment.
+
+use super::slicing::keep_ranges;
+use super::{fetch_all, FileRef, Inspected, PartInfo, Projection};
+use crate::error::{Error, Result};
+use arrow::buffer::Buffer;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::{FileDecoder, StreamReader};
+use arrow::ipc::{Block, MetadataVersion};
+use arrow::record_batch::RecordBatch;
+use object_store::ObjectStoreExt;
+use std::ops::Range;
+use std::sync::Arc;
+
+const MAGIC: &[u8] = b"ARROW1";
+
+/// Where an IPC file's batches and dictionaries are.
+#[derive(Debug)]
+pub struct IpcFileLayout {
+    schema: SchemaRef,
+    version: MetadataVersion,
+    batches: Vec<Block>,
+    dictionaries: Vec<Block>,
+}
+
+pub enum IpcKind {
+    File(Arc<IpcFileLayout>),
+    Stream,
+}
+
+fn bad(file: &FileRef, why: impl std::fmt::Display) -> Error {
+    Error::invalid_data(format!("'{}' is not a readable Arrow IPC file: {why}", file.name))
+}
+
+async fn fetch(file: &FileRef, range: Range<u64>) -> Result<bytes::Bytes> {
+    file.store.get()?.get_range(&file.path, range).await.map_err(|e| Error::from_object_store(&e, &file.name))
+}
+
+pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
+    let is_file = file.size >= 6 + 10 && fetch(file, 0..6).await?.as_ref() == MAGIC;
+    if !is_file {
+        let bytes = fetch_all(file).await?;
+        let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| bad(file, e))?;
+        let schema = reader.schema();
+        let mut rows = 0u64;
+        for batch in reader {
+            rows += batch.map_err(|e| bad(file, e))?.num_rows() as u64;
+        }
+        let part = PartInfo { index: 0, rows, bytes: file.size };
+        return Ok((Inspected { schema, parts: vec![part] }, IpcKind::Stream));
+    }
+    let tail = fetch(file, file.size - 10..file.size).await?;
+    let footer_len = arrow::ipc::reader::read_footer_length(tail.as_ref().try_into().unwrap_or([0; 10])).map_err(|e| bad(file, e))? as u64;
+    if footer_len + 10 > file.size {
+        return Err(bad(file, "footer length is larger than the file (truncated?)"));
+    }
+    let footer_bytes = fetch(file, file.size - 10 - footer_len..file.size - 10).await?;
+    let footer = arrow::ipc::root_as_footer(&footer_bytes).map_err(|e| bad(file, e))?;
+    let schema = Arc::new(arrow::ipc::convert::fb_to_schema(footer.schema().ok_or_else(|| bad(file, "footer has no schema"))?));
+    let batches: Vec<Block> = footer.recordBatches().map(|b| b.iter().copied().collect()).unwrap_or_default();
+    let dictionaries: Vec<Block> = footer.dictionaries().map(|b| b.iter().copied().collect()).unwrap_or_default();
+    // Each batch's row count sits in its message header: fetch only those headers.
+    let header_ranges: Vec<Range<u64>> =
+        batches.iter().map(|b| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64).collect();
+    if header_ranges.iter().any(|r| r.end > file.size) {
+        return Err(bad(file, "a record batch lies past the end of the file (truncated?)"));
+    }
+    let headers = file.store.get()?.get_ranges(&file.path, &header_ranges).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
+    let mut parts = Vec::with_capacity(batches.len());
+    for (index, (block, header)) in batches.iter().zip(headers).enumerate() {
+        let message = parse_message(&header).ok_or_else(|| bad(file, format!("record batch {index} has a malformed header")))?;
+        let rows = message.header_as_record_batch().map(|b| b.length() as u64).ok_or_else(|| bad(file, format!("block {index} is not a record batch")))?;
+        parts.push(PartInfo { index, rows, bytes: block.bodyLength() as u64 });
+    }
+    let layout = IpcFileLayout { schema: schema.clone(), version: footer.version(), batches, dictionaries };
+    Ok((Inspected { schema, parts }, IpcKind::File(Arc::new(layout))))
+}
+
+/// A block starts with an optional 0xFFFFFFFF continuation marker and a length.
+fn parse_message(header: &[u8]) -> Option<arrow::ipc::Message<'_>> {
+    let body = if header.len() >= 8 && header[..4] == [0xff; 4] { &header[8..] } else { header.get(4..)? };
+    arrow::ipc::root_as_message(body).ok()
+}
+
+pub async fn read(
+    file: &FileRef,
+    kind: &IpcKind,
+    index: usize,
+    ranges: &[Range<u64>],
+    projection: &Projection,
+) -> Result<Vec<RecordBatch>> {
+    let batches = match kind {
+        IpcKind::File(layout) => vec![read_file_batch(file, layout, index).await?],
+        IpcKind::Stream => {
+            let bytes = fetch_all(file).await?;
+            let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| bad(file, e))?;
+            reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| bad(file, e))?
+        }
+    };
+    let kept = keep_ranges(batches.into_iter().map(Ok), ranges)?;
+    kept.into_iter()
+        .map(|b| projection.rebuild(b.project(&projection.indices).map_err(|e| Error::internal(e.to_string()))?, &file.name))
+        .collect()
+}
+
+async fn read_file_batch(file: &FileRef, layout: &IpcFileLayout, index: usize) -> Result<RecordBatch> {
+    let span = |b: &Block| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64 + b.bodyLength() as u64;
+    let mut ranges: Vec<Range<u64>> = layout.dictionaries.iter().map(span).collect();
+    ranges.push(span(&layout.batches[index]));
+    let mut buffers = file.store.get()?.get_ranges(&file.path, &ranges).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
+    let batch_bytes = buffers.pop().unwrap_or_default();
+    let mut decoder = FileDecoder::new(layout.schema.clone(), layout.version).with_require_alignment(false);
+    for (block, bytes) in layout.dictionaries.iter().zip(buffers) {
+        decoder.read_dictionary(block, &Buffer::from(bytes)).map_err(|e| bad(file, e))?;
+    }
+    decoder
+        .read_record_batch(&layout.batches[index], &Buffer::from(batch_bytes))
+        .map_err(|e| bad(file, e))?
+        .ok_or_else(|| bad(file, format!("record batch {index} is empty")))
+}

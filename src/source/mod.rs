@@ -1,0 +1,233 @@
+//! Sources: where the rows live. A source resolves to files, each file to
+//! fragments (independently readable units with a known row count), and checks
+//! that every file has the same schema.
+
+mod csv;
+mod glob;
+mod ipc;
+mod location;
+mod ndjson;
+mod parquet;
+mod slicing;
+mod store;
+
+pub use location::FileRef;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::{FormatChoice, SourceOptions};
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use futures::{StreamExt, TryStreamExt};
+use object_store::ObjectStoreExt;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// How a file is decoded, with what was learnt about it at open.
+pub enum FileFormat {
+    Parquet(::parquet::arrow::arrow_reader::ArrowReaderMetadata),
+    Ipc(ipc::IpcKind),
+    Csv(csv::CsvLayout),
+    Ndjson(SchemaRef),
+}
+
+pub struct DataFile {
+    pub file: FileRef,
+    pub format: FileFormat,
+}
+
+/// An independently readable unit: a Parquet row group, an IPC file's record
+/// batch, or a whole CSV / NDJSON / IPC stream file.
+#[derive(Debug, Clone, Copy)]
+pub struct Fragment {
+    pub file: usize,
+    /// Row group or record batch number inside the file (0 for whole files).
+    pub index: usize,
+    pub rows: u64,
+    /// Decoded size estimate in bytes, all columns.
+    pub bytes: u64,
+}
+
+/// What inspecting one file yields: its schema and its parts.
+pub struct Inspected {
+    pub schema: SchemaRef,
+    pub parts: Vec<PartInfo>,
+}
+
+pub struct PartInfo {
+    pub index: usize,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// The columns a reader asks for, in the order it asks for them.
+#[derive(Debug, Clone)]
+pub struct Projection {
+    pub indices: Vec<usize>,
+    pub schema: SchemaRef,
+}
+
+impl Projection {
+    pub fn new(schema: &SchemaRef, columns: Option<&[String]>) -> Result<Self> {
+        let indices = match columns {
+            None => (0..schema.fields().len()).collect(),
+            Some(names) => {
+                let mut indices = Vec::with_capacity(names.len());
+                for name in names {
+                    let index = schema.index_of(name).map_err(|_| {
+                        let known: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                        Error::invalid_argument(format!(
+                            "option 'columns': no column named '{name}' (columns: {})",
+                            known.join(", ")
+                        ))
+                    })?;
+                    if indices.contains(&index) {
+                        return Err(Error::invalid_argument(format!("option 'columns': column '{name}' is listed twice")));
+                    }
+                    indices.push(index);
+                }
+                indices
+            }
+        };
+        let projected = schema.project(&indices).map_err(|e| Error::internal(e.to_string()))?;
+        Ok(Projection { indices, schema: Arc::new(projected) })
+    }
+
+    /// Gives a decoded batch the connector's schema, so every batch of a stream
+    /// carries the same schema whichever file it came from.
+    pub fn rebuild(&self, batch: RecordBatch, file: &str) -> Result<RecordBatch> {
+        RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
+            .map_err(|e| Error::invalid_data(format!("'{file}' does not fit the schema of the first file: {e}")))
+    }
+}
+
+pub struct Source {
+    pub schema: SchemaRef,
+    pub files: Vec<DataFile>,
+    pub fragments: Vec<Fragment>,
+}
+
+impl Source {
+    pub async fn open(inputs: &[String], options: &SourceOptions) -> Result<Source> {
+        if inputs.is_empty() {
+            return Err(Error::invalid_argument("no sources given: pass at least one path, directory, glob or URI"));
+        }
+        let mut stores = location::Stores::default();
+        let mut refs = Vec::new();
+        for input in inputs {
+            refs.extend(location::expand(input, options, &mut stores).await?);
+        }
+        let formats = refs.iter().map(|f| format_of(f, options)).collect::<Result<Vec<_>>>()?;
+
+        // The first file fixes the schema that CSV and NDJSON files are decoded with.
+        let (first, first_format) = inspect(&refs[0], formats[0], options, options.schema.clone()).await?;
+        let declared = Some(options.schema.clone().unwrap_or_else(|| first.schema.clone()));
+        let rest: Vec<(Inspected, FileFormat)> = futures::stream::iter(refs.iter().cloned().zip(formats.iter().copied()).skip(1))
+            .map(|(file, format)| {
+                let (options, declared) = (options.clone(), declared.clone());
+                async move { inspect(&file, format, &options, declared).await }
+            })
+            .buffered(16)
+            .try_collect()
+            .await?;
+
+        let mut files = Vec::with_capacity(refs.len());
+        let mut fragments = Vec::new();
+        let schema = first.schema.clone();
+        for (i, (file, (inspected, format))) in refs.into_iter().zip(std::iter::once((first, first_format)).chain(rest)).enumerate() {
+            if i > 0 {
+                check_same_schema(&files_name(&files, 0), &schema, &file.name, &inspected.schema)?;
+            }
+            for part in inspected.parts.iter().filter(|p| p.rows > 0) {
+                fragments.push(Fragment { file: i, index: part.index, rows: part.rows, bytes: part.bytes });
+            }
+            files.push(DataFile { file, format });
+        }
+        Ok(Source { schema, files, fragments })
+    }
+
+    pub fn num_rows(&self) -> u64 {
+        self.fragments.iter().map(|f| f.rows).sum()
+    }
+
+    /// Decodes the given ascending row ranges of one fragment, projected.
+    pub async fn read(&self, fragment: &Fragment, ranges: &[Range<u64>], projection: &Projection, batch_rows: usize) -> Result<Vec<RecordBatch>> {
+        let data = &self.files[fragment.file];
+        match &data.format {
+            FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,
+            FileFormat::Ipc(kind) => ipc::read(&data.file, kind, fragment.index, ranges, projection).await,
+            FileFormat::Csv(layout) => csv::read(&data.file, layout, ranges, projection, batch_rows).await,
+            FileFormat::Ndjson(_) => ndjson::read(&data.file, ranges, projection, batch_rows).await,
+        }
+    }
+}
+
+fn files_name(files: &[DataFile], i: usize) -> String {
+    files[i].file.name.clone()
+}
+
+fn format_of(file: &FileRef, options: &SourceOptions) -> Result<FormatChoice> {
+    options.format.or_else(|| FormatChoice::from_extension(&file.name)).ok_or_else(|| {
+        Error::invalid_argument(format!(
+            "cannot tell the format of '{}' from its name; set the 'format' option (parquet, ipc, csv or ndjson)",
+            file.name
+        ))
+    })
+}
+
+async fn inspect(file: &FileRef, format: FormatChoice, options: &SourceOptions, declared: Option<SchemaRef>) -> Result<(Inspected, FileFormat)> {
+    Ok(match format {
+        FormatChoice::Parquet => {
+            let (inspected, meta) = parquet::inspect(file).await?;
+            (inspected, FileFormat::Parquet(meta))
+        }
+        FormatChoice::Ipc => {
+            let (inspected, kind) = ipc::inspect(file).await?;
+            (inspected, FileFormat::Ipc(kind))
+        }
+        FormatChoice::Csv => {
+            let (inspected, layout) = csv::inspect(file, &options.csv, declared).await?;
+            (inspected, FileFormat::Csv(layout))
+        }
+        FormatChoice::Ndjson => {
+            let (inspected, schema) = ndjson::inspect(file, declared, options.csv.infer_rows).await?;
+            (inspected, FileFormat::Ndjson(schema))
+        }
+    })
+}
+
+/// Files must agree on column names, order and types (nullability and metadata may differ).
+fn check_same_schema(first_name: &str, first: &Schema, name: &str, other: &Schema) -> Result<()> {
+    let mismatch = |why: String| {
+        Err(Error::new(ErrorKind::SchemaMismatch, format!("schema of '{name}' does not match '{first_name}': {why}")))
+    };
+    for (position, expected) in first.fields().iter().enumerate() {
+        let Some(found) = other.fields().get(position) else {
+            return mismatch(format!("column '{}' is missing", expected.name()));
+        };
+        if found.name() != expected.name() {
+            return match other.index_of(expected.name()) {
+                Ok(_) => mismatch(format!("column '{}' is at another position", expected.name())),
+                Err(_) => mismatch(format!("column '{}' is missing (found '{}' in its place)", expected.name(), found.name())),
+            };
+        }
+        if !found.data_type().equals_datatype(expected.data_type()) {
+            return mismatch(format!(
+                "column '{}' is {} in '{name}' but {} in '{first_name}'",
+                expected.name(),
+                found.data_type(),
+                expected.data_type()
+            ));
+        }
+    }
+    if let Some(extra) = other.fields().get(first.fields().len()) {
+        return mismatch(format!("it has an extra column '{}'", extra.name()));
+    }
+    Ok(())
+}
+
+/// The whole object, for formats read from their first byte.
+pub(crate) async fn fetch_all(file: &FileRef) -> Result<bytes::Bytes> {
+    let store = file.store.get()?;
+    let got = store.get(&file.path).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
+    got.bytes().await.map_err(|e| Error::from_object_store(&e, &file.name))
+}

@@ -1,0 +1,133 @@
+//! Object stores for local files and for S3, GCS, Azure and HTTP(S) URIs.
+//!
+//! A store is rebuilt in a child process after `fork()`: its HTTP connection
+//! pool belongs to the parent's runtime, whose threads the child does not have.
+
+use crate::error::{Error, Result};
+use crate::options::StoreOptions;
+use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StoreKind {
+    Local,
+    /// `s3://bucket`, `gs://bucket`, `az://container` …: the URL of the bucket root.
+    Cloud { scheme: String, root: String },
+    /// `http(s)://host:port`
+    Http { root: String },
+}
+
+#[derive(Debug)]
+pub struct Store {
+    pub kind: StoreKind,
+    options: StoreOptions,
+    built: Mutex<Option<(u32, Arc<dyn ObjectStore>)>>,
+}
+
+impl Store {
+    pub fn new(kind: StoreKind, options: StoreOptions) -> Self {
+        Store { kind, options, built: Mutex::new(None) }
+    }
+
+    /// The store for this process, built on first use and again after a fork.
+    pub fn get(&self) -> Result<Arc<dyn ObjectStore>> {
+        let pid = std::process::id();
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((owner, store)) = built.as_ref() {
+            if *owner == pid {
+                return Ok(store.clone());
+            }
+        }
+        if let Some(stale) = built.take() {
+            // Dropping the parent's client could wait on threads that do not exist here.
+            std::mem::forget(stale);
+        }
+        let store = self.build()?;
+        *built = Some((pid, store.clone()));
+        Ok(store)
+    }
+
+    /// The name a user recognises for an object in this store.
+    pub fn display(&self, path: &object_store::path::Path) -> String {
+        match &self.kind {
+            StoreKind::Local => format!("/{path}"),
+            StoreKind::Cloud { root, .. } | StoreKind::Http { root } => format!("{root}/{path}"),
+        }
+    }
+
+    fn build(&self) -> Result<Arc<dyn ObjectStore>> {
+        let o = &self.options;
+        let retry = RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(15), ..Default::default() };
+        let allow_http = o.allow_http.unwrap_or_else(|| o.endpoint.as_deref().is_some_and(|e| e.starts_with("http://")));
+        let client = ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(120))
+            .with_allow_http(allow_http);
+        let failed = |e: object_store::Error| {
+            Error::invalid_argument(format!("cannot configure the object store for '{}': {e}", self.describe()))
+        };
+        Ok(match &self.kind {
+            StoreKind::Local => Arc::new(object_store::local::LocalFileSystem::new()),
+            StoreKind::Http { root } => Arc::new(
+                object_store::http::HttpBuilder::new()
+                    .with_url(root.clone())
+                    .with_client_options(client)
+                    .with_retry(retry)
+                    .build()
+                    .map_err(failed)?,
+            ),
+            StoreKind::Cloud { scheme, root } => match scheme.as_str() {
+                "s3" | "s3a" => {
+                    let mut b = object_store::aws::AmazonS3Builder::from_env()
+                        .with_url(root.replacen("s3a://", "s3://", 1))
+                        .with_client_options(client)
+                        .with_retry(retry)
+                        .with_skip_signature(o.anonymous);
+                    if let Some(v) = &o.endpoint {
+                        b = b.with_endpoint(v);
+                    }
+                    if let Some(v) = &o.region {
+                        b = b.with_region(v);
+                    }
+                    if let Some(v) = &o.access_key_id {
+                        b = b.with_access_key_id(v);
+                    }
+                    if let Some(v) = &o.secret_access_key {
+                        b = b.with_secret_access_key(v);
+                    }
+                    if let Some(v) = &o.session_token {
+                        b = b.with_token(v);
+                    }
+                    Arc::new(b.build().map_err(failed)?)
+                }
+                "gs" | "gcs" => Arc::new(
+                    object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                        .with_url(root.replacen("gcs://", "gs://", 1))
+                        .with_client_options(client)
+                        .with_retry(retry)
+                        .build()
+                        .map_err(failed)?,
+                ),
+                _ => {
+                    let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
+                        .with_url(root.clone())
+                        .with_client_options(client)
+                        .with_retry(retry)
+                        .with_skip_signature(o.anonymous);
+                    if let Some(v) = &o.endpoint {
+                        b = b.with_endpoint(v.clone());
+                    }
+                    Arc::new(b.build().map_err(failed)?)
+                }
+            },
+        })
+    }
+
+    fn describe(&self) -> String {
+        match &self.kind {
+            StoreKind::Local => "the local file system".into(),
+            StoreKind::Cloud { root, .. } | StoreKind::Http { root } => root.clone(),
+        }
+    }
+}

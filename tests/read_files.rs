@@ -1,0 +1,238 @@
+//! End-to-end reads through the Rust API: every format, projections, exact
+//! batches, shuffles, shards, workers, budgets and bad input.
+
+mod common;
+
+use common::*;
+use sluice::{Connector, ErrorKind, ReadOptions, SourceOptions};
+use std::path::Path;
+
+fn open(paths: &[&Path]) -> sluice::Result<Connector> {
+    let inputs: Vec<String> = paths.iter().map(|p| p.to_string_lossy().to_string()).collect();
+    Connector::open(&inputs, &SourceOptions::default())
+}
+
+fn read_opts(pairs: &[(&str, &str)]) -> ReadOptions {
+    let mut o = ReadOptions::default();
+    for (k, v) in pairs {
+        o.set(k, v).unwrap();
+    }
+    o
+}
+
+fn collect(c: &Connector, pairs: &[(&str, &str)]) -> Vec<arrow::record_batch::RecordBatch> {
+    c.read(&read_opts(pairs)).unwrap().collect::<sluice::Result<Vec<_>>>().unwrap()
+}
+
+/// Three Parquet files of 100, 250 and 37 rows, row groups of 40 rows.
+fn parquet_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut start = 0;
+    for (i, n) in [100, 250, 37].into_iter().enumerate() {
+        write_parquet(&dir.path().join(format!("part-{i}.parquet")), &rows(start, n), 40);
+        start += n;
+    }
+    std::fs::write(dir.path().join("_SUCCESS"), b"").unwrap();
+    dir
+}
+
+#[test]
+fn parquet_directory_in_order_with_exact_batches() {
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    assert_eq!(c.num_rows(), 387);
+    assert_eq!(c.num_fragments(), 3 + 7 + 1);
+    let batches = collect(&c, &[("batch_size", "64")]);
+    assert_eq!(ids(&batches), (0..387).collect::<Vec<_>>());
+    let sizes: Vec<usize> = batches.iter().map(|b| b.num_rows()).collect();
+    assert!(sizes[..sizes.len() - 1].iter().all(|&s| s == 64));
+    assert_eq!(*sizes.last().unwrap(), 387 % 64);
+    let dropped = collect(&c, &[("batch_size", "64"), ("drop_last_batch", "true")]);
+    assert_eq!(ids(&dropped).len(), 384);
+}
+
+#[test]
+fn projection_follows_requested_order() {
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    let batches = collect(&c, &[("columns", "s,id")]);
+    assert_eq!(schema_names(&batches[0].schema()), vec!["s", "id"]);
+    assert_eq!(ids(&batches).len(), 387);
+    let err = c.read(&read_opts(&[("columns", "id,nope")])).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    assert!(err.message.contains("'nope'"), "{}", err.message);
+}
+
+#[test]
+fn every_format_reads_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (rows(0, 30), rows(30, 20));
+    write_ipc_file(&dir.path().join("t.arrow"), &[a.clone(), b.clone()]);
+    write_ipc_stream(&dir.path().join("t.arrows"), &[a.clone(), b.clone()]);
+    let whole = arrow::compute::concat_batches(&a.schema(), &[a.clone(), b.clone()]).unwrap();
+    write_csv(&dir.path().join("t.csv"), &whole);
+    write_ndjson(&dir.path().join("t.jsonl"), &whole);
+    for name in ["t.arrow", "t.arrows", "t.csv", "t.jsonl"] {
+        let c = open(&[&dir.path().join(name)]).unwrap();
+        let batches = collect(&c, &[("batch_size", "7"), ("columns", "id,s")]);
+        assert_eq!(ids(&batches), (0..50).collect::<Vec<_>>(), "{name}");
+        let s = batches[0].column(1).as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+        assert_eq!(s.value(3), "s3", "{name}");
+        // A worker's rows, read from the middle of each file.
+        let worker = collect(&c, &[("batch_size", "7"), ("num_workers", "3"), ("worker_index", "1")]);
+        let expected: Vec<i64> = (0..50).filter(|i| (i / 7) % 3 == 1).collect();
+        assert_eq!(ids(&worker), expected, "{name}");
+    }
+    let ipc = open(&[&dir.path().join("t.arrow")]).unwrap();
+    assert_eq!(ipc.num_fragments(), 2, "one fragment per IPC record batch");
+}
+
+#[test]
+fn shuffle_shards_and_workers_keep_the_contract() {
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    let base = [("batch_size", "16"), ("shuffle", "true"), ("seed", "7"), ("shuffle_window", "50")];
+    let first = ids(&collect(&c, &base));
+    assert_eq!(first, ids(&collect(&c, &base)));
+    assert_ne!(first, (0..387).collect::<Vec<_>>());
+    let mut sorted = first.clone();
+    sorted.sort();
+    assert_eq!(sorted, (0..387).collect::<Vec<_>>());
+    let mut epoch1 = base.to_vec();
+    epoch1.push(("epoch", "1"));
+    assert_ne!(first, ids(&collect(&c, &epoch1)));
+
+    let mut all = Vec::new();
+    for shard in ["0", "1", "2"] {
+        let mut o = base.to_vec();
+        o.extend([("num_shards", "3"), ("shard_index", shard)]);
+        let shard_ids = ids(&collect(&c, &o));
+        assert_eq!(shard_ids.len(), 129);
+        // Two workers, interleaved batch by batch, give the shard's stream.
+        let worker = |w: &'static str| {
+            let mut o = o.clone();
+            o.extend([("num_workers", "2"), ("worker_index", w)]);
+            collect(&c, &o)
+        };
+        let (w0, w1) = (worker("0"), worker("1"));
+        let mut merged = Vec::new();
+        for i in 0..w0.len().max(w1.len()) {
+            merged.extend(w0.get(i).map(|b| ids(std::slice::from_ref(b))).unwrap_or_default());
+            merged.extend(w1.get(i).map(|b| ids(std::slice::from_ref(b))).unwrap_or_default());
+        }
+        assert_eq!(merged, shard_ids);
+        all.extend(shard_ids);
+    }
+    all.sort();
+    assert_eq!(all, (0..387).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_small_budget_still_streams_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("big.parquet"), &rows(0, 200_000), 50_000);
+    let c = open(&[dir.path()]).unwrap();
+    let got = ids(&collect(&c, &[("memory_budget", "256KiB"), ("batch_size", "10000")]));
+    assert_eq!(got, (0..200_000).collect::<Vec<_>>());
+    let err = c.read(&read_opts(&[("memory_budget", "64KiB"), ("shuffle", "true")])).err().unwrap();
+    assert!(err.message.contains("shuffle_window"), "{}", err.message);
+}
+
+#[test]
+fn dropping_a_stream_early_stops_it() {
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    for _ in 0..20 {
+        let mut s = c.read(&read_opts(&[("batch_size", "10")])).unwrap();
+        assert!(s.next().unwrap().is_ok());
+        drop(s);
+    }
+    drop(c);
+}
+
+#[test]
+fn bad_input_names_the_file_and_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.parquet");
+    let err = open(&[&missing]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(err.message.contains("missing.parquet"), "{}", err.message);
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err = open(&[&empty]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(err.message.contains("empty"), "{}", err.message);
+
+    let fake = dir.path().join("fake.parquet");
+    std::fs::write(&fake, b"this is not parquet at all, just text").unwrap();
+    let err = open(&[&fake]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidData);
+    assert!(err.message.contains("fake.parquet"), "{}", err.message);
+
+    let good = dir.path().join("good.parquet");
+    write_parquet(&good, &rows(0, 100), 50);
+    let bytes = std::fs::read(&good).unwrap();
+    let truncated = dir.path().join("truncated.parquet");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let err = open(&[&truncated]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidData);
+    assert!(err.message.contains("truncated.parquet"), "{}", err.message);
+
+    let other = dir.path().join("other.parquet");
+    let renamed = rows(0, 5);
+    let renamed = arrow::record_batch::RecordBatch::try_from_iter([
+        ("id", renamed.column(0).clone()),
+        ("x", arrow::compute::cast(renamed.column(1), &arrow::datatypes::DataType::Float64).unwrap()),
+        ("s", renamed.column(2).clone()),
+    ])
+    .unwrap();
+    write_parquet(&other, &renamed, 50);
+    let err = open(&[&good, &other]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::SchemaMismatch);
+    assert!(err.message.contains("other.parquet") && err.message.contains("'x'"), "{}", err.message);
+
+    let csv = dir.path().join("bad.csv");
+    std::fs::write(&csv, "a,b\n1,2\n3\n5,6\n").unwrap();
+    let err = open(&[&csv]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidData);
+    assert!(err.message.contains("bad.csv"), "{}", err.message);
+
+    let c = open(&[&good]).unwrap();
+    let err = c.read(&read_opts(&[("num_shards", "2"), ("shard_index", "2")])).err().unwrap();
+    assert!(err.message.contains("shard_index"), "{}", err.message);
+    let mut o = ReadOptions::default();
+    assert!(o.set("batch_size", "0").unwrap_err().message.contains("batch_size"));
+    assert!(o.set("bogus", "1").unwrap_err().message.contains("'bogus'"));
+}
+
+#[test]
+fn a_file_truncated_after_open_fails_mid_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.parquet");
+    let b = dir.path().join("b.parquet");
+    write_parquet(&a, &rows(0, 1000), 500);
+    write_parquet(&b, &rows(1000, 1000), 500);
+    let c = open(&[&a, &b]).unwrap();
+    std::fs::write(&b, b"gone").unwrap();
+    let results: Vec<_> = c.read(&read_opts(&[("batch_size", "100"), ("threads", "1"), ("memory_budget", "1KiB")])).unwrap().collect();
+    assert!(results.iter().take(10).all(|r| r.is_ok()), "the first file reads");
+    let err = results.iter().find_map(|r| r.as_ref().err()).expect("an error for the broken file");
+    assert!(err.message.contains("b.parquet"), "{}", err.message);
+}
+
+#[test]
+fn globs_and_lists() {
+    let dir = parquet_dir();
+    let pattern = format!("{}/part-[01].parquet", dir.path().display());
+    let c = Connector::open(&[pattern], &SourceOptions::default()).unwrap();
+    assert_eq!(c.num_rows(), 350);
+    let err = Connector::open(&[format!("{}/*.csv", dir.path().display())], &SourceOptions::default()).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    let p2 = dir.path().join("part-2.parquet");
+    let p0 = dir.path().join("part-0.parquet");
+    let c = open(&[&p2, &p0]).unwrap();
+    let got = ids(&collect(&c, &[]));
+    let expected: Vec<i64> = (350..387).chain(0..100).collect();
+    assert_eq!(got, expected);
+}
