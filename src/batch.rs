@@ -3,7 +3,7 @@
 //! output batch spans two inputs.
 
 use crate::error::{Error, Result};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use std::collections::VecDeque;
 
@@ -60,14 +60,38 @@ impl Rebatcher {
         if parts.len() == 1 {
             return Ok(parts.pop().unwrap());
         }
-        arrow::compute::concat_batches(&self.schema, &parts).map_err(|e| Error::internal(format!("cannot join batches: {e}")))
+        concat(&self.schema, &parts)
     }
+}
+
+/// Joins batches into one. Dictionary columns get one merged dictionary: a
+/// plain concatenation would repeat values (one dictionary per row group),
+/// which pandas rejects and which would give one value several codes.
+pub fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
+    let failed = |e: arrow::error::ArrowError| Error::internal(format!("cannot join batches: {e}"));
+    let joined = arrow::compute::concat_batches(schema, batches).map_err(failed)?;
+    if batches.len() < 2 || !schema.fields().iter().any(|f| matches!(f.data_type(), DataType::Dictionary(..))) {
+        return Ok(joined);
+    }
+    let columns = joined
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            dictionary @ DataType::Dictionary(_, values) => {
+                let plain = arrow::compute::cast(column, values).map_err(failed)?;
+                arrow::compute::cast(&plain, dictionary).map_err(failed)
+            }
+            _ => Ok(column.clone()),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    RecordBatch::try_new(schema.clone(), columns).map_err(failed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::Int32Array;
+    use arrow::array::{Array, DictionaryArray, Int32Array};
+    use arrow::datatypes::Int32Type;
     use std::sync::Arc;
 
     #[test]
@@ -86,5 +110,18 @@ mod tests {
             sizes.push(b.num_rows());
         }
         assert_eq!(sizes, vec![4, 4, 4, 4]);
+    }
+
+    #[test]
+    fn joined_dictionaries_hold_each_value_once() {
+        let make = |v: Vec<&str>| {
+            let d: DictionaryArray<Int32Type> = v.into_iter().collect();
+            RecordBatch::try_from_iter([("c", Arc::new(d) as _)]).unwrap()
+        };
+        let (a, b) = (make(vec!["red", "blue"]), make(vec!["blue", "red", "green"]));
+        let joined = concat(&a.schema(), &[a, b]).unwrap();
+        let column = joined.column(0).as_any().downcast_ref::<DictionaryArray<Int32Type>>().unwrap();
+        assert_eq!(column.values().len(), 3);
+        assert_eq!(column.len(), 5);
     }
 }

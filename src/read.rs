@@ -220,7 +220,7 @@ async fn run_task(job: Arc<Job>, task: Task) -> Result<Vec<RecordBatch>> {
     });
     let batches: Vec<RecordBatch> = futures::future::try_join_all(reads).await?.into_iter().flatten().collect();
     let Some(order) = task.order else { return Ok(batches) };
-    let joined = arrow::compute::concat_batches(&job.projection.schema, &batches).map_err(|e| Error::internal(e.to_string()))?;
+    let joined = crate::batch::concat(&job.projection.schema, &batches)?;
     let shuffled = arrow::compute::take_record_batch(&joined, &UInt32Array::from(order)).map_err(|e| Error::internal(e.to_string()))?;
     Ok(vec![shuffled])
 }

@@ -5,7 +5,7 @@
 use super::slicing::keep_ranges;
 use super::{fetch_all, FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, Result};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Schema, SchemaRef};
 use arrow::json::ReaderBuilder;
 use arrow::record_batch::RecordBatch;
 use std::io::Cursor;
@@ -22,7 +22,7 @@ pub async fn inspect(file: &FileRef, declared: Option<SchemaRef>, infer_rows: us
         Some(schema) => schema,
         None => {
             let (schema, _) = arrow::json::reader::infer_json_schema(Cursor::new(&bytes), Some(infer_rows)).map_err(|e| bad(file, e))?;
-            Arc::new(schema)
+            Arc::new(in_first_seen_order(schema, &bytes, infer_rows))
         }
     };
     if schema.fields().is_empty() {
@@ -35,6 +35,47 @@ pub async fn inspect(file: &FileRef, declared: Option<SchemaRef>, infer_rows: us
     }
     let part = PartInfo { index: 0, rows, bytes: file.size };
     Ok((Inspected { schema: schema.clone(), parts: vec![part] }, schema))
+}
+
+/// Inference sorts fields by name; pyarrow, pandas and polars keep the order in
+/// which keys first appear, and so does sluice.
+fn in_first_seen_order(schema: Schema, bytes: &[u8], rows: usize) -> Schema {
+    let mut order: Vec<String> = Vec::new();
+    let values = serde_json::Deserializer::from_slice(bytes).into_iter::<KeyOrder>();
+    for keys in values.take(rows).map_while(|v| v.ok()) {
+        for key in keys.0 {
+            if !order.contains(&key) {
+                order.push(key);
+            }
+        }
+    }
+    let position = |name: &str| order.iter().position(|k| k == name).unwrap_or(usize::MAX);
+    let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+    fields.sort_by_key(|f| position(f.name()));
+    Schema::new_with_metadata(fields, schema.metadata().clone())
+}
+
+/// The top-level keys of one JSON object, in document order (values skipped).
+struct KeyOrder(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for KeyOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = KeyOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<KeyOrder, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                    keys.push(key);
+                }
+                Ok(KeyOrder(keys))
+            }
+        }
+        deserializer.deserialize_map(Keys)
+    }
 }
 
 pub async fn read(file: &FileRef, ranges: &[Range<u64>], projection: &Projection, batch_rows: usize) -> Result<Vec<RecordBatch>> {

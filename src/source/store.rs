@@ -59,7 +59,7 @@ impl Store {
     fn build(&self) -> Result<Arc<dyn ObjectStore>> {
         let o = &self.options;
         let retry = RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(15), ..Default::default() };
-        let allow_http = o.allow_http.unwrap_or_else(|| o.endpoint.as_deref().is_some_and(|e| e.starts_with("http://")));
+        let allow_http = o.allow_http.unwrap_or_else(|| self.plain_http_expected());
         let client = ClientOptions::new()
             .with_connect_timeout(Duration::from_secs(5))
             .with_timeout(Duration::from_secs(120))
@@ -122,6 +122,22 @@ impl Store {
                 }
             },
         })
+    }
+
+    /// Plain HTTP is allowed without the `allow_http` option where the user
+    /// already asked for it: an `http://` URL, an `http://` endpoint (option or
+    /// `AWS_ENDPOINT_URL`), or `AWS_ALLOW_HTTP=true`.
+    fn plain_http_expected(&self) -> bool {
+        let env = |key: &str| std::env::var(key).ok();
+        let endpoint = self.options.endpoint.clone().or_else(|| env("AWS_ENDPOINT_URL")).or_else(|| env("AWS_ENDPOINT"));
+        match &self.kind {
+            StoreKind::Local => false,
+            StoreKind::Http { root } => root.starts_with("http://"),
+            StoreKind::Cloud { .. } => {
+                endpoint.is_some_and(|e| e.starts_with("http://"))
+                    || env("AWS_ALLOW_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+            }
+        }
     }
 
     fn describe(&self) -> String {

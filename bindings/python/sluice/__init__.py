@@ -1,0 +1,58 @@
+"""sluice: stream tabular training data into pyarrow, pandas and numpy.
+
+    import sluice
+    connector = sluice.DataConnector.from_sources("s3://bucket/train/", region="us-east-1")
+    df = connector.to_pandas()
+    for batch in connector.iter_batches(batch_size=1024, shuffle=True, epoch=3):
+        ...
+
+The reading itself is done by the sluice shared library (Rust); this package is a
+thin ctypes binding over its C API (include/sluice.h). Options: docs/options.md.
+"""
+
+from . import _lib
+from ._connector import DataConnector, DataShard, ShardedDataConnector, Stream
+from ._errors import (
+    SluiceError,
+    SluiceInternalError,
+    SluiceInvalidArgument,
+    SluiceInvalidData,
+    SluiceIOError,
+    SluiceNotFoundError,
+    SluicePanic,
+    SluicePermissionError,
+    SluiceSchemaMismatch,
+    SluiceUnsupported,
+    Status,
+)
+from ._numpy import batch_to_numpy, column_to_numpy
+
+#: The library's version (sluice_version()); the package is built from the same release.
+__version__ = _lib.version
+#: The C ABI version this package checked at import.
+ABI_VERSION = _lib.ABI_VERSION
+#: Where the shared library was loaded from.
+LIBRARY_PATH = _lib.library_path
+
+__all__ = [
+    "ABI_VERSION",
+    "LIBRARY_PATH",
+    "DataConnector",
+    "DataShard",
+    "ShardedDataConnector",
+    "SluiceError",
+    "SluiceIOError",
+    "SluiceInternalError",
+    "SluiceInvalidArgument",
+    "SluiceInvalidData",
+    "SluiceNotFoundError",
+    "SluicePanic",
+    "SluicePermissionError",
+    "SluiceSchemaMismatch",
+    "SluiceUnsupported",
+    "Status",
+    "Stream",
+    "batch_to_numpy",
+    "column_to_numpy",
+    "__version__",
+]

@@ -1,0 +1,79 @@
+"""__arrow_c_stream__: pyarrow, polars and duckdb take connectors, shards and streams directly."""
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import sluice
+from _util import assert_table_equal
+
+
+@pytest.fixture(scope="module")
+def connector(ids_dataset):
+    return sluice.DataConnector.from_sources(str(ids_dataset.root))
+
+
+def test_capsule_protocol(connector):
+    capsule = connector.__arrow_c_stream__()
+    assert type(capsule).__name__ == "PyCapsule"
+    assert "arrow_array_stream" in repr(capsule)
+    reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
+    assert reader.read_all().num_rows == connector.num_rows
+
+
+def test_pyarrow_table_and_reader(connector, ids_dataset):
+    table = pa.table(connector)
+    assert table.column("id").to_pylist() == list(range(ids_dataset.total))
+    reader = pa.RecordBatchReader.from_stream(connector)
+    assert reader.schema.names == ["id", "x", "s"]
+    assert_table_equal(reader.read_all(), table)
+
+
+def test_stream_object_carries_read_options(connector, ids_dataset):
+    stream = connector.stream(columns=["s", "id"], batch_size=500, limit=1234)
+    table = pa.table(stream)
+    assert table.column_names == ["s", "id"]
+    assert table.column("id").to_pylist() == list(range(1234))
+    assert [b.num_rows for b in pa.RecordBatchReader.from_stream(stream)] == [500, 500, 234]
+    assert stream.schema.names == ["s", "id"]
+    # a stream object can be consumed more than once
+    assert pa.table(stream).equals(table)
+
+
+def test_requested_schema_same_schema(connector):
+    schema = connector.schema
+    capsule = connector.__arrow_c_stream__(schema.__arrow_c_schema__())
+    reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
+    assert reader.schema.equals(schema)
+
+
+def test_polars(connector, ids_dataset):
+    frame = pl.DataFrame(connector)
+    assert frame.columns == ["id", "x", "s"]
+    assert frame["id"].to_list() == list(range(ids_dataset.total))
+    shuffled = pl.DataFrame(connector.stream(shuffle=True, seed=1))
+    assert sorted(shuffled["id"].to_list()) == list(range(ids_dataset.total))
+    assert shuffled["id"].to_list() == pa.table(connector.stream(shuffle=True, seed=1)).column("id").to_pylist()
+    assert (shuffled["x"] == shuffled["id"] * 3 + 1).all()
+    from_reader = pl.from_arrow(connector.to_arrow(columns=["id"]))
+    assert from_reader["id"].to_list() == list(range(ids_dataset.total))
+
+
+def test_duckdb(connector, ids_dataset):
+    con = duckdb.connect()
+    stream = connector.stream(columns=["id", "x"])
+    [(total, count)] = con.execute("SELECT sum(id), count(*) FROM stream").fetchall()
+    n = ids_dataset.total
+    assert count == n
+    assert total == n * (n - 1) // 2
+    shard = connector.stream(columns=["id"], num_shards=2, shard_index=0)
+    rel = con.from_arrow(shard)
+    assert rel.aggregate("max(id)").fetchall()[0][0] == pa.table(shard).column("id")[-1].as_py()
+
+
+def test_shard_in_polars(ids_dataset):
+    shard = sluice.ShardedDataConnector.from_sources(str(ids_dataset.root)).get_shard(1, 3)
+    frame = pl.DataFrame(shard)
+    connector = sluice.DataConnector.from_sources(str(ids_dataset.root))
+    assert frame["id"].to_list() == pa.table(connector.stream(num_shards=3, shard_index=1)).column("id").to_pylist()
