@@ -34,6 +34,14 @@ impl Connector {
         self.source.fragments.len()
     }
 
+    /// The rows a reader with these options would emit (after shards, workers,
+    /// limit and drop_last_batch), without reading anything.
+    pub fn count_rows(&self, options: &ReadOptions) -> Result<u64> {
+        options.validate()?;
+        let rows: Vec<u64> = self.source.fragments.iter().map(|f| f.rows).collect();
+        Ok(crate::plan::Plan::new(&rows, options).rows())
+    }
+
     /// Starts a reader. The stream keeps the source alive on its own.
     pub fn read(&self, options: &ReadOptions) -> Result<BatchStream> {
         BatchStream::start(self.source.clone(), options)

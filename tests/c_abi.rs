@@ -27,6 +27,9 @@ fn c_stream_matches_rust_reader() {
     for (k, v) in [("batch_size", "33"), ("shuffle", "true"), ("seed", "3"), ("num_shards", "2"), ("shard_index", "1")] {
         assert_eq!(set_read(options, k, v), sluice_status::SLUICE_OK);
     }
+    let mut count = 0u64;
+    assert_eq!(sluice_connector_count_rows(connector, options, &mut count, std::ptr::null_mut()), sluice_status::SLUICE_OK);
+    assert_eq!(count, 250);
     let mut stream = FFI_ArrowArrayStream::empty();
     assert_eq!(sluice_connector_read(connector, options, &mut stream, std::ptr::null_mut()), sluice_status::SLUICE_OK);
     // The stream outlives the connector.

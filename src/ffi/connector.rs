@@ -85,6 +85,25 @@ pub extern "C" fn sluice_connector_num_rows(
     })
 }
 
+/// Writes to `*out` the number of rows a read with `options` (NULL for defaults)
+/// would emit, after shards, workers, `limit` and `drop_last_batch`. Reads no data.
+#[no_mangle]
+pub extern "C" fn sluice_connector_count_rows(
+    connector: *const sluice_connector,
+    options: *const sluice_read_options,
+    out: *mut u64,
+    error: *mut *mut sluice_error,
+) -> sluice_status {
+    guard(error, || {
+        let connector = non_null(connector, "connector")?;
+        let out = non_null_mut(out, "out")?;
+        let defaults = ReadOptions::default();
+        let options = unsafe { options.as_ref() }.map_or(&defaults, |o| &o.0);
+        *out = connector.0.count_rows(options)?;
+        Ok(())
+    })
+}
+
 /// Starts a reader with `options` (NULL for defaults) and writes it to `*out` as
 /// an Arrow C stream, which the caller owns and releases. The stream holds what
 /// it needs: the connector may be freed before it. Errors in the middle of the

@@ -84,6 +84,7 @@ _PROTOTYPES = {
     "sluice_connector_free": (None, [_handle]),
     "sluice_connector_schema": (_status, [_handle, ctypes.POINTER(ArrowSchema), _error_out]),
     "sluice_connector_num_rows": (_status, [_handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
+    "sluice_connector_count_rows": (_status, [_handle, _handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
     "sluice_connector_read": (_status, [_handle, _handle, ctypes.POINTER(ArrowArrayStream), _error_out]),
 }
 
