@@ -208,3 +208,27 @@ def test_to_pandas_uses_little_memory(big_parquet, tmp_path):
 def test_iter_batches_bad_option_raises_at_call(connector):
     with pytest.raises(sluice.SluiceInvalidArgument, match="batch_size"):
         connector.iter_batches(batch_size=0)
+
+
+def test_to_pandas_nulls_first_seen_in_a_later_batch(tmp_path):
+    """A column filled in place hands over to pyarrow's conversion when a null shows up late."""
+    n = 5000
+    ints = pa.array([None if i == 4321 else i for i in range(n)], type=pa.int32())
+    flags = pa.array([None if i == 4999 else i % 3 == 0 for i in range(n)], type=pa.bool_())
+    floats = pa.array([None if i == 2500 else i / 4 for i in range(n)], type=pa.float32())
+    table = pa.table({"i": ints, "b": flags, "f": floats, "plain": pa.array(range(n), type=pa.uint16())})
+    path = tmp_path / "late_nulls.parquet"
+    pq.write_table(table, path, row_group_size=1000)
+    frame = sluice.DataConnector.from_sources(str(path)).to_pandas(batch_size=700)
+    assert_frames_equal(frame, pq.read_table(path).to_pandas())
+    assert str(frame["i"].dtype) == "float64" and np.isnan(frame["i"][4321])
+    assert str(frame["plain"].dtype) == "uint16"
+
+
+def test_count_rows_matches_what_a_read_emits(connector):
+    for options in [{}, dict(limit=100), dict(num_shards=3, shard_index=2, equal_shards="pad"),
+                    dict(batch_size=64, drop_last_batch=True, num_workers=3, worker_index=1)]:
+        emitted = sum(b.num_rows for b in connector.to_arrow(**options))
+        assert connector.count_rows(**options) == emitted, options
+    with pytest.raises(sluice.SluiceError, match="shard_index"):
+        connector.count_rows(num_shards=2, shard_index=5)
