@@ -271,14 +271,23 @@ fn check_window_fits(source: &Source, row_bytes: &[f64], options: &ReadOptions) 
         return Ok(());
     }
     let mean: f64 = row_bytes.iter().zip(&source.fragments).map(|(b, f)| b * f.rows as f64).sum::<f64>() / rows as f64;
-    let window = options.shuffle_window.min(rows) as f64 * mean;
-    if window > options.memory_budget as f64 {
+    let window = (options.shuffle_window.min(rows) as f64 * mean) as u64;
+    if window > options.memory_budget {
         return Err(Error::invalid_argument(format!(
-            "option 'shuffle_window' of {} rows needs about {} MiB, more than option 'memory_budget' ({} MiB): lower 'shuffle_window' or raise 'memory_budget'",
+            "option 'shuffle_window' of {} rows needs about {}, more than option 'memory_budget' ({}): lower 'shuffle_window' or raise 'memory_budget'",
             options.shuffle_window,
-            (window / 1048576.0).ceil() as u64,
-            options.memory_budget >> 20
+            human_bytes(window),
+            human_bytes(options.memory_budget)
         )));
     }
     Ok(())
+}
+
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
 }

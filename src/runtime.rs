@@ -3,13 +3,16 @@
 //! A forked child has only the thread that called fork; the parent's runtime
 //! threads are gone and using that runtime would hang. Each use compares the
 //! process id with the one the runtime was built in; a child builds its own and
-//! leaks the parent's (dropping it would wait for threads that do not exist).
+//! keeps the parent's without dropping it (that would wait for threads that do
+//! not exist).
 
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
 use tokio::runtime::Runtime;
 
 static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+/// Runtimes inherited from a parent process: kept, never dropped.
+static INHERITED: Mutex<Vec<Arc<Runtime>>> = Mutex::new(Vec::new());
 
 pub fn runtime() -> Result<Arc<Runtime>> {
     let pid = std::process::id();
@@ -19,8 +22,8 @@ pub fn runtime() -> Result<Arc<Runtime>> {
             return Ok(runtime.clone());
         }
     }
-    if let Some(stale) = slot.take() {
-        std::mem::forget(stale);
+    if let Some((_, stale)) = slot.take() {
+        INHERITED.lock().unwrap_or_else(|e| e.into_inner()).push(stale);
     }
     let runtime = Arc::new(
         tokio::runtime::Builder::new_multi_thread()

@@ -3,7 +3,7 @@
 //! the struct released, and `get_next` after the end keeps returning the end.
 
 use super::error::c_string;
-use crate::error::panic_message;
+use crate::error::{panic_message, ErrorKind};
 use crate::read::BatchStream;
 use arrow::array::{Array, StructArray};
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
@@ -11,8 +11,22 @@ use arrow::ffi_stream::FFI_ArrowArrayStream;
 use std::ffi::{c_char, c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-const EINVAL: c_int = 22;
+const ENOENT: c_int = 2;
 const EIO: c_int = 5;
+const EACCES: c_int = 13;
+const EINVAL: c_int = 22;
+const ENOSYS: c_int = 38;
+
+/// The errno value `get_next` returns for an error of this kind.
+fn errno_for(kind: ErrorKind) -> c_int {
+    match kind {
+        ErrorKind::NotFound => ENOENT,
+        ErrorKind::PermissionDenied => EACCES,
+        ErrorKind::InvalidArgument | ErrorKind::InvalidData | ErrorKind::SchemaMismatch => EINVAL,
+        ErrorKind::Unsupported => ENOSYS,
+        ErrorKind::Io | ErrorKind::Panic | ErrorKind::Internal => EIO,
+    }
+}
 
 struct StreamState {
     stream: BatchStream,
@@ -89,9 +103,8 @@ unsafe extern "C" fn get_next(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_A
                 0
             }
             Err(err) => {
-                let code = if err.kind == crate::error::ErrorKind::InvalidArgument { EINVAL } else { EIO };
                 state.last_error = Some(c_string(&err.message));
-                code
+                errno_for(err.kind)
             }
         }
     })
