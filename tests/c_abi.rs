@@ -15,7 +15,7 @@ fn set_read(options: *mut sluice_read_options, key: &str, value: &str) -> sluice
 
 #[test]
 fn c_stream_matches_rust_reader() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     write_parquet(&dir.path().join("a.parquet"), &rows(0, 500), 64);
     let path = CString::new(dir.path().to_str().unwrap()).unwrap();
     let sources = [path.as_ptr()];

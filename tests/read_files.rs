@@ -25,8 +25,8 @@ fn collect(c: &Connector, pairs: &[(&str, &str)]) -> Vec<arrow::record_batch::Re
 }
 
 /// Three Parquet files of 100, 250 and 37 rows, row groups of 40 rows.
-fn parquet_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+fn parquet_dir() -> TempDir {
+    let dir = tempdir();
     let mut start = 0;
     for (i, n) in [100, 250, 37].into_iter().enumerate() {
         write_parquet(&dir.path().join(format!("part-{i}.parquet")), &rows(start, n), 40);
@@ -65,7 +65,7 @@ fn projection_follows_requested_order() {
 
 #[test]
 fn every_format_reads_the_same_rows() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let (a, b) = (rows(0, 30), rows(30, 20));
     write_ipc_file(&dir.path().join("t.arrow"), &[a.clone(), b.clone()]);
     write_ipc_stream(&dir.path().join("t.arrows"), &[a.clone(), b.clone()]);
@@ -129,7 +129,7 @@ fn shuffle_shards_and_workers_keep_the_contract() {
 
 #[test]
 fn a_small_budget_still_streams_every_row() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     write_parquet(&dir.path().join("big.parquet"), &rows(0, 200_000), 50_000);
     let c = open(&[dir.path()]).unwrap();
     let got = ids(&collect(&c, &[("memory_budget", "256KiB"), ("batch_size", "10000")]));
@@ -152,7 +152,7 @@ fn dropping_a_stream_early_stops_it() {
 
 #[test]
 fn bad_input_names_the_file_and_the_cause() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let missing = dir.path().join("missing.parquet");
     let err = open(&[&missing]).err().unwrap();
     assert_eq!(err.kind, ErrorKind::NotFound);
@@ -208,7 +208,7 @@ fn bad_input_names_the_file_and_the_cause() {
 
 #[test]
 fn a_file_truncated_after_open_fails_mid_stream() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let a = dir.path().join("a.parquet");
     let b = dir.path().join("b.parquet");
     write_parquet(&a, &rows(0, 1000), 500);

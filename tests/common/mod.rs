@@ -6,8 +6,33 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// A directory removed when dropped. (No `tempfile` dev-dependency: it would
+/// change the feature set of shared dependencies and rebuild arrow for tests.)
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn tempdir() -> TempDir {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("sluice-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let path = std::env::temp_dir().join(name);
+    std::fs::create_dir_all(&path).unwrap();
+    TempDir(path)
+}
 
 /// Rows `start..start+n` with id = row number, x = id / 2, s = "s{id % 7}".
 pub fn rows(start: i64, n: i64) -> RecordBatch {
