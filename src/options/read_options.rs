@@ -106,10 +106,11 @@ impl ReadOptions {
         Ok(())
     }
 
-    /// Fragments decoded at once: the `threads` option, or the machine's cores.
+    /// Fragments read at once: the `threads` option, or twice the machine's cores
+    /// (so that one fragment's fetch overlaps another's decoding).
     pub fn concurrency(&self) -> usize {
         match self.threads {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            0 => 2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             n => n as usize,
         }
     }

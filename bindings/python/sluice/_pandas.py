@@ -35,6 +35,12 @@ def _needs_pandas_metadata(schema):
     return stored_index or special
 
 
+def _detached(column):
+    """A copy of `column` that owns its buffers. An imported column shares its
+    batch's lifetime: keeping it would keep every column of the batch alive."""
+    return pa.concat_arrays([column, column.slice(0, 0)])
+
+
 def reader_to_pandas(reader, num_rows):
     """All batches of `reader` (which emits exactly `num_rows` rows) as a DataFrame."""
     schema = reader.schema
@@ -58,10 +64,11 @@ def reader_to_pandas(reader, num_rows):
                 # pyarrow turns an integer column with nulls into float64, a bool one into
                 # object: hand the column over to pyarrow's conversion from here on.
                 chunks[i] = [pa.array(filled.pop(i)[:offset], type=schema.field(i).type)]
+                del column
             else:
                 filled[i][offset:offset + rows] = column.to_numpy(zero_copy_only=False)
         for i, parts in chunks.items():
-            parts.append(batch.column(i))
+            parts.append(_detached(batch.column(i)))
         offset += rows
         del batch
     if offset != num_rows:
