@@ -242,7 +242,7 @@ fn split_large(task: Task, job: &Job, max_bytes: u64) -> Vec<Task> {
     }
     let piece = &task.pieces[0];
     let rows = task.rows();
-    let max_rows = ((rows as f64 * max_bytes as f64 / bytes as f64) as u64).max(job.decode_rows as u64);
+    let max_rows = ((rows as f64 * max_bytes as f64 / bytes as f64) as u64).max(8192);
     let mut out = Vec::new();
     let mut current: Vec<std::ops::Range<u64>> = Vec::new();
     let mut current_rows = 0;
