@@ -9,6 +9,7 @@
 //! - [`batch`]: re-cut into batches of exactly `batch_size` rows
 //! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
 
+mod allocator;
 pub mod batch;
 pub mod connector;
 pub mod error;
