@@ -46,6 +46,10 @@ fn choice() -> u8 {
             let system = !value.is_null() && unsafe { std::ffi::CStr::from_ptr(value) }.to_bytes() == b"system";
             let chosen = if system { SYSTEM } else { MIMALLOC };
             if chosen == MIMALLOC && unsafe { getenv(c"MIMALLOC_PURGE_DELAY".as_ptr()) }.is_null() {
+                // mimalloc reads its options when it starts, on its first allocation;
+                // an option set before that would be overwritten.
+                let layout = Layout::new::<u64>();
+                unsafe { mimalloc::MiMalloc.dealloc(mimalloc::MiMalloc.alloc(layout), layout) };
                 unsafe { mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) };
             }
             CHOICE.store(chosen, Ordering::Relaxed);

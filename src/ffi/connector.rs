@@ -97,9 +97,7 @@ pub extern "C" fn sluice_connector_count_rows(
     guard(error, || {
         let connector = non_null(connector, "connector")?;
         let out = non_null_mut(out, "out")?;
-        let defaults = ReadOptions::default();
-        let options = unsafe { options.as_ref() }.map_or(&defaults, |o| &o.0);
-        *out = connector.0.count_rows(options)?;
+        *out = connector.0.count_rows(&read_options(options))?;
         Ok(())
     })
 }
@@ -118,10 +116,13 @@ pub extern "C" fn sluice_connector_read(
     guard(error, || {
         let connector = non_null(connector, "connector")?;
         non_null(out, "out")?;
-        let defaults = ReadOptions::default();
-        let options = unsafe { options.as_ref() }.map_or(&defaults, |o| &o.0);
-        let stream = connector.0.read(options)?;
+        let stream = connector.0.read(&read_options(options))?;
         unsafe { std::ptr::write(out, export_stream(stream)) };
         Ok(())
     })
+}
+
+/// The options behind a (possibly NULL) read options handle.
+fn read_options(options: *const sluice_read_options) -> ReadOptions {
+    unsafe { options.as_ref() }.map_or_else(ReadOptions::default, |o| o.0.clone())
 }
