@@ -7,6 +7,7 @@
 //! - [`plan`]: which rows this reader emits, in which order (pure, deterministic)
 //! - [`read`]: fetch and decode the plan's tasks concurrently under a byte budget
 //! - [`batch`]: re-cut into batches of exactly `batch_size` rows
+//! - [`pack`]: optionally, feature columns into one float32 matrix (packed mode)
 //! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
 
 mod allocator;
@@ -15,6 +16,7 @@ pub mod connector;
 pub mod error;
 pub mod ffi;
 pub mod options;
+pub mod pack;
 pub mod plan;
 pub mod read;
 pub mod runtime;

@@ -5,6 +5,7 @@
 use crate::batch::Rebatcher;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::ReadOptions;
+use crate::pack::Packing;
 use crate::plan::{Plan, Task};
 use crate::runtime;
 use crate::source::{Projection, Source};
@@ -35,12 +36,28 @@ struct Job {
     decode_rows: usize,
     /// Estimated decoded bytes per row of each fragment, for the projected columns.
     row_bytes: Vec<f64>,
+    /// Packed mode: how each output batch becomes (features, label).
+    packing: Option<Packing>,
+}
+
+impl Job {
+    /// A batch as the consumer receives it.
+    fn finish(&self, batch: RecordBatch) -> Result<RecordBatch> {
+        match &self.packing {
+            Some(packing) => packing.pack(&batch),
+            None => Ok(batch),
+        }
+    }
 }
 
 impl BatchStream {
     pub fn start(source: Arc<Source>, options: &ReadOptions) -> Result<BatchStream> {
         options.validate()?;
-        let projection = Projection::new(&source.schema, options.columns.as_deref())?;
+        let projection = Projection::new(&source.schema, options.projected_columns().as_deref())?;
+        let packing = match &options.features {
+            Some(features) => Some(Packing::new(&projection.schema, features, options.label.as_deref())?),
+            None => None,
+        };
         let share = projection.indices.len() as f64 / source.schema.fields().len().max(1) as f64;
         let row_bytes: Vec<f64> =
             source.fragments.iter().map(|f| f.bytes as f64 / f.rows.max(1) as f64 * share).collect();
@@ -51,8 +68,8 @@ impl BatchStream {
         let plan = Plan::new(&rows, options);
         // Decoding in large batches costs less per row; re-cutting them is zero-copy.
         let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
-        let schema = projection.schema.clone();
-        let job = Arc::new(Job { source, projection, decode_rows, row_bytes });
+        let schema = packing.as_ref().map_or_else(|| projection.schema.clone(), Packing::schema);
+        let job = Arc::new(Job { source, projection, decode_rows, row_bytes, packing });
         let (sender, receiver) = mpsc::channel(1);
         let settings = Settings {
             budget: options.memory_budget,
@@ -167,7 +184,7 @@ async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Se
         };
         for batch in batches {
             rebatcher.push(batch);
-            if !send_full(&mut rebatcher, &sender).await {
+            if !send_full(&job, &mut rebatcher, &sender).await {
                 return;
             }
         }
@@ -175,7 +192,7 @@ async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Se
     }
     match rebatcher.finish() {
         Ok(Some(last)) => {
-            let _ = sender.send(Ok(last)).await;
+            let _ = sender.send(job.finish(last)).await;
         }
         Ok(None) => {}
         Err(err) => {
@@ -185,11 +202,13 @@ async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Se
 }
 
 /// Sends every full batch; false when the consumer is gone or an error was sent.
-async fn send_full(rebatcher: &mut Rebatcher, sender: &mpsc::Sender<Result<RecordBatch>>) -> bool {
+async fn send_full(job: &Job, rebatcher: &mut Rebatcher, sender: &mpsc::Sender<Result<RecordBatch>>) -> bool {
     loop {
         match rebatcher.pop() {
             Ok(Some(batch)) => {
-                if sender.send(Ok(batch)).await.is_err() {
+                let finished = job.finish(batch);
+                let failed = finished.is_err();
+                if sender.send(finished).await.is_err() || failed {
                     return false;
                 }
             }

@@ -236,3 +236,31 @@ fn globs_and_lists() {
     let expected: Vec<i64> = (350..387).chain(0..100).collect();
     assert_eq!(got, expected);
 }
+
+#[test]
+fn packed_mode_builds_a_row_major_float_matrix() {
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    let batches = collect(&c, &[("features", "x,id"), ("label", "s"), ("batch_size", "50"), ("shuffle", "true"), ("seed", "9")]);
+    let plain = collect(&c, &[("columns", "x,id,s"), ("batch_size", "50"), ("shuffle", "true"), ("seed", "9")]);
+    assert_eq!(batches.len(), plain.len());
+    for (packed, plain) in batches.iter().zip(&plain) {
+        assert_eq!(schema_names(&packed.schema()), vec!["features", "s"]);
+        let list = packed.column(0).as_any().downcast_ref::<arrow::array::FixedSizeListArray>().unwrap();
+        assert_eq!(list.value_length(), 2);
+        let values = list.values().as_any().downcast_ref::<arrow::array::Float32Array>().unwrap();
+        let x = plain.column(0).as_any().downcast_ref::<arrow::array::Float32Array>().unwrap();
+        let id = plain.column(1).as_any().downcast_ref::<arrow::array::Int64Array>().unwrap();
+        for row in 0..plain.num_rows() {
+            assert_eq!(values.value(row * 2), x.value(row));
+            assert_eq!(values.value(row * 2 + 1), id.value(row) as f32);
+        }
+        assert_eq!(packed.column(1).as_ref(), plain.column(2).as_ref());
+    }
+    let err = c.read(&read_opts(&[("features", "x,s")])).err().unwrap();
+    assert!(err.message.contains("'s'") && err.message.contains("features"), "{}", err.message);
+    let err = c.read(&read_opts(&[("features", "x"), ("columns", "id")])).err().unwrap();
+    assert!(err.message.contains("'columns'"), "{}", err.message);
+    let err = c.read(&read_opts(&[("label", "id")])).err().unwrap();
+    assert!(err.message.contains("'features'"), "{}", err.message);
+}

@@ -16,6 +16,10 @@ pub enum EqualShards {
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
     pub columns: Option<Vec<String>>,
+    /// Packed mode: these columns become one float32 `features` matrix column.
+    pub features: Option<Vec<String>>,
+    /// Packed mode: the label column, emitted next to `features`.
+    pub label: Option<String>,
     pub batch_size: u64,
     pub drop_last_batch: bool,
     pub limit: Option<u64>,
@@ -36,6 +40,8 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             columns: None,
+            features: None,
+            label: None,
             batch_size: 65_536,
             drop_last_batch: false,
             limit: None,
@@ -55,7 +61,7 @@ impl Default for ReadOptions {
 }
 
 const KNOWN: &[&str] = &[
-    "columns", "batch_size", "drop_last_batch", "limit", "shuffle", "seed", "epoch", "shuffle_window",
+    "columns", "features", "label", "batch_size", "drop_last_batch", "limit", "shuffle", "seed", "epoch", "shuffle_window",
     "num_shards", "shard_index", "equal_shards", "num_workers", "worker_index", "memory_budget", "threads",
 ];
 
@@ -63,6 +69,8 @@ impl ReadOptions {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         match key {
             "columns" => self.columns = Some(parse::name_list(key, value)?),
+            "features" => self.features = Some(parse::name_list(key, value)?),
+            "label" => self.label = Some(value.trim().to_string()).filter(|v| !v.is_empty()),
             "batch_size" => self.batch_size = parse::positive(key, value)?,
             "drop_last_batch" => self.drop_last_batch = parse::boolean(key, value)?,
             "limit" => self.limit = Some(parse::unsigned(key, value)?),
@@ -91,6 +99,14 @@ impl ReadOptions {
 
     /// Checks that depend on several options at once (their order of setting is free).
     pub fn validate(&self) -> Result<()> {
+        if self.features.is_some() && self.columns.is_some() {
+            return Err(Error::invalid_argument(
+                "options 'features' and 'columns' cannot be combined: packed mode reads the features and the label only",
+            ));
+        }
+        if self.label.is_some() && self.features.is_none() {
+            return Err(Error::invalid_argument("option 'label' needs option 'features' (packed mode)"));
+        }
         if self.shard_index >= self.num_shards {
             return Err(Error::invalid_argument(format!(
                 "option 'shard_index' is {} but must be less than 'num_shards' ({})",
@@ -104,6 +120,22 @@ impl ReadOptions {
             )));
         }
         Ok(())
+    }
+
+    /// The columns a read decodes: `columns`, or in packed mode the features and the label.
+    pub fn projected_columns(&self) -> Option<Vec<String>> {
+        match &self.features {
+            Some(features) => {
+                let mut names = features.clone();
+                if let Some(label) = &self.label {
+                    if !names.contains(label) {
+                        names.push(label.clone());
+                    }
+                }
+                Some(names)
+            }
+            None => self.columns.clone(),
+        }
     }
 
     /// Fragments read at once: the `threads` option, or twice the machine's cores

@@ -124,3 +124,37 @@ def test_none_means_default(connector):
     batches = batches_of(connector, limit=None, columns=None, batch_size=None)
     assert sum(b.num_rows for b in batches) == 4122
     assert len(batches) == 1
+
+
+def test_packed_mode_gives_a_row_major_float32_matrix(tmp_path):
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    n = 1000
+    table = pa.table({"a": pa.array(range(n), pa.int64()), "b": pa.array([i / 8 for i in range(n)], pa.float64()),
+                      "flag": pa.array([i % 2 == 0 for i in range(n)]), "y": pa.array([i % 3 for i in range(n)], pa.int32())})
+    path = tmp_path / "packed.parquet"
+    pq.write_table(table, path, row_group_size=300)
+    connector = sluice.DataConnector.from_sources(str(path))
+    rows = 0
+    for batch in connector.to_arrow(features=["b", "a", "flag"], label="y", batch_size=128):
+        assert batch.schema.names == ["features", "y"]
+        matrix = batch.column(0).flatten().to_numpy().reshape(batch.num_rows, 3)
+        assert matrix.dtype == np.float32
+        part = table.slice(rows, batch.num_rows)
+        np.testing.assert_array_equal(matrix[:, 0], part.column("b").to_numpy().astype(np.float32))
+        np.testing.assert_array_equal(matrix[:, 1], part.column("a").to_numpy().astype(np.float32))
+        np.testing.assert_array_equal(matrix[:, 2], part.column("flag").to_numpy().astype(np.float32))
+        assert batch.column(1).equals(part.column("y").combine_chunks())
+        rows += batch.num_rows
+    assert rows == n
+
+
+def test_packed_mode_names_a_feature_column_with_nulls(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(pa.table({"a": pa.array([1.0, None, 3.0]), "y": pa.array([0, 1, 0])}), path)
+    connector = sluice.DataConnector.from_sources(str(path))
+    with pytest.raises(Exception, match="'a'.*null"):
+        connector.to_arrow(features=["a"], label="y").read_all()
