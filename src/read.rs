@@ -53,7 +53,13 @@ impl Job {
 impl BatchStream {
     pub fn start(source: Arc<Source>, options: &ReadOptions) -> Result<BatchStream> {
         options.validate()?;
-        let projection = Projection::new(&source.schema, options.projected_columns().as_deref())?;
+        if let Some(label) = &options.label {
+            if source.schema.index_of(label).is_err() {
+                return Err(Error::invalid_argument(format!("option 'label': no column named '{label}'")));
+            }
+        }
+        let option = if options.features.is_some() { "features" } else { "columns" };
+        let projection = Projection::new(&source.schema, options.projected_columns().as_deref(), option)?;
         let packing = match &options.features {
             Some(features) => Some(Packing::new(&projection.schema, features, options.label.as_deref())?),
             None => None,

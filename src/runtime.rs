@@ -16,24 +16,35 @@ static INHERITED: Mutex<Vec<Arc<Runtime>>> = Mutex::new(Vec::new());
 
 pub fn runtime() -> Result<Arc<Runtime>> {
     let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((owner, runtime)) = slot.as_ref() {
-        if *owner == pid {
-            return Ok(runtime.clone());
-        }
+    if let Some(runtime) = current(pid) {
+        return Ok(runtime);
     }
-    if let Some((_, stale)) = slot.take() {
-        INHERITED.lock().unwrap_or_else(|e| e.into_inner()).push(stale);
-    }
-    let runtime = Arc::new(
+    // Built outside the lock: a fork while the lock is held would leave it held in the child.
+    let built = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
             .thread_name("sluice-io")
             .enable_all()
             .build()
             .map_err(|e| Error::internal(format!("cannot start the I/O runtime: {e}")))?,
     );
-    *slot = Some((pid, runtime.clone()));
-    Ok(runtime)
+    let mut slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    match slot.as_ref() {
+        // Another thread of this process got there first: use its runtime.
+        Some((owner, runtime)) if *owner == pid => Ok(runtime.clone()),
+        _ => {
+            if let Some((_, stale)) = slot.take() {
+                INHERITED.lock().unwrap_or_else(|e| e.into_inner()).push(stale);
+            }
+            *slot = Some((pid, built.clone()));
+            Ok(built)
+        }
+    }
+}
+
+/// This process's runtime, if it has one already.
+fn current(pid: u32) -> Option<Arc<Runtime>> {
+    let slot = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    slot.as_ref().filter(|(owner, _)| *owner == pid).map(|(_, runtime)| runtime.clone())
 }
 
 /// Runs a future to completion from a thread outside the runtime. The future

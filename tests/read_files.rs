@@ -264,3 +264,35 @@ fn packed_mode_builds_a_row_major_float_matrix() {
     let err = c.read(&read_opts(&[("label", "id")])).err().unwrap();
     assert!(err.message.contains("'features'"), "{}", err.message);
 }
+
+#[test]
+fn review_findings_stay_fixed() {
+    let dir = parquet_dir();
+    // Paths with `..` and `.` segments, plain and in globs.
+    let dotted = dir.path().join("sub").join("..").join(".").join("part-0.parquet");
+    assert_eq!(open(&[&dotted]).unwrap().num_rows(), 100);
+    let glob = format!("{}/sub/../part-*.parquet", dir.path().display());
+    assert_eq!(Connector::open(&[glob], &SourceOptions::default()).unwrap().num_rows(), 387);
+
+    // A batch size so large that `batch index * batch size` would overflow.
+    let c = open(&[dir.path()]).unwrap();
+    let huge = read_opts(&[("batch_size", "4611686018427387904"), ("num_workers", "4"), ("worker_index", "0")]);
+    assert_eq!(c.count_rows(&huge).unwrap(), 387);
+
+    // An empty projection is refused when it is set; options name themselves.
+    let mut o = ReadOptions::default();
+    assert!(o.set("columns", "[]").unwrap_err().message.contains("'columns'"));
+    assert!(o.set("shuffle_window", "5000000000").unwrap_err().message.contains("shuffle_window"));
+    let err = c.read(&read_opts(&[("features", "x,nope")])).err().unwrap();
+    assert!(err.message.contains("'features'") && err.message.contains("'nope'"), "{}", err.message);
+    let err = c.read(&read_opts(&[("features", "x"), ("label", "nope")])).err().unwrap();
+    assert!(err.message.contains("'label'"), "{}", err.message);
+
+    // An empty CSV file next to a real one holds no rows; alone it is an error naming it.
+    let csv_dir = tempdir();
+    write_csv(&csv_dir.path().join("a.csv"), &rows(0, 10));
+    std::fs::write(csv_dir.path().join("b.csv"), b"").unwrap();
+    assert_eq!(open(&[csv_dir.path()]).unwrap().num_rows(), 10);
+    let err = open(&[&csv_dir.path().join("b.csv")]).err().unwrap();
+    assert!(err.message.contains("b.csv") && err.message.contains("empty"), "{}", err.message);
+}

@@ -49,6 +49,9 @@ pub fn name_list(key: &str, value: &str) -> Result<Vec<String>> {
     } else {
         v.split(',').map(|s| s.trim().to_string()).collect()
     };
+    if names.is_empty() {
+        return Err(bad(key, value, "lists no column"));
+    }
     if names.iter().any(|n| n.is_empty()) {
         return Err(bad(key, value, "contains an empty name"));
     }

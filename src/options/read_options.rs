@@ -77,7 +77,12 @@ impl ReadOptions {
             "shuffle" => self.shuffle = parse::boolean(key, value)?,
             "seed" => self.seed = parse::unsigned(key, value)?,
             "epoch" => self.epoch = parse::unsigned(key, value)?,
-            "shuffle_window" => self.shuffle_window = parse::positive(key, value)?,
+            "shuffle_window" => {
+                self.shuffle_window = parse::positive(key, value)?;
+                if self.shuffle_window > u64::from(u32::MAX) {
+                    return Err(parse::bad(key, value, "must be at most 4294967295 rows"));
+                }
+            }
             "num_shards" => self.num_shards = parse::positive(key, value)?,
             "shard_index" => self.shard_index = parse::unsigned(key, value)?,
             "equal_shards" => {

@@ -74,11 +74,12 @@ impl Plan {
         let batch = options.batch_size;
         let emitted = if options.drop_last_batch { length / batch * batch } else { length };
         let mut positions = Vec::new();
-        let mut b = options.worker_index;
-        while b * batch < emitted {
-            let range = start + b * batch..start + ((b + 1) * batch).min(emitted);
+        let batches = emitted.div_ceil(batch);
+        for b in (options.worker_index..batches).step_by(options.num_workers as usize) {
+            // b < batches, so b * batch < emitted: no overflow whatever the batch size.
+            let first = b * batch;
+            let range = start + first..start + first + batch.min(emitted - first);
             push_wrapped(&mut positions, range, total);
-            b += options.num_workers;
         }
         let shuffle = options.shuffle.then_some((options.seed, options.epoch, options.shuffle_window));
         Plan { order, starts, rows_of: fragment_rows.to_vec(), total, positions, shuffle }

@@ -34,6 +34,14 @@ fn bad(file: &FileRef, err: arrow::error::ArrowError) -> Error {
 pub async fn inspect(file: &FileRef, options: &CsvOptions, declared: Option<SchemaRef>) -> Result<(Inspected, CsvLayout)> {
     let bytes = fetch_all(file).await?;
     let format = format_for(file, options);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        // An empty file has no rows; it can only take its schema from elsewhere.
+        let schema = declared.ok_or_else(|| {
+            Error::invalid_data(format!("'{}' is empty: there is no header to take the schema from", file.name))
+        })?;
+        let part = PartInfo { index: 0, rows: 0, bytes: 0 };
+        return Ok((Inspected { schema: schema.clone(), parts: vec![part] }, CsvLayout { format, schema }));
+    }
     let (schema, seen) = match declared {
         Some(schema) if !options.header => (schema.clone(), schema),
         Some(schema) => {

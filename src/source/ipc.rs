@@ -62,6 +62,9 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
     let batches: Vec<Block> = footer.recordBatches().map(|b| b.iter().copied().collect()).unwrap_or_default();
     let dictionaries: Vec<Block> = footer.dictionaries().map(|b| b.iter().copied().collect()).unwrap_or_default();
     // Each batch's row count sits in its message header: fetch only those headers.
+    if batches.iter().chain(&dictionaries).any(|b| b.offset() < 0 || b.metaDataLength() < 0 || b.bodyLength() < 0) {
+        return Err(bad(file, "the footer holds a negative offset or length"));
+    }
     let header_ranges: Vec<Range<u64>> =
         batches.iter().map(|b| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64).collect();
     if header_ranges.iter().any(|r| r.end > file.size) {
@@ -71,7 +74,8 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
     let mut parts = Vec::with_capacity(batches.len());
     for (index, (block, header)) in batches.iter().zip(headers).enumerate() {
         let message = parse_message(&header).ok_or_else(|| bad(file, format!("record batch {index} has a malformed header")))?;
-        let rows = message.header_as_record_batch().map(|b| b.length() as u64).ok_or_else(|| bad(file, format!("block {index} is not a record batch")))?;
+        let rows = message.header_as_record_batch().ok_or_else(|| bad(file, format!("block {index} is not a record batch")))?.length();
+        let rows = u64::try_from(rows).map_err(|_| bad(file, format!("record batch {index} has a negative length")))?;
         parts.push(PartInfo { index, rows, bytes: block.bodyLength() as u64 });
     }
     let layout = IpcFileLayout { schema: schema.clone(), version: footer.version(), batches, dictionaries };

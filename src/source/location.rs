@@ -49,6 +49,7 @@ pub async fn expand(input: &str, options: &SourceOptions, stores: &mut Stores) -
 async fn expand_local(input: &str, path: &std::path::Path, options: &SourceOptions, stores: &mut Stores) -> Result<Vec<FileRef>> {
     let absolute = std::path::absolute(path)
         .map_err(|e| Error::invalid_argument(format!("invalid path '{input}': {e}")))?;
+    let absolute = without_dots(&absolute);
     let text = absolute.to_string_lossy().to_string();
     let store = stores.get(StoreKind::Local, options);
     if glob::has_wildcard(&text) {
@@ -153,6 +154,22 @@ async fn list(
         })
         .map(|m| FileRef { name: store.display(&m.location), path: m.location, store: store.clone(), size: m.size })
         .collect())
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (the path may hold a glob).
+fn without_dots(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut clean = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other.as_os_str()),
+        }
+    }
+    clean
 }
 
 /// Listings keep visible files with a data extension (any name when `format` is set).

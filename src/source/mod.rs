@@ -67,7 +67,8 @@ pub struct Projection {
 }
 
 impl Projection {
-    pub fn new(schema: &SchemaRef, columns: Option<&[String]>) -> Result<Self> {
+    /// `option` names the read option the columns came from, for error messages.
+    pub fn new(schema: &SchemaRef, columns: Option<&[String]>, option: &str) -> Result<Self> {
         let indices = match columns {
             None => (0..schema.fields().len()).collect(),
             Some(names) => {
@@ -76,12 +77,12 @@ impl Projection {
                     let index = schema.index_of(name).map_err(|_| {
                         let known: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
                         Error::invalid_argument(format!(
-                            "option 'columns': no column named '{name}' (columns: {})",
+                            "option '{option}': no column named '{name}' (columns: {})",
                             known.join(", ")
                         ))
                     })?;
                     if indices.contains(&index) {
-                        return Err(Error::invalid_argument(format!("option 'columns': column '{name}' is listed twice")));
+                        return Err(Error::invalid_argument(format!("option '{option}': column '{name}' is listed twice")));
                     }
                     indices.push(index);
                 }

@@ -23,13 +23,13 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)>
     let meta = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
         .await
         .map_err(|e| Error::from_parquet(e, &file.name))?;
-    let parts = meta
-        .metadata()
-        .row_groups()
-        .iter()
-        .enumerate()
-        .map(|(i, rg)| PartInfo { index: i, rows: rg.num_rows() as u64, bytes: rg.total_byte_size().max(0) as u64 })
-        .collect();
+    let mut parts = Vec::new();
+    for (i, rg) in meta.metadata().row_groups().iter().enumerate() {
+        let rows = u64::try_from(rg.num_rows()).map_err(|_| {
+            Error::invalid_data(format!("'{}' is not a readable Parquet file: row group {i} has a negative row count", file.name))
+        })?;
+        parts.push(PartInfo { index: i, rows, bytes: rg.total_byte_size().max(0) as u64 });
+    }
     Ok((Inspected { schema: meta.schema().clone(), parts }, meta))
 }
 

@@ -33,19 +33,28 @@ impl Store {
     /// The store for this process, built on first use and again after a fork.
     pub fn get(&self) -> Result<Arc<dyn ObjectStore>> {
         let pid = std::process::id();
-        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((owner, store)) = built.as_ref() {
-            if *owner == pid {
-                return Ok(store.clone());
+        {
+            let built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((owner, store)) = built.as_ref() {
+                if *owner == pid {
+                    return Ok(store.clone());
+                }
             }
         }
-        if let Some(stale) = built.take() {
-            // Dropping the parent's client could wait on threads that do not exist here.
-            std::mem::forget(stale);
-        }
+        // Built outside the lock: a fork while the lock is held would leave it held in the child.
         let store = self.build()?;
-        *built = Some((pid, store.clone()));
-        Ok(store)
+        let mut built = self.built.lock().unwrap_or_else(|e| e.into_inner());
+        match built.as_ref() {
+            Some((owner, first)) if *owner == pid => Ok(first.clone()),
+            _ => {
+                if let Some(stale) = built.take() {
+                    // Dropping the parent's client could wait on threads that do not exist here.
+                    std::mem::forget(stale);
+                }
+                *built = Some((pid, store.clone()));
+                Ok(store)
+            }
+        }
     }
 
     /// The name a user recognises for an object in this store.
