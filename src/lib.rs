@@ -1,13 +1,14 @@
 //! sluice streams tabular training data from where it lives into the tools that
 //! train on it. The pipeline, one module each:
 //!
-//! source ─▶ plan ─▶ read (parallel, bounded) ─▶ batch ─▶ ffi (C ABI stream)
+//! source ─▶ plan ─▶ read (parallel, bounded) ─▶ batch ─▶ pack / tensors ─▶ ffi (C ABI stream)
 //!
 //! - [`source`]: paths, globs and URIs resolved to files and fragments (row groups …)
 //! - [`plan`]: which rows this reader emits, in which order (pure, deterministic)
 //! - [`read`]: fetch and decode the plan's tasks concurrently under a byte budget
 //! - [`batch`]: re-cut into batches of exactly `batch_size` rows
 //! - [`pack`]: optionally, feature columns into one float32 matrix (packed mode)
+//! - [`tensors`]: optionally, the column policy: every column in a form a tensor can take
 //! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
 
 mod allocator;
@@ -21,6 +22,7 @@ pub mod plan;
 pub mod read;
 pub mod runtime;
 pub mod source;
+pub mod tensors;
 
 pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};

@@ -16,12 +16,14 @@ pub struct Packing {
     features: Vec<usize>,
     names: Vec<String>,
     label: Option<usize>,
+    /// Nulls in a feature take this value; without it they are an error.
+    null_fill: Option<f32>,
     schema: SchemaRef,
 }
 
 impl Packing {
     /// `input` is the projected schema, which holds the features (in order) and the label.
-    pub fn new(input: &Schema, features: &[String], label: Option<&str>) -> Result<Packing> {
+    pub fn new(input: &Schema, features: &[String], label: Option<&str>, null_fill: Option<f64>) -> Result<Packing> {
         let index = |name: &str, option: &str| {
             input.index_of(name).map_err(|_| Error::invalid_argument(format!("option '{option}': no column named '{name}'")))
         };
@@ -42,7 +44,7 @@ impl Packing {
         if let Some(l) = label {
             fields.push(input.field(l).clone());
         }
-        Ok(Packing { features: indices, names: features.to_vec(), label, schema: Arc::new(Schema::new(fields)) })
+        Ok(Packing { features: indices, names: features.to_vec(), label, null_fill: null_fill.map(|v| v as f32), schema: Arc::new(Schema::new(fields)) })
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -55,16 +57,25 @@ impl Packing {
         let mut matrix = vec![0f32; rows * width];
         for (j, (&column, name)) in self.features.iter().zip(&self.names).enumerate() {
             let values = batch.column(column);
-            if values.null_count() > 0 {
+            if values.null_count() > 0 && self.null_fill.is_none() {
                 return Err(Error::invalid_data(format!(
-                    "feature column '{name}' has {} null values in a batch; packed features cannot hold nulls",
+                    "feature column '{name}' has {} null values in a batch; packed features cannot hold nulls: set null_fill=<value>",
                     values.null_count()
                 )));
             }
             let floats = arrow::compute::cast(values, &DataType::Float32).map_err(|e| Error::invalid_data(format!("feature column '{name}': {e}")))?;
             let floats = floats.as_any().downcast_ref::<Float32Array>().expect("cast to float32");
-            for (i, v) in floats.values().iter().enumerate() {
-                matrix[i * width + j] = *v;
+            match (floats.nulls(), self.null_fill) {
+                (Some(nulls), Some(fill)) => {
+                    for (i, v) in floats.values().iter().enumerate() {
+                        matrix[i * width + j] = if nulls.is_valid(i) { *v } else { fill };
+                    }
+                }
+                _ => {
+                    for (i, v) in floats.values().iter().enumerate() {
+                        matrix[i * width + j] = *v;
+                    }
+                }
             }
         }
         let item = Arc::new(Field::new("item", DataType::Float32, false));

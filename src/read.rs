@@ -6,6 +6,7 @@ use crate::batch::Rebatcher;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::ReadOptions;
 use crate::pack::Packing;
+use crate::tensors::Policy;
 use crate::plan::{Plan, Task};
 use crate::runtime;
 use crate::source::{Projection, Source};
@@ -38,13 +39,19 @@ struct Job {
     row_bytes: Vec<f64>,
     /// Packed mode: how each output batch becomes (features, label).
     packing: Option<Packing>,
+    /// Tensor or packed mode: the column policy each output batch goes through.
+    policy: Option<Policy>,
 }
 
 impl Job {
     /// A batch as the consumer receives it.
     fn finish(&self, batch: RecordBatch) -> Result<RecordBatch> {
-        match &self.packing {
-            Some(packing) => packing.pack(&batch),
+        let batch = match &self.packing {
+            Some(packing) => packing.pack(&batch)?,
+            None => batch,
+        };
+        match &self.policy {
+            Some(policy) => policy.apply(&batch),
             None => Ok(batch),
         }
     }
@@ -61,9 +68,11 @@ impl BatchStream {
         let option = if options.features.is_some() { "features" } else { "columns" };
         let projection = Projection::new(&source.schema, options.projected_columns().as_deref(), option)?;
         let packing = match &options.features {
-            Some(features) => Some(Packing::new(&projection.schema, features, options.label.as_deref())?),
+            Some(features) => Some(Packing::new(&projection.schema, features, options.label.as_deref(), options.tensors.null_fill)?),
             None => None,
         };
+        let unpolicied = packing.as_ref().map_or_else(|| projection.schema.clone(), Packing::schema);
+        let policy = options.policy_applies().then(|| Policy::new(&unpolicied, &options.tensors)).transpose()?;
         let share = projection.indices.len() as f64 / source.schema.fields().len().max(1) as f64;
         let row_bytes: Vec<f64> =
             source.fragments.iter().map(|f| f.bytes as f64 / f.rows.max(1) as f64 * share).collect();
@@ -74,8 +83,8 @@ impl BatchStream {
         let plan = Plan::new(&rows, options);
         // Decoding in large batches costs less per row; re-cutting them is zero-copy.
         let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
-        let schema = packing.as_ref().map_or_else(|| projection.schema.clone(), Packing::schema);
-        let job = Arc::new(Job { source, projection, decode_rows, row_bytes, packing });
+        let schema = policy.as_ref().map_or(unpolicied, Policy::schema);
+        let job = Arc::new(Job { source, projection, decode_rows, row_bytes, packing, policy });
         let (sender, receiver) = mpsc::channel(1);
         let settings = Settings {
             budget: options.memory_budget,

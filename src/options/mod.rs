@@ -4,6 +4,8 @@
 mod parse;
 mod read_options;
 mod source_options;
+mod tensor_options;
 
 pub use read_options::{EqualShards, ReadOptions};
+pub use tensor_options::{Decimals, Ragged, TensorOptions};
 pub use source_options::{CsvOptions, FormatChoice, SourceOptions, StoreOptions};

@@ -65,3 +65,8 @@ pub fn bad(key: &str, value: &str, why: &str) -> Error {
 pub fn unknown(kind: &str, key: &str, known: &[&str]) -> Error {
     Error::invalid_argument(format!("unknown {kind} option '{key}' (known options: {})", known.join(", ")))
 }
+
+/// A finite number (integers and decimals; `nan` and infinities are refused).
+pub fn number(key: &str, value: &str) -> Result<f64> {
+    value.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad(key, value, "expected a finite number"))
+}

@@ -1,6 +1,7 @@
 //! Which rows a reader emits and in which order (see docs/options.md).
 
 use super::parse;
+use super::tensor_options::{self, Ragged, TensorOptions};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +33,12 @@ pub struct ReadOptions {
     pub equal_shards: EqualShards,
     pub num_workers: u64,
     pub worker_index: u64,
+    /// Rows per worker turn; `None` means one batch.
+    pub worker_interleave: Option<u64>,
     pub memory_budget: u64,
     pub threads: u64,
+    /// The column policy (tensor mode and its options).
+    pub tensors: TensorOptions,
 }
 
 impl Default for ReadOptions {
@@ -54,15 +59,17 @@ impl Default for ReadOptions {
             equal_shards: EqualShards::Off,
             num_workers: 1,
             worker_index: 0,
+            worker_interleave: None,
             memory_budget: 512 << 20,
             threads: 0,
+            tensors: TensorOptions::default(),
         }
     }
 }
 
 const KNOWN: &[&str] = &[
     "columns", "features", "label", "batch_size", "drop_last_batch", "limit", "shuffle", "seed", "epoch", "shuffle_window",
-    "num_shards", "shard_index", "equal_shards", "num_workers", "worker_index", "memory_budget", "threads",
+    "num_shards", "shard_index", "equal_shards", "num_workers", "worker_index", "worker_interleave", "memory_budget", "threads",
 ];
 
 impl ReadOptions {
@@ -95,9 +102,15 @@ impl ReadOptions {
             }
             "num_workers" => self.num_workers = parse::positive(key, value)?,
             "worker_index" => self.worker_index = parse::unsigned(key, value)?,
+            "worker_interleave" => self.worker_interleave = Some(parse::positive(key, value)?),
             "memory_budget" => self.memory_budget = parse::bytes(key, value)?,
             "threads" => self.threads = parse::unsigned(key, value)?,
-            _ => return Err(parse::unknown("read", key, KNOWN)),
+            _ => {
+                if !self.tensors.set(key, value)? {
+                    let known: Vec<&str> = KNOWN.iter().chain(tensor_options::KNOWN).copied().collect();
+                    return Err(parse::unknown("read", key, &known));
+                }
+            }
         }
         Ok(())
     }
@@ -124,7 +137,26 @@ impl ReadOptions {
                 self.worker_index, self.num_workers
             )));
         }
+        let policy = &self.tensors;
+        if !self.policy_applies() {
+            if let Some(option) = policy.policy_options_set().first() {
+                return Err(Error::invalid_argument(format!(
+                    "option '{option}' needs tensors=true (or packed mode: 'features'); without it columns are read as they are"
+                )));
+            }
+        }
+        if policy.ragged == Ragged::Pad && policy.pad_length.is_none() {
+            return Err(Error::invalid_argument("option 'ragged' is pad, which needs option 'pad_length' (the fixed length of every row)"));
+        }
+        if policy.pad_length.is_some() && policy.ragged != Ragged::Pad {
+            return Err(Error::invalid_argument("option 'pad_length' needs ragged=pad"));
+        }
         Ok(())
+    }
+
+    /// Whether columns go through the column policy: tensor mode, or packed mode.
+    pub fn policy_applies(&self) -> bool {
+        self.tensors.enabled || self.features.is_some()
     }
 
     /// The columns a read decodes: `columns`, or in packed mode the features and the label.

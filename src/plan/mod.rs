@@ -6,9 +6,11 @@
 //! 2. The epoch sequence: the fragments' rows concatenated in that order; with
 //!    shuffle, cut into windows of `shuffle_window` rows, each permuted.
 //! 3. The shard: a contiguous range of the sequence (see `shard`), then `limit`.
-//! 4. Batches of `batch_size` rows (the last short one kept or dropped); worker
-//!    `w` of `k` emits batches `w, w+k, …`, so round-robin over workers
-//!    reproduces the single reader.
+//! 4. Batches of `batch_size` rows (the last short one kept or dropped). Workers
+//!    take the emitted rows in turns of `worker_interleave` rows (by default one
+//!    batch): worker `w` of `k` takes turns `w, w+k, …`, so round-robin over
+//!    workers reproduces the single reader. Turns are produced lazily, so even
+//!    one-row turns over a huge table cost no memory up front.
 
 mod rng;
 mod shard;
@@ -19,6 +21,8 @@ use std::ops::Range;
 
 const FRAGMENT_ORDER: u64 = 0x4652_4147; // "FRAG": a purpose word, so streams never overlap
 const WINDOW_ORDER: u64 = 0x5749_4E44; // "WIND"
+/// Ranges in one task: bounds a task's size when workers take one-row turns.
+const MAX_RANGES_PER_TASK: usize = 1 << 16;
 
 /// Rows to read from one fragment: ascending, disjoint ranges of its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +53,7 @@ pub struct Plan {
     rows_of: Vec<u64>,
     total: u64,
     /// This reader's positions in the epoch sequence, in emission order.
-    positions: Vec<Range<u64>>,
+    positions: Turns,
     /// (seed, epoch, window rows) when shuffling.
     shuffle: Option<(u64, u64, u64)>,
 }
@@ -73,29 +77,70 @@ impl Plan {
         let length = options.limit.map_or(length, |limit| length.min(limit));
         let batch = options.batch_size;
         let emitted = if options.drop_last_batch { length / batch * batch } else { length };
-        let mut positions = Vec::new();
-        let batches = emitted.div_ceil(batch);
-        for b in (options.worker_index..batches).step_by(options.num_workers as usize) {
-            // b < batches, so b * batch < emitted: no overflow whatever the batch size.
-            let first = b * batch;
-            let range = start + first..start + first + batch.min(emitted - first);
-            push_wrapped(&mut positions, range, total);
-        }
+        let positions = Turns {
+            start,
+            emitted,
+            turn: options.worker_interleave.unwrap_or(batch),
+            first: options.worker_index,
+            step: options.num_workers,
+            total,
+        };
         let shuffle = options.shuffle.then_some((options.seed, options.epoch, options.shuffle_window));
         Plan { order, starts, rows_of: fragment_rows.to_vec(), total, positions, shuffle }
     }
 
     /// Rows this reader emits.
     pub fn rows(&self) -> u64 {
-        self.positions.iter().map(|r| r.end - r.start).sum()
+        self.positions.rows()
     }
 
     /// The reading tasks in emission order, computed lazily (a shuffled epoch
     /// holds one window's permutation at a time).
     pub fn tasks(self) -> impl Iterator<Item = Task> + Send {
         let plan = std::sync::Arc::new(self);
-        let chunks = chunk_positions(&plan);
-        chunks.into_iter().map(move |chunk| plan.task(chunk))
+        let mut ranges = plan.positions.ranges();
+        let mut pending: Option<Range<u64>> = None;
+        // One task per fragment visit (unshuffled) or window visit (shuffled):
+        // consecutive ranges join the current task while they stay in its unit
+        // and move forward in it, up to a bound that keeps one-row turns small.
+        std::iter::from_fn(move || {
+            let mut chunk: Vec<Range<u64>> = Vec::new();
+            let mut current: Option<(u64, u64)> = None; // (unit, last end)
+            while let Some(range) = pending.take().or_else(|| ranges.next()) {
+                let unit = plan.unit_of(range.start);
+                let full = chunk.len() >= MAX_RANGES_PER_TASK;
+                if full || current.is_some_and(|(u, last_end)| u != unit || last_end > range.start) {
+                    pending = Some(range);
+                    break;
+                }
+                let end = range.end.min(plan.unit_end(range.start));
+                chunk.push(range.start..end);
+                current = Some((unit, end));
+                if end < range.end {
+                    pending = Some(end..range.end);
+                }
+            }
+            (!chunk.is_empty()).then(|| plan.task(chunk))
+        })
+    }
+
+    /// The unit a sequence position belongs to: its shuffle window, or its fragment visit.
+    fn unit_of(&self, pos: u64) -> u64 {
+        match self.shuffle {
+            Some((_, _, window)) => pos / window,
+            None => self.starts.partition_point(|&s| s <= pos) as u64 - 1,
+        }
+    }
+
+    /// The first position after the unit that holds `pos`.
+    fn unit_end(&self, pos: u64) -> u64 {
+        match self.shuffle {
+            Some((_, _, window)) => ((pos / window + 1) * window).min(self.total),
+            None => {
+                let slot = self.starts.partition_point(|&s| s <= pos) - 1;
+                self.starts[slot] + self.rows_of[self.order[slot]]
+            }
+        }
     }
 
     fn task(&self, chunk: Vec<Range<u64>>) -> Task {
@@ -166,56 +211,62 @@ impl Plan {
     }
 }
 
-/// Appends `range` (which may run past `total` when padding) as positions in `0..total`,
-/// merging with the previous range when contiguous.
-fn push_wrapped(positions: &mut Vec<Range<u64>>, range: Range<u64>, total: u64) {
-    let mut start = range.start;
-    while start < range.end {
-        let lap = start / total;
-        let end = range.end.min((lap + 1) * total);
-        let wrapped = start - lap * total..end - lap * total;
-        match positions.last_mut() {
-            Some(last) if last.end == wrapped.start => last.end = wrapped.end,
-            _ => positions.push(wrapped),
+/// A reader's share of the shard: rows `start .. start + emitted` of the
+/// sequence (past `total` when padding, wrapping to its start), taken in turns
+/// of `turn` rows, of which this reader has turns `first, first + step, …`.
+#[derive(Debug, Clone, Copy)]
+struct Turns {
+    start: u64,
+    emitted: u64,
+    turn: u64,
+    first: u64,
+    step: u64,
+    total: u64,
+}
+
+impl Turns {
+    fn count(&self) -> u64 {
+        self.emitted.div_ceil(self.turn)
+    }
+
+    fn rows(&self) -> u64 {
+        let turns = self.count();
+        if self.first >= turns {
+            return 0;
         }
-        start = end;
+        let mine = (turns - 1 - self.first) / self.step + 1;
+        let last = turns - 1;
+        let short = if last % self.step == self.first { self.turn - (self.emitted - last * self.turn) } else { 0 };
+        mine * self.turn - short
+    }
+
+    /// The positions in `0..total`, in emission order, lazily.
+    fn ranges(self) -> impl Iterator<Item = Range<u64>> + Send {
+        let Turns { start, emitted, turn, first, step, total } = self;
+        // A single reader's turns are contiguous: one range, not one per turn.
+        let (turn, turns) = if step == 1 { (emitted.max(1), emitted.min(1)) } else { (turn, self.count()) };
+        (first..turns).step_by(step as usize).flat_map(move |t| {
+            // t < turns, so t * turn < emitted: no overflow whatever the turn size.
+            let begin = t * turn;
+            let range = start + begin..start + begin + turn.min(emitted - begin);
+            wrapped(range, total)
+        })
     }
 }
 
-/// Groups positions into tasks. Unshuffled: one task per fragment visit (split
-/// when the order goes backwards). Shuffled: one task per window visit.
-fn chunk_positions(plan: &Plan) -> Vec<Vec<Range<u64>>> {
-    let boundary = |pos: u64| -> u64 {
-        match plan.shuffle {
-            Some((_, _, window)) => pos / window,
-            None => plan.starts.partition_point(|&s| s <= pos) as u64 - 1,
+/// `range` (which may run past `total` when padding) as ranges of positions in `0..total`.
+fn wrapped(range: Range<u64>, total: u64) -> impl Iterator<Item = Range<u64>> {
+    let mut start = range.start;
+    std::iter::from_fn(move || {
+        if start >= range.end || total == 0 {
+            return None;
         }
-    };
-    let unit_end = |pos: u64| -> u64 {
-        match plan.shuffle {
-            Some((_, _, window)) => ((pos / window + 1) * window).min(plan.total),
-            None => {
-                let slot = plan.starts.partition_point(|&s| s <= pos) - 1;
-                plan.starts[slot] + plan.rows_of[plan.order[slot]]
-            }
-        }
-    };
-    let mut chunks: Vec<Vec<Range<u64>>> = Vec::new();
-    let mut current: Option<(u64, u64)> = None; // (unit, last end)
-    for range in &plan.positions {
-        let mut start = range.start;
-        while start < range.end {
-            let end = range.end.min(unit_end(start));
-            let unit = boundary(start);
-            match current {
-                Some((u, last_end)) if u == unit && last_end <= start => chunks.last_mut().unwrap().push(start..end),
-                _ => chunks.push(vec![start..end]),
-            }
-            current = Some((unit, end));
-            start = end;
-        }
-    }
-    chunks
+        let lap = start / total;
+        let end = range.end.min((lap + 1) * total);
+        let piece = start - lap * total..end - lap * total;
+        start = end;
+        Some(piece)
+    })
 }
 
 #[cfg(test)]

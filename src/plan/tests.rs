@@ -90,39 +90,77 @@ fn equal_shards_have_equal_lengths() {
 fn workers_interleave_to_the_single_reader() {
     for shuffle in [false, true] {
         for drop_last in [false, true] {
-            let single = rows(&FRAGMENTS, &options(|o| {
-                o.shuffle = shuffle;
-                o.drop_last_batch = drop_last
-            }));
-            for k in 1..5u64 {
-                let per_worker: Vec<Vec<(usize, u64)>> = (0..k)
-                    .map(|w| {
-                        rows(&FRAGMENTS, &options(|o| {
-                            o.shuffle = shuffle;
-                            o.drop_last_batch = drop_last;
-                            o.num_workers = k;
-                            o.worker_index = w
-                        }))
-                    })
-                    .collect();
-                // Round-robin over workers, one batch (7 rows) at a time.
-                let mut merged = Vec::new();
-                let mut cursors = vec![0usize; k as usize];
-                'outer: loop {
-                    for w in 0..k as usize {
-                        let rows = &per_worker[w];
-                        if cursors[w] >= rows.len() {
-                            break 'outer;
+            for interleave in [None, Some(1), Some(3), Some(10)] {
+                let single = rows(&FRAGMENTS, &options(|o| {
+                    o.shuffle = shuffle;
+                    o.drop_last_batch = drop_last
+                }));
+                for k in 1..5u64 {
+                    let per_worker: Vec<Vec<(usize, u64)>> = (0..k)
+                        .map(|w| {
+                            rows(&FRAGMENTS, &options(|o| {
+                                o.shuffle = shuffle;
+                                o.drop_last_batch = drop_last;
+                                o.num_workers = k;
+                                o.worker_index = w;
+                                o.worker_interleave = interleave
+                            }))
+                        })
+                        .collect();
+                    // Round-robin over workers, one turn (a batch of 7 rows by default) at a time.
+                    let turn = interleave.unwrap_or(7) as usize;
+                    let mut merged = Vec::new();
+                    let mut cursors = vec![0usize; k as usize];
+                    'outer: loop {
+                        for w in 0..k as usize {
+                            let rows = &per_worker[w];
+                            if cursors[w] >= rows.len() {
+                                break 'outer;
+                            }
+                            let end = (cursors[w] + turn).min(rows.len());
+                            merged.extend_from_slice(&rows[cursors[w]..end]);
+                            cursors[w] = end;
                         }
-                        let end = (cursors[w] + 7).min(rows.len());
-                        merged.extend_from_slice(&rows[cursors[w]..end]);
-                        cursors[w] = end;
                     }
+                    assert_eq!(merged, single, "shuffle={shuffle} drop_last={drop_last} k={k} interleave={interleave:?}");
                 }
-                assert_eq!(merged, single, "shuffle={shuffle} drop_last={drop_last} k={k}");
             }
         }
     }
+}
+
+#[test]
+fn planned_row_count_matches_the_rows_emitted() {
+    for equal in [EqualShards::Off, EqualShards::Drop, EqualShards::Pad] {
+        for (shards, k, interleave, drop_last) in [(1, 1, None, false), (3, 2, Some(1), false), (4, 3, Some(5), true), (5, 4, None, true)] {
+            for shard in 0..shards {
+                for w in 0..k {
+                    let o = options(|o| {
+                        o.shuffle = true;
+                        o.num_shards = shards;
+                        o.shard_index = shard;
+                        o.equal_shards = equal;
+                        o.num_workers = k;
+                        o.worker_index = w;
+                        o.worker_interleave = interleave;
+                        o.drop_last_batch = drop_last
+                    });
+                    assert_eq!(Plan::new(&FRAGMENTS, &o).rows(), rows(&FRAGMENTS, &o).len() as u64);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn one_row_turns_cost_no_memory_up_front() {
+    // A billion rows in one-row turns: planning must not allocate per row.
+    let o = ReadOptions { num_workers: 2, worker_index: 1, worker_interleave: Some(1), ..Default::default() };
+    let plan = Plan::new(&[1 << 30], &o);
+    assert_eq!(plan.rows(), 1 << 29);
+    let first = plan.tasks().next().unwrap();
+    assert_eq!(first.pieces[0].ranges[..2], [1..2, 3..4]);
+    assert_eq!(first.rows(), MAX_RANGES_PER_TASK as u64);
 }
 
 #[test]
