@@ -296,3 +296,44 @@ fn review_findings_stay_fixed() {
     let err = open(&[&csv_dir.path().join("b.csv")]).err().unwrap();
     assert!(err.message.contains("b.csv") && err.message.contains("empty"), "{}", err.message);
 }
+
+#[test]
+fn one_row_worker_turns_rebuild_the_single_reader_from_parquet() {
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    for shuffle in ["false", "true"] {
+        let base = [("batch_size", "16"), ("shuffle", shuffle), ("seed", "3"), ("shuffle_window", "64")];
+        let single = ids(&collect(&c, &base));
+        let per_worker: Vec<Vec<i64>> = ["0", "1", "2"]
+            .iter()
+            .map(|w| {
+                let mut o = base.to_vec();
+                o.extend([("num_workers", "3"), ("worker_index", *w), ("worker_interleave", "1")]);
+                let batches = collect(&c, &o);
+                assert!(batches[..batches.len() - 1].iter().all(|b| b.num_rows() == 16), "batches stay exact");
+                ids(&batches)
+            })
+            .collect();
+        let merged: Vec<i64> = (0..single.len()).map(|i| per_worker[i % 3][i / 3]).collect();
+        assert_eq!(merged, single, "shuffle={shuffle}");
+    }
+}
+
+#[test]
+fn tensor_mode_follows_the_column_policy_on_real_files() {
+    use arrow::array::{Array, AsArray};
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    let batches = collect(&c, &[("tensors", "true"), ("batch_size", "100")]);
+    let schema = batches[0].schema();
+    assert!(schema.fields().iter().all(|f| !f.is_nullable()), "{schema:?}");
+    assert!(batches.iter().all(|b| b.columns().iter().all(|col| col.null_count() == 0)));
+    assert_eq!(ids(&batches), (0..387).collect::<Vec<_>>());
+    assert_eq!(batches[0].column(2).as_string::<i32>().value(3), "s3");
+    let e = c.read(&read_opts(&[("null_fill", "0")])).err().unwrap();
+    assert!(e.message.contains("'null_fill' needs tensors=true"), "{}", e.message);
+    let e = c.read(&read_opts(&[("tensors", "true"), ("ragged", "pad")])).err().unwrap();
+    assert!(e.message.contains("pad_length"), "{}", e.message);
+    let e = c.read(&read_opts(&[("tensors", "true"), ("null_mask", "nope")])).err().unwrap();
+    assert!(e.message.contains("'nope'"), "{}", e.message);
+}
