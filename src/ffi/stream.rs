@@ -5,7 +5,8 @@
 use super::error::c_string;
 use crate::error::{panic_message, ErrorKind};
 use crate::read::BatchStream;
-use arrow::array::{Array, StructArray};
+use arrow::array::{make_array, Array, ArrayData, ArrayRef, MutableArrayData, StructArray};
+use arrow::record_batch::RecordBatch;
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow::ffi_stream::FFI_ArrowArrayStream;
 use std::ffi::{c_char, c_int, CString};
@@ -84,6 +85,33 @@ unsafe extern "C" fn get_schema(stream: *mut FFI_ArrowArrayStream, out: *mut FFI
     })
 }
 
+/// The batch with every array at offset 0, at every level. A batch re-cut from
+/// a larger one can hold a bit offset (sliced bools and validity bitmaps);
+/// some importers (Arrow Java) ignore `ArrowArray.offset` and would read the
+/// wrong values, so those few columns are copied. Others pass untouched.
+fn without_offsets(batch: RecordBatch) -> Result<RecordBatch, String> {
+    fn has_offset(data: &ArrayData) -> bool {
+        data.offset() != 0 || data.child_data().iter().any(has_offset)
+    }
+    if !batch.columns().iter().any(|c| has_offset(&c.to_data())) {
+        return Ok(batch);
+    }
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|column| {
+            let data = column.to_data();
+            if !has_offset(&data) {
+                return Ok(column.clone());
+            }
+            let mut copy = MutableArrayData::new(vec![&data], false, data.len());
+            copy.try_extend(0, 0, data.len()).map_err(|e| e.to_string())?;
+            Ok(make_array(copy.freeze()))
+        })
+        .collect::<Result<_, String>>()?;
+    RecordBatch::try_new(batch.schema(), columns).map_err(|e| e.to_string())
+}
+
 unsafe extern "C" fn get_next(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowArray) -> c_int {
     firewall(stream, || {
         let Some(state) = (unsafe { state(stream) }) else { return EINVAL };
@@ -92,11 +120,17 @@ unsafe extern "C" fn get_next(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_A
             return EINVAL;
         }
         match state.stream.next_batch() {
-            Ok(Some(batch)) => {
-                let array = StructArray::from(batch);
-                unsafe { std::ptr::write(out, FFI_ArrowArray::new(&array.to_data())) };
-                0
-            }
+            Ok(Some(batch)) => match without_offsets(batch) {
+                Ok(batch) => {
+                    let array = StructArray::from(batch);
+                    unsafe { std::ptr::write(out, FFI_ArrowArray::new(&array.to_data())) };
+                    0
+                }
+                Err(why) => {
+                    state.last_error = Some(c_string(&format!("internal error while exporting a batch: {why}")));
+                    EIO
+                }
+            },
             Ok(None) => {
                 // The end of the stream: a released array.
                 unsafe { std::ptr::write(out, FFI_ArrowArray::empty()) };

@@ -77,3 +77,30 @@ def test_shard_in_polars(ids_dataset):
     frame = pl.DataFrame(shard)
     connector = sluice.DataConnector.from_sources(str(ids_dataset.root))
     assert frame["id"].to_list() == pa.table(connector.stream(num_shards=3, shard_index=1)).column("id").to_pylist()
+
+
+def test_every_exported_array_has_offset_zero(tmp_path):
+    # Batches re-cut from larger decoded ones would carry bit offsets (bools,
+    # validity bitmaps); importers such as Arrow Java ignore ArrowArray.offset,
+    # so the core exports every array at offset 0, children included.
+    import pyarrow.parquet as pq
+
+    n = 5000
+    table = pa.table({
+        "flag": pa.array([i % 3 == 0 for i in range(n)]),
+        "maybe": pa.array([None if i % 5 == 0 else i for i in range(n)], pa.int64()),
+        "lists": pa.array([[i, None] if i % 7 == 0 else [i] for i in range(n)], pa.list_(pa.int32())),
+    })
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=1500)
+    reader = sluice.DataConnector.from_sources(str(tmp_path / "t.parquet")).to_arrow(batch_size=1000)
+
+    def offsets(array):
+        yield array.offset
+        if pa.types.is_list(array.type):
+            yield from offsets(array.values)
+
+    batches = list(reader)
+    seen = [o for b in batches for c in b.columns for o in offsets(c)]
+    assert len(seen) == 4 * len(batches) == 20
+    assert seen == [0] * len(seen)
+    assert pa.Table.from_batches(batches).equals(table)
