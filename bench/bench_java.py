@@ -1,0 +1,103 @@
+"""A full pass over the reference table from Java and from Python, in rows/s.
+
+    .venv/bin/python bench/bench_java.py [--dir bench/data/reference] [--batch-size 1024] [--repeats 3]
+
+Both sides do the same work: open a connector on the table, read it once with
+`batch_size`, and import every batch (Arrow Java vectors through the C Data Interface
+in Java; pyarrow record batches in Python), touching no values. Each run is a fresh
+process; the clock starts after the library is loaded and stops after the last batch.
+The best of `repeats` runs is reported for each side, then the Java / Python ratio.
+Each process makes two passes: the first (a fresh process, the number that counts)
+and a second in the same process, which shows Java once its JIT has warmed up.
+
+Builds the Java binding first (mvn package in bindings/java, with target/release/libsluice.so);
+the Python side uses the same library through SLUICE_LIBRARY.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+JAVA_DIR = ROOT / "bindings" / "java"
+
+PYTHON_PASS = """
+import json, sys, time
+import sluice
+source, batch_size, passes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for _ in range(passes):
+    rows = batches = 0
+    start = time.perf_counter()
+    with sluice.DataConnector.from_sources([source]).to_arrow(batch_size=batch_size) as reader:
+        for batch in reader:
+            rows += batch.num_rows
+            batches += 1
+    print(json.dumps({"rows": rows, "batches": batches, "seconds": time.perf_counter() - start}))
+"""
+PASSES = 2
+
+
+def library():
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return (target if target.is_absolute() else ROOT / target) / "release" / "libsluice.so"
+
+
+def build_java():
+    subprocess.run(
+        ["mvn", "-B", "-q", "-Dstyle.color=never", f"-Dsluice.native.library={library()}", "-DskipTests",
+         "package", "dependency:build-classpath", "-Dmdep.outputFile=target/classpath.txt",
+         "-Dmdep.includeScope=runtime"],
+        cwd=JAVA_DIR, check=True,
+    )
+    jar = next((JAVA_DIR / "target").glob("sluice-*.jar"))
+    return f"{jar}:{(JAVA_DIR / 'target' / 'classpath.txt').read_text().strip()}"
+
+
+def run(command, env=None):
+    """The JSON line of each pass the process printed."""
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", default=str(ROOT / "bench" / "data" / "reference"))
+    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if not Path(args.dir).is_dir():
+        sys.exit(f"{args.dir} not found: make it with .venv/bin/python bench/make_reference_table.py")
+
+    classpath = build_java()
+    java = ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", classpath,
+            str(ROOT / "bench" / "java" / "BenchFullPass.java"), args.dir, str(args.batch_size), str(PASSES)]
+    python = [sys.executable, "-c", PYTHON_PASS, args.dir, str(args.batch_size), str(PASSES)]
+    python_env = dict(os.environ, SLUICE_LIBRARY=str(library()))
+
+    results = {(side, p): [] for side in ("java", "python") for p in range(PASSES)}
+    for _ in range(args.repeats):  # alternate, so machine noise hits both sides alike
+        for side, command, env in (("java", java, None), ("python", python, python_env)):
+            for p, result in enumerate(run(command, env)):
+                results[(side, p)].append(result)
+
+    best = {}
+    for (side, p), runs in results.items():
+        rows = {r["rows"] for r in runs}
+        assert len(rows) == 1, f"{side}: runs disagree on the row count: {rows}"
+        fastest = min(runs, key=lambda r: r["seconds"])
+        best[(side, p)] = fastest["rows"] / fastest["seconds"]
+        label = f"{side} pass {p + 1}" + (" (fresh process)" if p == 0 else " (same process)")
+        times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+        print(f"{label:30s} {fastest['rows']:>10,d} rows {fastest['batches']:>6,d} batches  "
+              f"best {fastest['seconds']:.2f} s ({times})  {best[(side, p)] / 1e6:6.2f} M rows/s")
+    assert len({runs[0]["rows"] for runs in results.values()}) == 1, "Java and Python read different row counts"
+    for p in range(PASSES):
+        print(f"java / python, pass {p + 1}: {best[('java', p)] / best[('python', p)]:.2f}x  "
+              f"(batch_size={args.batch_size})")
+
+
+if __name__ == "__main__":
+    main()

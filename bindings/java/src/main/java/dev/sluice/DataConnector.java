@@ -1,0 +1,181 @@
+package dev.sluice;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.arrow.c.ArrowArrayStream;
+import org.apache.arrow.c.ArrowSchema;
+import org.apache.arrow.c.CDataDictionaryProvider;
+import org.apache.arrow.c.Data;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.ipc.ArrowReader;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * Rows from files or object-store URIs (Parquet, Arrow IPC, CSV, NDJSON), read as Arrow Java.
+ *
+ * <pre>{@code
+ * try (BufferAllocator allocator = new RootAllocator();
+ *      DataConnector connector = DataConnector.fromSources(List.of("data/train"), Map.of());
+ *      ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(1024))) {
+ *   while (reader.loadNextBatch()) {
+ *     VectorSchemaRoot batch = reader.getVectorSchemaRoot();
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>A connector is immutable and may be shared between threads; every read is a new,
+ * independent stream, which stays valid after the connector is closed. Which rows come out, and
+ * in which order, is decided by the core (docs/options.md), the same as in Python and C.
+ */
+public class DataConnector implements AutoCloseable {
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  private final ConnectorHandle handle;
+  private final Cleaner.Cleanable cleanable;
+  private final List<String> sources;
+  private final Map<String, String> sourceOptions;
+  private Schema schema;
+
+  /** Opens the sources; subclasses call this so that the Cleaner watches the object handed out. */
+  DataConnector(List<String> sources, Map<String, String> sourceOptions) {
+    NativeLibrary.ensureLoaded();
+    // Copies that keep nulls, so that NativeStrings can name the bad entry.
+    this.sources = Collections.unmodifiableList(
+        new ArrayList<>(Objects.requireNonNull(sources, "sluice: sources is null")));
+    this.sourceOptions = Collections.unmodifiableMap(
+        sourceOptions == null ? new LinkedHashMap<>() : new LinkedHashMap<>(sourceOptions));
+    byte[][][] keysValues = NativeStrings.options(this.sourceOptions);
+    long address = Native.connectorOpen(NativeStrings.sources(this.sources), keysValues[0], keysValues[1]);
+    this.handle = new ConnectorHandle(address);
+    // The safety net: a connector nobody closed is freed once it is unreachable.
+    this.cleanable = CLEANER.register(this, handle);
+  }
+
+  /** Opens sources (paths, directories, globs, s3:// gs:// az:// http(s):// URIs) with defaults. */
+  public static DataConnector fromSources(List<String> sources) {
+    return fromSources(sources, Map.of());
+  }
+
+  /**
+   * Opens sources with source options (format, CSV settings, object store settings; see
+   * docs/options.md): lists the files, reads their metadata and checks that they share a schema.
+   *
+   * @throws SluiceException a missing file (NOT_FOUND), a bad option (INVALID_ARGUMENT), a
+   *     corrupt file (INVALID_DATA), files that disagree (SCHEMA_MISMATCH) …
+   */
+  public static DataConnector fromSources(List<String> sources, Map<String, String> sourceOptions) {
+    return new DataConnector(sources, sourceOptions);
+  }
+
+  public List<String> sources() {
+    return sources;
+  }
+
+  public Map<String, String> sourceOptions() {
+    return sourceOptions;
+  }
+
+  /** The Arrow schema of every read without projection. */
+  public synchronized Schema schema() {
+    if (schema == null) {
+      BufferAllocator allocator = DefaultAllocator.get();
+      try (ArrowSchema out = ArrowSchema.allocateNew(allocator);
+          CDataDictionaryProvider dictionaries = new CDataDictionaryProvider()) {
+        handle.use(address -> {
+          Native.connectorSchema(address, out.memoryAddress());
+          return null;
+        });
+        schema = Data.importSchema(allocator, out, dictionaries);
+      } finally {
+        Reference.reachabilityFence(this);
+      }
+    }
+    return schema;
+  }
+
+  /** The number of rows of all sources (before shards, limit …), from metadata. */
+  public long numRows() {
+    try {
+      return handle.use(Native::connectorNumRows);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The number of rows a read with {@code options} emits (after shards, workers, limit), from metadata. */
+  public long countRows(ReadOptions options) {
+    byte[][][] keysValues = NativeStrings.options(options == null ? null : options.asMap());
+    try {
+      return handle.use(address -> Native.connectorCountRows(address, keysValues[0], keysValues[1]));
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** A new reader over every row with default options, allocating from {@code allocator}. */
+  public ArrowReader read(BufferAllocator allocator) {
+    return read(allocator, new ReadOptions());
+  }
+
+  /** A new reader with {@code options}, allocating from a RootAllocator shared by the process. */
+  public ArrowReader read(ReadOptions options) {
+    return read(DefaultAllocator.get(), options);
+  }
+
+  /**
+   * A new reader with {@code options}; its batches are allocated from {@code allocator}. The
+   * caller closes the reader. Errors in the middle of the stream (a file that went bad after
+   * opening) surface as an IOException from {@link ArrowReader#loadNextBatch()} with the core's
+   * message.
+   *
+   * @throws SluiceException a bad option (INVALID_ARGUMENT naming it), an unknown column …
+   * @throws IllegalStateException the connector is closed
+   */
+  public ArrowReader read(BufferAllocator allocator, ReadOptions options) {
+    Objects.requireNonNull(allocator, "sluice: allocator is null");
+    byte[][][] keysValues = NativeStrings.options(options == null ? null : options.asMap());
+    try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
+      handle.use(address -> {
+        Native.connectorRead(address, keysValues[0], keysValues[1], stream.memoryAddress());
+        return null;
+      });
+      // Imported at once: the reader moves the C stream into a struct of its own; closing
+      // `stream` then frees only the emptied struct (or releases the stream if import failed).
+      return Data.importArrayStream(allocator, stream);
+    } finally {
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** Frees the native connector now; readers already open keep working. Idempotent. */
+  @Override
+  public void close() {
+    cleanable.clean();
+  }
+
+  public boolean isClosed() {
+    return handle.isClosed();
+  }
+
+  @Override
+  public String toString() {
+    String state = isClosed() ? "closed" : sources.size() + " source(s)";
+    return "<sluice." + getClass().getSimpleName() + " " + state + ">";
+  }
+
+  /** The RootAllocator behind read(ReadOptions) and schema(); it lives as long as the JVM. */
+  private static final class DefaultAllocator {
+    private static final BufferAllocator ROOT = new RootAllocator();
+
+    static BufferAllocator get() {
+      return ROOT;
+    }
+  }
+}

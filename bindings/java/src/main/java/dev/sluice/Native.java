@@ -1,0 +1,41 @@
+package dev.sluice;
+
+/**
+ * The JNI glue (src/main/c/sluice_jni.c), one method per C call it wraps.
+ *
+ * <p>Strings travel as NUL-free UTF-8 byte arrays (see {@link NativeStrings}); handles as
+ * addresses. Every method throws {@link SluiceException} for a core error. Only {@link
+ * NativeLibrary} and the handle classes call these, after the library is loaded.
+ */
+final class Native {
+  private Native() {}
+
+  /**
+   * Opens the sluice library at {@code path} (UTF-8) and checks its ABI against the glue's
+   * header; returns null on success, else the reason (UTF-8).
+   */
+  static native byte[] init(byte[] path);
+
+  /** SLUICE_ABI_VERSION of the header the glue was compiled with. */
+  static native int headerAbiVersion();
+
+  /** sluice_abi_version() of the loaded library. */
+  static native int abiVersion();
+
+  /** sluice_version() of the loaded library, UTF-8. */
+  static native byte[] version();
+
+  static native long connectorOpen(byte[][] sources, byte[][] optionKeys, byte[][] optionValues);
+
+  static native void connectorFree(long connector);
+
+  static native void connectorSchema(long connector, long arrowSchemaAddress);
+
+  static native long connectorNumRows(long connector);
+
+  static native long connectorCountRows(long connector, byte[][] optionKeys, byte[][] optionValues);
+
+  /** Writes a new stream into the ArrowArrayStream at {@code arrowStreamAddress}. */
+  static native void connectorRead(
+      long connector, byte[][] optionKeys, byte[][] optionValues, long arrowStreamAddress);
+}

@@ -1,0 +1,47 @@
+package dev.sluice;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/** Java strings to the UTF-8 bytes the C API takes (JNI's own strings are modified UTF-8). */
+final class NativeStrings {
+  private NativeStrings() {}
+
+  static byte[] utf8(String text, String what) {
+    if (text == null) {
+      throw new NullPointerException("sluice: " + what + " is null");
+    }
+    if (text.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("sluice: " + what + " contains a NUL character: " + text);
+    }
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  static byte[][] sources(List<String> sources) {
+    if (sources == null) {
+      throw new NullPointerException("sluice: the list of sources is null");
+    }
+    byte[][] out = new byte[sources.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = utf8(sources.get(i), "source " + i);
+    }
+    return out;
+  }
+
+  /** keys and values of {@code options}, in its iteration order: [0] keys, [1] values. */
+  static byte[][][] options(Map<String, String> options) {
+    if (options == null) {
+      return new byte[][][] {new byte[0][], new byte[0][]};
+    }
+    byte[][] keys = new byte[options.size()][];
+    byte[][] values = new byte[options.size()][];
+    int i = 0;
+    for (Map.Entry<String, String> entry : options.entrySet()) {
+      keys[i] = utf8(entry.getKey(), "an option name");
+      values[i] = utf8(entry.getValue(), "the value of option " + entry.getKey());
+      i++;
+    }
+    return new byte[][][] {keys, values};
+  }
+}

@@ -1,0 +1,66 @@
+"""Writes the Java tests' data with pyarrow, deterministically.
+
+    python make_data.py OUT_DIR
+
+values.parquet   10,000 rows in row groups of 1,500: id int64, x float64 (null when
+                 id % 7 == 0), name string, flag bool, k int32, f32 float32
+values.arrow     the same table as pyarrow reads it back, as an Arrow IPC file: the
+                 Java tests compare sluice's values with it
+multi/           part-0 .. part-3.parquet: 1000, 2500, 300 and 4200 rows (row groups of
+                 512) with consecutive ids: id int64, v float32, label int32
+corrupt.parquet  not Parquet at all
+truncated.parquet the first half of values.parquet
+"""
+
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def values_table(rows):
+    ids = list(range(rows))
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "x": pa.array([None if i % 7 == 0 else i * 0.5 for i in ids], pa.float64()),
+            "name": pa.array([f"row-{i}" for i in ids], pa.string()),
+            "flag": pa.array([i % 3 == 0 for i in ids], pa.bool_()),
+            "k": pa.array([i % 10 for i in ids], pa.int32()),
+            "f32": pa.array([i * 0.25 for i in ids], pa.float32()),
+        }
+    )
+
+
+def multi_table(first, rows):
+    ids = list(range(first, first + rows))
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "v": pa.array([i * 0.25 for i in ids], pa.float32()),
+            "label": pa.array([i % 5 for i in ids], pa.int32()),
+        }
+    )
+
+
+def main(out):
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(values_table(10_000), out / "values.parquet", row_group_size=1_500)
+    back = pq.read_table(out / "values.parquet")
+    with pa.ipc.new_file(out / "values.arrow", back.schema) as writer:
+        writer.write_table(back)
+
+    (out / "multi").mkdir(exist_ok=True)
+    first = 0
+    for index, rows in enumerate([1000, 2500, 300, 4200]):
+        pq.write_table(multi_table(first, rows), out / "multi" / f"part-{index}.parquet", row_group_size=512)
+        first += rows
+
+    (out / "corrupt.parquet").write_bytes(b"this is not a parquet file\n" * 100)
+    whole = (out / "values.parquet").read_bytes()
+    (out / "truncated.parquet").write_bytes(whole[: len(whole) // 2])
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
