@@ -1,0 +1,629 @@
+// sluice.hpp: a header-only C++17 layer over the C ABI in sluice.h.
+//
+// It adds ownership and errors, nothing else: every reading decision (which
+// rows, in which order, the column policy of tensor mode) stays in the core.
+//
+//   sluice::Connector connector = sluice::Connector::open({"data/train"});
+//   for (const sluice::Batch& batch :
+//        connector.read(sluice::ReadOptions().batch_size(1024).shuffle(true).seed(7))) {
+//     const int64_t* ids = batch.column("id").values<int64_t>();
+//     ...
+//   }
+//
+// Conventions:
+//  - Every handle, and every Arrow struct the core hands out, has one move-only
+//    owner here (Unique<T>); nothing leaks on any path, exceptions included.
+//  - Every failure is a sluice::Error carrying the core's status and message:
+//    failed calls, bad options (checked when they are set), and errors in the
+//    middle of a stream (with the stream's errno too).
+//  - Read options keep the names of the Python keyword arguments (docs/options.md).
+//  - Thread rules are sluice.h's: a const Connector may be shared between
+//    threads; a Reader is used by one thread at a time.
+#ifndef SLUICE_SLUICE_HPP
+#define SLUICE_SLUICE_HPP
+
+#include <sluice.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <locale>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace sluice {
+
+// --- errors --------------------------------------------------------------------
+
+/// The one exception type of this binding: the core's status and message.
+class Error : public std::runtime_error {
+ public:
+  Error(sluice_status status, const std::string& message, int stream_errno = 0)
+      : std::runtime_error(message), status_(status), stream_errno_(stream_errno) {}
+
+  /// The core's status (SLUICE_INVALID_ARGUMENT, SLUICE_NOT_FOUND, ...).
+  sluice_status status() const noexcept { return status_; }
+  /// For an error reported by a stream callback: its errno value; 0 otherwise.
+  int stream_errno() const noexcept { return stream_errno_; }
+
+ private:
+  sluice_status status_;
+  int stream_errno_;
+};
+
+namespace detail {
+
+/// Throws the core's error for a failed call; frees `error` on every path.
+/// `error` is taken by reference: `check(f(&error), error)` must read it after
+/// f has written it, whatever order the arguments are evaluated in.
+inline void check(sluice_status status, sluice_error*& error) {
+  if (status == SLUICE_OK) return;
+  std::string message = error != nullptr ? sluice_error_message(error) : "";
+  sluice_error_free(error);
+  if (message.empty()) {
+    message = "sluice: a call failed with status " + std::to_string(static_cast<int>(status));
+  }
+  throw Error(status, message);
+}
+
+/// A stream callback's errno as the closest status (stream errors carry an errno only).
+inline sluice_status status_for_errno(int code) noexcept {
+  switch (code) {
+    case ENOENT: return SLUICE_NOT_FOUND;
+    case EACCES: return SLUICE_PERMISSION_DENIED;
+    case EINVAL: return SLUICE_INVALID_DATA;
+    case ENOSYS: return SLUICE_UNSUPPORTED;
+    default: return SLUICE_IO;
+  }
+}
+
+inline void release_struct(ArrowSchema* s) noexcept {
+  if (s->release != nullptr) s->release(s);
+}
+inline void release_struct(ArrowArray* a) noexcept {
+  if (a->release != nullptr) a->release(a);
+}
+inline void release_struct(ArrowArrayStream* s) noexcept {
+  if (s->release != nullptr) s->release(s);
+}
+
+/// A JSON array of strings: the list form every list-valued option accepts
+/// (names may then contain commas).
+inline std::string json_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[(c >> 4) & 0xF];
+            out += hex[c & 0xF];
+          } else {
+            out += c;
+          }
+      }
+    }
+    out += '"';
+  }
+  return out + "]";
+}
+
+/// A number as the shortest text that reads back exactly, independent of the locale.
+inline std::string number_text(double value) {
+  std::ostringstream out;
+  out.imbue(std::locale::classic());
+  out.precision(17);
+  out << value;
+  return out.str();
+}
+
+}  // namespace detail
+
+// --- owners of Arrow C structs ---------------------------------------------------
+
+/// Move-only owner of one Arrow C struct (ArrowSchema, ArrowArray or
+/// ArrowArrayStream): calls its release callback exactly once.
+template <typename T>
+class Unique {
+ public:
+  Unique() noexcept { std::memset(&raw_, 0, sizeof raw_); }
+  /// Takes over `*moved_from` and marks it released.
+  explicit Unique(T* moved_from) noexcept : raw_(*moved_from) { moved_from->release = nullptr; }
+  Unique(Unique&& other) noexcept : raw_(other.raw_) { other.raw_.release = nullptr; }
+  Unique& operator=(Unique&& other) noexcept {
+    if (this != &other) {
+      reset();
+      raw_ = other.raw_;
+      other.raw_.release = nullptr;
+    }
+    return *this;
+  }
+  Unique(const Unique&) = delete;
+  Unique& operator=(const Unique&) = delete;
+  ~Unique() { reset(); }
+
+  T* get() noexcept { return &raw_; }
+  const T* get() const noexcept { return &raw_; }
+  T* operator->() noexcept { return &raw_; }
+  const T* operator->() const noexcept { return &raw_; }
+  bool valid() const noexcept { return raw_.release != nullptr; }
+
+  /// Releases what is held (if anything) and returns the empty struct to fill.
+  T* reset() noexcept {
+    detail::release_struct(&raw_);
+    std::memset(&raw_, 0, sizeof raw_);
+    return &raw_;
+  }
+  /// Moves the struct out into `*out`, which must be released or empty; this owner is then empty.
+  void move_to(T* out) noexcept {
+    *out = raw_;
+    raw_.release = nullptr;
+  }
+
+ private:
+  T raw_;
+};
+
+using UniqueSchema = Unique<ArrowSchema>;
+using UniqueArray = Unique<ArrowArray>;
+using UniqueStream = Unique<ArrowArrayStream>;
+
+// --- options ------------------------------------------------------------------
+
+namespace detail {
+
+struct ReadOptionsDeleter {
+  void operator()(sluice_read_options* o) const noexcept { sluice_read_options_free(o); }
+};
+struct SourceOptionsDeleter {
+  void operator()(sluice_source_options* o) const noexcept { sluice_source_options_free(o); }
+};
+
+/// Options handle + the key/value pairs set on it (so they can be copied and inspected).
+template <typename Handle, typename Deleter, Handle* (*New)(),
+          sluice_status (*Set)(Handle*, const char*, const char*, sluice_error**)>
+class OptionsBase {
+ public:
+  OptionsBase() : handle_(New()) {
+    if (!handle_) throw std::bad_alloc();
+  }
+  OptionsBase(const OptionsBase& other) : OptionsBase() {
+    for (const auto& [key, value] : other.values_) apply(key, value);
+  }
+  OptionsBase& operator=(const OptionsBase& other) {
+    if (this != &other) {
+      OptionsBase copy(other);
+      *this = std::move(copy);
+    }
+    return *this;
+  }
+  OptionsBase(OptionsBase&&) noexcept = default;
+  OptionsBase& operator=(OptionsBase&&) noexcept = default;
+  ~OptionsBase() = default;
+
+  /// Whether `key` was set.
+  bool has(std::string_view key) const { return values_.find(std::string(key)) != values_.end(); }
+  /// Every key set so far, with its value as the core received it.
+  const std::map<std::string, std::string>& values() const noexcept { return values_; }
+  const Handle* get() const noexcept { return handle_.get(); }
+
+ protected:
+  /// Sets one option; the core validates it now (Error naming the option).
+  void apply(const std::string& key, const std::string& value) {
+    sluice_error* error = nullptr;
+    check(Set(handle_.get(), key.c_str(), value.c_str(), &error), error);
+    values_[key] = value;
+  }
+
+ private:
+  std::unique_ptr<Handle, Deleter> handle_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace detail
+
+/// Source options (docs/options.md, "Source options"): format, CSV settings,
+/// object store settings. Set any of them by name with set().
+class SourceOptions
+    : public detail::OptionsBase<sluice_source_options, detail::SourceOptionsDeleter,
+                                 &sluice_source_options_new, &sluice_source_options_set> {
+ public:
+  SourceOptions& set(const std::string& key, const std::string& value) {
+    apply(key, value);
+    return *this;
+  }
+  SourceOptions& format(const std::string& value) { return set("format", value); }
+};
+
+/// Read options, a builder whose method names are the Python keyword arguments
+/// (docs/options.md). Each value is checked by the core when it is set: an
+/// unknown option or a bad value throws an Error naming it.
+class ReadOptions
+    : public detail::OptionsBase<sluice_read_options, detail::ReadOptionsDeleter,
+                                 &sluice_read_options_new, &sluice_read_options_set> {
+ public:
+  /// Any option by name, with the value as docs/options.md spells it.
+  ReadOptions& set(const std::string& key, const std::string& value) {
+    apply(key, value);
+    return *this;
+  }
+
+  ReadOptions& batch_size(std::uint64_t rows) { return set("batch_size", std::to_string(rows)); }
+  ReadOptions& columns(const std::vector<std::string>& names) { return set("columns", detail::json_list(names)); }
+  ReadOptions& shuffle(bool on = true) { return flag("shuffle", on); }
+  ReadOptions& seed(std::uint64_t seed) { return set("seed", std::to_string(seed)); }
+  ReadOptions& epoch(std::uint64_t epoch) { return set("epoch", std::to_string(epoch)); }
+  ReadOptions& num_shards(std::uint64_t n) { return set("num_shards", std::to_string(n)); }
+  ReadOptions& shard_index(std::uint64_t i) { return set("shard_index", std::to_string(i)); }
+  /// "off", "drop" or "pad".
+  ReadOptions& equal_shards(const std::string& mode) { return set("equal_shards", mode); }
+  ReadOptions& limit(std::uint64_t rows) { return set("limit", std::to_string(rows)); }
+  ReadOptions& num_workers(std::uint64_t n) { return set("num_workers", std::to_string(n)); }
+  ReadOptions& worker_index(std::uint64_t i) { return set("worker_index", std::to_string(i)); }
+  ReadOptions& worker_interleave(std::uint64_t rows) { return set("worker_interleave", std::to_string(rows)); }
+  /// Packed mode: these columns become one fixed_size_list<float32> column "features".
+  ReadOptions& features(const std::vector<std::string>& names) { return set("features", detail::json_list(names)); }
+  ReadOptions& label(const std::string& name) { return set("label", name); }
+  /// Tensor mode: the core applies the column policy (DESIGN.md).
+  ReadOptions& tensors(bool on = true) { return flag("tensors", on); }
+  ReadOptions& null_fill(double value) { return set("null_fill", detail::number_text(value)); }
+  ReadOptions& null_mask(const std::vector<std::string>& names) { return set("null_mask", detail::json_list(names)); }
+  /// "pad" or "values_offsets".
+  ReadOptions& ragged(const std::string& mode) { return set("ragged", mode); }
+  ReadOptions& pad_length(std::uint64_t n) { return set("pad_length", std::to_string(n)); }
+  ReadOptions& pad_value(double value) { return set("pad_value", detail::number_text(value)); }
+  /// "float64" or "scaled_int64".
+  ReadOptions& decimal(const std::string& mode) { return set("decimal", mode); }
+  ReadOptions& memory_budget(std::uint64_t bytes) { return set("memory_budget", std::to_string(bytes)); }
+  /// A size with a suffix, e.g. "512MiB".
+  ReadOptions& memory_budget(const std::string& size) { return set("memory_budget", size); }
+  ReadOptions& threads(std::uint64_t n) { return set("threads", std::to_string(n)); }
+  ReadOptions& drop_last_batch(bool on = true) { return flag("drop_last_batch", on); }
+  ReadOptions& shuffle_window(std::uint64_t rows) { return set("shuffle_window", std::to_string(rows)); }
+
+ private:
+  ReadOptions& flag(const std::string& key, bool on) { return set(key, on ? "true" : "false"); }
+};
+
+// --- columns and batches --------------------------------------------------------
+
+namespace detail {
+/// The Arrow format string of a C++ value type (for Column::values<T>()).
+template <typename T> constexpr const char* format_of() {
+  if constexpr (std::is_same_v<T, std::int8_t>) return "c";
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return "C";
+  else if constexpr (std::is_same_v<T, std::int16_t>) return "s";
+  else if constexpr (std::is_same_v<T, std::uint16_t>) return "S";  // also float16 ("e") bits
+  else if constexpr (std::is_same_v<T, std::int32_t>) return "i";
+  else if constexpr (std::is_same_v<T, std::uint32_t>) return "I";
+  else if constexpr (std::is_same_v<T, std::int64_t>) return "l";
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return "L";
+  else if constexpr (std::is_same_v<T, float>) return "f";
+  else if constexpr (std::is_same_v<T, double>) return "g";
+  else static_assert(sizeof(T) == 0, "values<T>(): T must be a fixed-width Arrow value type");
+}
+}  // namespace detail
+
+/// A borrowed view of one column of a batch (or a child or dictionary of one):
+/// valid while the Batch it came from, or a copy of its array(), is alive.
+class Column {
+ public:
+  Column(const ArrowSchema* schema, const ArrowArray* array) noexcept : schema_(schema), array_(array) {}
+
+  std::string_view name() const noexcept { return schema_->name != nullptr ? schema_->name : ""; }
+  /// The Arrow C format string ("l" int64, "f" float32, "u" utf8, "+w:4" fixed_size_list ...).
+  std::string_view format() const noexcept { return schema_->format; }
+  std::int64_t length() const noexcept { return array_->length; }
+  std::int64_t null_count() const noexcept { return array_->null_count; }
+  std::int64_t offset() const noexcept { return array_->offset; }
+  bool is_dictionary() const noexcept { return schema_->dictionary != nullptr; }
+
+  /// The value buffer of a fixed-width column, offset applied. Throws if T does not match the type.
+  template <typename T> const T* values() const {
+    const char* want = detail::format_of<T>();
+    bool same = format() == want || (std::is_same_v<T, std::uint16_t> && format() == "e");
+    if (!same) {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has Arrow format '" +
+                                               std::string(format()) + "', not '" + want + "'");
+    }
+    return static_cast<const T*>(array_->buffers[1]) + array_->offset;
+  }
+  /// Whether row i is null (false when the column has no validity bitmap).
+  bool is_null(std::int64_t i) const noexcept {
+    const auto* bits = static_cast<const std::uint8_t*>(array_->buffers[0]);
+    if (array_->null_count == 0 || bits == nullptr) return false;
+    std::int64_t j = i + array_->offset;
+    return ((bits[j >> 3] >> (j & 7)) & 1) == 0;
+  }
+  /// Row i of a bool column ("b").
+  bool boolean(std::int64_t i) const {
+    expect_format("b", "bool");
+    const auto* bits = static_cast<const std::uint8_t*>(array_->buffers[1]);
+    std::int64_t j = i + array_->offset;
+    return ((bits[j >> 3] >> (j & 7)) & 1) != 0;
+  }
+  /// Row i of a utf8/binary column ("u", "z", or the large "U", "Z").
+  std::string_view string(std::int64_t i) const {
+    std::string_view f = format();
+    bool small = f == "u" || f == "z", large = f == "U" || f == "Z";
+    if (!small && !large) {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has Arrow format '" +
+                                               std::string(f) + "', not a string or binary type");
+    }
+    const char* data = static_cast<const char*>(array_->buffers[2]);
+    std::int64_t j = i + array_->offset;
+    if (small) {
+      const auto* offsets = static_cast<const std::int32_t*>(array_->buffers[1]);
+      return {data + offsets[j], static_cast<std::size_t>(offsets[j + 1] - offsets[j])};
+    }
+    const auto* offsets = static_cast<const std::int64_t*>(array_->buffers[1]);
+    return {data + offsets[j], static_cast<std::size_t>(offsets[j + 1] - offsets[j])};
+  }
+  /// k of a fixed_size_list<T>[k] column ("+w:k"); 0 for any other type.
+  std::int64_t list_size() const noexcept {
+    std::string_view f = format();
+    if (f.substr(0, 3) != "+w:") return 0;
+    return std::strtoll(schema_->format + 3, nullptr, 10);
+  }
+  std::int64_t num_children() const noexcept { return schema_->n_children; }
+  /// A child (the values of a list); its rows are not sliced by this column's offset.
+  Column child(std::int64_t i) const {
+    if (i < 0 || i >= schema_->n_children) {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has no child " +
+                                               std::to_string(i));
+    }
+    return Column(schema_->children[i], array_->children[i]);
+  }
+  /// The dictionary (values) of a dictionary column; this column's buffers are the codes.
+  Column dictionary() const {
+    if (!is_dictionary()) {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' is not a dictionary");
+    }
+    return Column(schema_->dictionary, array_->dictionary);
+  }
+  /// The field's metadata value for `key` (e.g. "sluice.logical_type"), if present.
+  std::optional<std::string> metadata(std::string_view key) const {
+    const char* p = schema_->metadata;
+    if (p == nullptr) return std::nullopt;
+    auto read_i32 = [&p] {
+      std::int32_t v;
+      std::memcpy(&v, p, sizeof v);
+      p += sizeof v;
+      return v;
+    };
+    std::int32_t n = read_i32();
+    for (std::int32_t k = 0; k < n; ++k) {
+      std::int32_t key_len = read_i32();
+      std::string_view this_key(p, static_cast<std::size_t>(key_len));
+      p += key_len;
+      std::int32_t value_len = read_i32();
+      std::string_view value(p, static_cast<std::size_t>(value_len));
+      p += value_len;
+      if (this_key == key) return std::string(value);
+    }
+    return std::nullopt;
+  }
+
+  const ArrowSchema* schema() const noexcept { return schema_; }
+  const ArrowArray* array() const noexcept { return array_; }
+
+ private:
+  void expect_format(std::string_view f, const char* what) const {
+    if (format() != f) {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has Arrow format '" +
+                                               std::string(format()) + "', not " + what);
+    }
+  }
+
+  const ArrowSchema* schema_;
+  const ArrowArray* array_;
+};
+
+/// One batch: a struct array of columns with the reader's schema. Copies share
+/// the same Arrow array (released when the last copy goes), so consumers that
+/// wrap buffers without copying keep `array()` alive as long as they need.
+class Batch {
+ public:
+  Batch(std::shared_ptr<const UniqueSchema> schema, std::shared_ptr<UniqueArray> array)
+      : schema_(std::move(schema)), array_(std::move(array)) {
+    if ((*array_)->offset != 0 || (*array_)->n_children != (*schema_)->n_children) {
+      throw Error(SLUICE_INTERNAL, "sluice: a batch does not match its schema (offset or column count)");
+    }
+  }
+
+  std::int64_t num_rows() const noexcept { return (*array_)->length; }
+  std::int64_t num_columns() const noexcept { return (*array_)->n_children; }
+  Column column(std::int64_t i) const {
+    if (i < 0 || i >= num_columns()) {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: batch has no column " + std::to_string(i) + " (it has " +
+                                               std::to_string(num_columns()) + ")");
+    }
+    return Column((*schema_)->children[i], (*array_)->children[i]);
+  }
+  /// The column named `name`; an Error naming it (and the columns there are) if absent.
+  Column column(std::string_view name) const {
+    for (std::int64_t i = 0; i < num_columns(); ++i) {
+      if (column(i).name() == name) return column(i);
+    }
+    std::string known;
+    for (std::int64_t i = 0; i < num_columns(); ++i) known += (i ? ", " : "") + std::string(column(i).name());
+    throw Error(SLUICE_INVALID_ARGUMENT,
+                "sluice: batch has no column '" + std::string(name) + "' (columns: " + known + ")");
+  }
+  std::vector<std::string> column_names() const {
+    std::vector<std::string> names;
+    for (std::int64_t i = 0; i < num_columns(); ++i) names.emplace_back(column(i).name());
+    return names;
+  }
+
+  /// Shared owners of the batch's Arrow array and of the reader's schema.
+  const std::shared_ptr<UniqueArray>& array() const noexcept { return array_; }
+  const std::shared_ptr<const UniqueSchema>& schema() const noexcept { return schema_; }
+
+ private:
+  std::shared_ptr<const UniqueSchema> schema_;
+  std::shared_ptr<UniqueArray> array_;
+};
+
+// --- readers ------------------------------------------------------------------
+
+/// A stream of batches from Connector::read(). Move-only; range-for gives
+/// `const Batch&` in the core's order. An error mid-stream throws sluice::Error.
+class Reader {
+ public:
+  explicit Reader(UniqueStream stream) : stream_(std::move(stream)) {
+    auto schema = std::make_shared<UniqueSchema>();
+    int code = stream_->get_schema(stream_.get(), schema->reset());
+    if (code != 0) throw stream_error(code);
+    schema_ = std::move(schema);
+  }
+  Reader(Reader&&) noexcept = default;
+  Reader& operator=(Reader&&) noexcept = default;
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  /// The schema every batch has.
+  const ArrowSchema& schema() const noexcept { return *schema_->get(); }
+  /// The next batch, or nothing at the end (and after it, again nothing).
+  std::optional<Batch> next() {
+    if (!stream_.valid()) return std::nullopt;
+    auto array = std::make_shared<UniqueArray>();
+    int code = stream_->get_next(stream_.get(), array->reset());
+    if (code != 0) throw stream_error(code);
+    if (!array->valid()) {
+      stream_.reset();  // the end: let go of the reader's resources now
+      return std::nullopt;
+    }
+    return Batch(schema_, std::move(array));
+  }
+  /// Gives up the underlying stream (e.g. to hand it to Arrow C++ or pyarrow).
+  UniqueStream release_stream() noexcept { return std::move(stream_); }
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Batch;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Batch*;
+    using reference = const Batch&;
+
+    iterator() = default;
+    explicit iterator(Reader* reader) : reader_(reader) { ++*this; }
+    reference operator*() const { return *current_; }
+    pointer operator->() const { return &*current_; }
+    iterator& operator++() {
+      current_ = reader_->next();
+      if (!current_) reader_ = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(const iterator& other) const noexcept { return reader_ == other.reader_; }
+    bool operator!=(const iterator& other) const noexcept { return reader_ != other.reader_; }
+
+   private:
+    Reader* reader_ = nullptr;
+    std::optional<Batch> current_;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() noexcept { return iterator(); }
+
+ private:
+  Error stream_error(int code) {
+    const char* message = stream_->get_last_error != nullptr ? stream_->get_last_error(stream_.get()) : nullptr;
+    std::string text = message != nullptr && *message != '\0'
+                           ? std::string(message)
+                           : "sluice: the stream failed with errno " + std::to_string(code);
+    return Error(detail::status_for_errno(code), text, code);
+  }
+
+  UniqueStream stream_;
+  std::shared_ptr<const UniqueSchema> schema_;
+};
+
+// --- the connector --------------------------------------------------------------
+
+/// Opened sources (paths, directories, globs, URIs). Move-only; a const
+/// Connector may be used from several threads. Readers may outlive it.
+class Connector {
+ public:
+  static Connector open(const std::vector<std::string>& sources, const SourceOptions& options = SourceOptions()) {
+    std::vector<const char*> paths;
+    paths.reserve(sources.size());
+    for (const auto& s : sources) paths.push_back(s.c_str());
+    sluice_connector* handle = nullptr;
+    sluice_error* error = nullptr;
+    detail::check(sluice_connector_open(paths.data(), paths.size(), options.get(), &handle, &error), error);
+    return Connector(handle);
+  }
+
+  /// The sources' schema.
+  UniqueSchema schema() const {
+    UniqueSchema out;
+    sluice_error* error = nullptr;
+    detail::check(sluice_connector_schema(handle_.get(), out.reset(), &error), error);
+    return out;
+  }
+  /// Rows in all sources.
+  std::uint64_t num_rows() const {
+    std::uint64_t n = 0;
+    sluice_error* error = nullptr;
+    detail::check(sluice_connector_num_rows(handle_.get(), &n, &error), error);
+    return n;
+  }
+  /// Rows a read with `options` would emit (after shards, workers, limit), from metadata only.
+  std::uint64_t count_rows(const ReadOptions& options = ReadOptions()) const {
+    std::uint64_t n = 0;
+    sluice_error* error = nullptr;
+    detail::check(sluice_connector_count_rows(handle_.get(), options.get(), &n, &error), error);
+    return n;
+  }
+  /// A new reader: the core's Arrow stream, owned by the returned object.
+  Reader read(const ReadOptions& options = ReadOptions()) const { return Reader(read_stream(options)); }
+  /// The raw Arrow C stream, for Arrow consumers that import it themselves.
+  UniqueStream read_stream(const ReadOptions& options = ReadOptions()) const {
+    UniqueStream out;
+    sluice_error* error = nullptr;
+    detail::check(sluice_connector_read(handle_.get(), options.get(), out.reset(), &error), error);
+    return out;
+  }
+
+  const sluice_connector* get() const noexcept { return handle_.get(); }
+
+ private:
+  struct Deleter {
+    void operator()(sluice_connector* c) const noexcept { sluice_connector_free(c); }
+  };
+  explicit Connector(sluice_connector* handle) noexcept : handle_(handle) {}
+  std::unique_ptr<sluice_connector, Deleter> handle_;
+};
+
+/// The library's version string, and a check that it matches this header's ABI.
+inline std::string version() { return sluice_version(); }
+inline void check_abi() {
+  if (sluice_abi_version() != SLUICE_ABI_VERSION) {
+    throw Error(SLUICE_UNSUPPORTED, "sluice: the library has ABI version " + std::to_string(sluice_abi_version()) +
+                                        ", this header was built for " + std::to_string(SLUICE_ABI_VERSION));
+  }
+}
+
+}  // namespace sluice
+
+#endif  // SLUICE_SLUICE_HPP

@@ -1,0 +1,318 @@
+// sluice/torch.hpp: sluice batches as libtorch tensors (C++20, as libtorch's headers require).
+//
+// A type mapping and nothing more: reads run with tensors=true, so the core
+// applies DESIGN.md's column policy (decimals, dates, ragged lists, nulls) and
+// what arrives has only these Arrow types, mapped exactly as the Python binding
+// maps them (bindings/python/sluice/_numpy.py):
+//
+//   Arrow (tensor mode)                    libtorch
+//   int8..int64, uint8..uint64,            same dtype, zero-copy, shape (batch, 1)
+//   float16/32/64                          ((batch,) with Options::squeeze)
+//   bool                                   kBool, (batch, 1): a copy (Arrow packs bits)
+//   dictionary<K, V>                       the codes, dtype K, zero-copy, (batch, 1)
+//   fixed_size_list<T>[k]                  dtype T, (batch, k), zero-copy (bool: a copy)
+//   list / large_list<T>                   TensorBatch::ragged: values (n,) dtype T zero-copy,
+//     (ragged=values_offsets)              offsets (batch + 1,) int32 / int64 from 0
+//   utf8, large_utf8, binary, large_binary not a tensor: TensorBatch::strings holds them as
+//                                          std::vector<std::string> (a copy), or, with
+//                                          Options::strings = Strings::error, an Error naming
+//                                          the column
+//
+// Zero-copy tensors wrap the Arrow buffers with torch::from_blob; their
+// deleters share ownership of the batch's ArrowArray, which is released when
+// the last tensor of the batch goes. They alias read-only data: clone() before
+// writing in place.
+//
+// Packed mode (read_packed): the core assembles the feature columns into one
+// fixed_size_list<float32> column "features", so X is one (batch, n_features)
+// float32 tensor and y the label column.
+#ifndef SLUICE_TORCH_HPP
+#define SLUICE_TORCH_HPP
+
+#include <sluice/sluice.hpp>
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace sluice::torch {
+
+/// What happens to string and binary columns, which cannot be tensors.
+enum class Strings {
+  separate,  ///< copied into TensorBatch::strings (the default)
+  error,     ///< an Error naming the column (read with `columns` to leave them out)
+};
+
+struct Options {
+  /// Scalar columns shaped (batch,) instead of (batch, 1).
+  bool squeeze = false;
+  Strings strings = Strings::separate;
+};
+
+/// A ragged list column read with ragged=values_offsets.
+struct Ragged {
+  at::Tensor values;   ///< every row's values, one after the other
+  at::Tensor offsets;  ///< row i is values[offsets[i] : offsets[i + 1]]; offsets[0] == 0
+};
+
+/// One batch as libtorch tensors, by column name.
+struct TensorBatch {
+  std::int64_t num_rows = 0;
+  std::vector<std::string> names;  ///< every column, in the read's order
+  std::unordered_map<std::string, at::Tensor> tensors;
+  std::unordered_map<std::string, std::vector<std::string>> strings;
+  std::unordered_map<std::string, Ragged> ragged;
+
+  /// The tensor of column `name`; an Error naming it if there is none.
+  const at::Tensor& operator[](const std::string& name) const {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: the batch has no tensor column '" + name + "'");
+    }
+    return it->second;
+  }
+};
+
+/// One packed batch: X (batch, n_features) float32, y the label.
+struct PackedBatch {
+  at::Tensor X;
+  at::Tensor y;
+};
+
+namespace detail {
+
+inline Error column_error(std::string_view name, const std::string& what) {
+  return Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name) + "' " + what +
+                                            "; libtorch tensors are made from tensor-mode reads (tensors=true, "
+                                            "which apply the column policy in the core)");
+}
+
+/// The torch dtype of a fixed-width Arrow format, or nothing.
+inline std::optional<at::ScalarType> dtype_of(std::string_view format) {
+  if (format.size() != 1) return std::nullopt;
+  switch (format[0]) {
+    case 'c': return at::kChar;
+    case 'C': return at::kByte;
+    case 's': return at::kShort;
+    case 'S': return at::kUInt16;
+    case 'i': return at::kInt;
+    case 'I': return at::kUInt32;
+    case 'l': return at::kLong;
+    case 'L': return at::kUInt64;
+    case 'e': return at::kHalf;
+    case 'f': return at::kFloat;
+    case 'g': return at::kDouble;
+    default: return std::nullopt;
+  }
+}
+
+inline void require_no_nulls(const Column& column, std::string_view name) {
+  if (column.null_count() != 0) {
+    throw column_error(name, "has " + std::to_string(column.null_count()) + " null value(s)");
+  }
+}
+
+/// `count` values of a fixed-width or bool array starting at element `first`
+/// (the array's own offset is added here), shaped `sizes`. Zero-copy except bool.
+inline at::Tensor values_tensor(const Column& values, std::string_view name, std::int64_t first,
+                                std::int64_t count, at::IntArrayRef sizes, const std::shared_ptr<UniqueArray>& owner) {
+  require_no_nulls(values, name);
+  std::int64_t start = values.offset() + first;
+  if (values.format() == "b") {
+    at::Tensor out = at::empty(sizes, at::TensorOptions().dtype(at::kBool));
+    bool* dst = out.data_ptr<bool>();
+    const auto* bits = static_cast<const std::uint8_t*>(values.array()->buffers[1]);
+    for (std::int64_t i = 0; i < count; ++i) {
+      std::int64_t j = start + i;
+      dst[i] = ((bits[j >> 3] >> (j & 7)) & 1) != 0;
+    }
+    return out;
+  }
+  std::optional<at::ScalarType> dtype = dtype_of(values.format());
+  if (!dtype) throw column_error(name, "has Arrow format '" + std::string(values.format()) + "'");
+  if (count == 0) return at::empty(sizes, at::TensorOptions().dtype(*dtype));
+  auto* base = static_cast<char*>(const_cast<void*>(values.array()->buffers[1]));
+  void* data = base + start * static_cast<std::int64_t>(c10::elementSize(*dtype));
+  // The deleter keeps the whole batch's ArrowArray alive while this tensor lives.
+  return ::torch::from_blob(data, sizes, [owner](void*) {}, at::TensorOptions().dtype(*dtype));
+}
+
+inline std::vector<std::string> string_values(const Column& column) {
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(column.length()));
+  for (std::int64_t i = 0; i < column.length(); ++i) out.emplace_back(column.string(i));
+  return out;
+}
+
+inline Ragged ragged_tensors(const Column& column, const std::shared_ptr<UniqueArray>& owner) {
+  bool large = column.format() == "+L";
+  std::int64_t rows = column.length();
+  const void* raw = column.array()->buffers[1];
+  auto offset_at = [&](std::int64_t i) -> std::int64_t {
+    std::int64_t j = column.offset() + i;
+    return large ? static_cast<const std::int64_t*>(raw)[j] : static_cast<const std::int32_t*>(raw)[j];
+  };
+  std::int64_t first = offset_at(0), last = offset_at(rows);
+  Ragged out;
+  out.values = values_tensor(column.child(0), column.name(), first, last - first, {last - first}, owner);
+  at::ScalarType offset_type = large ? at::kLong : at::kInt;
+  std::int64_t size = static_cast<std::int64_t>(c10::elementSize(offset_type));
+  void* data = static_cast<char*>(const_cast<void*>(raw)) + column.offset() * size;
+  out.offsets = ::torch::from_blob(data, {rows + 1}, [owner](void*) {}, at::TensorOptions().dtype(offset_type));
+  if (first != 0) out.offsets = out.offsets - first;  // a sliced array: offsets into the whole child
+  return out;
+}
+
+}  // namespace detail
+
+/// One batch of a tensor-mode read as tensors (see the table at the top).
+inline TensorBatch to_tensors(const Batch& batch, const Options& options = Options()) {
+  TensorBatch out;
+  out.num_rows = batch.num_rows();
+  const std::int64_t rows = batch.num_rows();
+  const auto& owner = batch.array();
+  for (std::int64_t c = 0; c < batch.num_columns(); ++c) {
+    Column column = batch.column(c);
+    std::string name(column.name());
+    std::string_view format = column.format();
+    out.names.push_back(name);
+    std::vector<std::int64_t> scalar_shape = options.squeeze ? std::vector<std::int64_t>{rows}
+                                                             : std::vector<std::int64_t>{rows, 1};
+    if (format == "u" || format == "U" || format == "z" || format == "Z") {
+      if (options.strings == Strings::error) {
+        throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + name + "' holds strings (Arrow format '" +
+                                                 std::string(format) +
+                                                 "'), which cannot be a libtorch tensor; leave it out with "
+                                                 "columns, or use Strings::separate");
+      }
+      detail::require_no_nulls(column, name);
+      out.strings.emplace(name, detail::string_values(column));
+    } else if (column.is_dictionary()) {
+      detail::require_no_nulls(column, name);
+      out.tensors.emplace(name, detail::values_tensor(column, name, 0, rows, scalar_shape, owner));
+    } else if (std::int64_t k = column.list_size(); k > 0) {
+      detail::require_no_nulls(column, name);
+      out.tensors.emplace(name, detail::values_tensor(column.child(0), name, column.offset() * k, rows * k,
+                                                      {rows, k}, owner));
+    } else if (format == "+l" || format == "+L") {
+      detail::require_no_nulls(column, name);
+      out.ragged.emplace(name, detail::ragged_tensors(column, owner));
+    } else if (format == "b" || detail::dtype_of(format)) {
+      out.tensors.emplace(name, detail::values_tensor(column, name, 0, rows, scalar_shape, owner));
+    } else {
+      throw detail::column_error(name, "has Arrow format '" + std::string(format) + "'");
+    }
+  }
+  return out;
+}
+
+/// One batch of a packed read: X from the "features" column, y from `label`,
+/// shaped (batch,) as in Python's to_torch_dataset(features=..., label=...).
+inline PackedBatch to_packed(const Batch& batch, const std::string& label, const Options& options = Options()) {
+  Options squeezed = options;
+  squeezed.squeeze = true;  // only the label is a scalar column here
+  TensorBatch tensors = to_tensors(batch, squeezed);
+  auto features = tensors.tensors.find("features");
+  if (features == tensors.tensors.end() || features->second.dim() != 2 ||
+      features->second.scalar_type() != at::kFloat) {
+    throw Error(SLUICE_INVALID_ARGUMENT,
+                "sluice: the batch has no packed 'features' column (fixed_size_list<float32>); read it with "
+                "the features and label read options");
+  }
+  return PackedBatch{features->second, tensors[label]};
+}
+
+namespace detail {
+
+/// Adds tensors=true unless the caller chose a value.
+inline ReadOptions tensor_mode(ReadOptions options) {
+  if (!options.has("tensors")) options.tensors(true);
+  return options;
+}
+
+/// A range over a Reader whose batches go through `Convert` (to_tensors or to_packed).
+template <typename Value, typename Convert>
+class ConvertingReader {
+ public:
+  ConvertingReader(Reader reader, Convert convert) : reader_(std::move(reader)), convert_(std::move(convert)) {}
+
+  /// The next converted batch, or nothing at the end.
+  std::optional<Value> next() {
+    std::optional<Batch> batch = reader_.next();
+    if (!batch) return std::nullopt;
+    return convert_(*batch);
+  }
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Value;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Value*;
+    using reference = Value&;
+
+    iterator() = default;
+    explicit iterator(ConvertingReader* reader) : reader_(reader) { ++*this; }
+    reference operator*() const { return *current_; }
+    pointer operator->() const { return &*current_; }
+    iterator& operator++() {
+      current_.reset();  // let go of the previous batch's buffers first
+      current_ = reader_->next();
+      if (!current_) reader_ = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(const iterator& other) const noexcept { return reader_ == other.reader_; }
+
+   private:
+    ConvertingReader* reader_ = nullptr;
+    mutable std::optional<Value> current_;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() noexcept { return iterator(); }
+
+ private:
+  Reader reader_;
+  Convert convert_;
+};
+
+struct ToTensors {
+  Options options;
+  TensorBatch operator()(const Batch& batch) const { return to_tensors(batch, options); }
+};
+struct ToPacked {
+  std::string label;
+  Options options;
+  PackedBatch operator()(const Batch& batch) const { return to_packed(batch, label, options); }
+};
+
+}  // namespace detail
+
+using TensorReader = detail::ConvertingReader<TensorBatch, detail::ToTensors>;
+using PackedReader = detail::ConvertingReader<PackedBatch, detail::ToPacked>;
+
+/// Reads batches as tensors by column name: `for (TensorBatch& b : sluice::torch::read(connector, options))`.
+/// Sets tensors=true on the read unless `options` sets it.
+inline TensorReader read(const Connector& connector, const ReadOptions& options = ReadOptions(),
+                         const Options& torch_options = Options()) {
+  return TensorReader(connector.read(detail::tensor_mode(options)), detail::ToTensors{torch_options});
+}
+
+/// Reads (X, y) batches in packed mode: `for (auto& [X, y] : sluice::torch::read_packed(...))`.
+/// X is (batch, features.size()) float32; y is the label, shaped (batch,) (Python's shapes).
+inline PackedReader read_packed(const Connector& connector, const std::vector<std::string>& features,
+                                const std::string& label, const ReadOptions& options = ReadOptions(),
+                                const Options& torch_options = Options()) {
+  ReadOptions packed = detail::tensor_mode(options);
+  packed.features(features).label(label);
+  return PackedReader(connector.read(packed), detail::ToPacked{label, torch_options});
+}
+
+}  // namespace sluice::torch
+
+#endif  // SLUICE_TORCH_HPP
