@@ -100,6 +100,8 @@ impl Plan {
         let plan = std::sync::Arc::new(self);
         let mut ranges = plan.positions.ranges();
         let mut pending: Option<Range<u64>> = None;
+        // A window split over several tasks permutes once, not once per task.
+        let mut window_cache: Option<(u64, Vec<u32>)> = None;
         // One task per fragment visit (unshuffled) or window visit (shuffled):
         // consecutive ranges join the current task while they stay in its unit
         // and move forward in it, up to a bound that keeps one-row turns small.
@@ -120,7 +122,7 @@ impl Plan {
                     pending = Some(end..range.end);
                 }
             }
-            (!chunk.is_empty()).then(|| plan.task(chunk))
+            (!chunk.is_empty()).then(|| plan.task(chunk, &mut window_cache))
         })
     }
 
@@ -143,7 +145,7 @@ impl Plan {
         }
     }
 
-    fn task(&self, chunk: Vec<Range<u64>>) -> Task {
+    fn task(&self, chunk: Vec<Range<u64>>, window_cache: &mut Option<(u64, Vec<u32>)>) -> Task {
         match self.shuffle {
             None => {
                 let mut pieces: Vec<Piece> = Vec::new();
@@ -156,7 +158,10 @@ impl Plan {
                 let w = chunk[0].start / window;
                 let window_start = w * window;
                 let size = window.min(self.total - window_start) as usize;
-                let perm = permutation(size, &mut Rng::new(&[seed, epoch, WINDOW_ORDER, w]));
+                if window_cache.as_ref().is_none_or(|(cached, _)| *cached != w) {
+                    *window_cache = Some((w, permutation(size, &mut Rng::new(&[seed, epoch, WINDOW_ORDER, w]))));
+                }
+                let perm = &window_cache.as_ref().expect("just filled").1;
                 // (sequence index, output index), read in sequence order, emitted in output order.
                 let mut wanted: Vec<(u64, u32)> = chunk
                     .iter()

@@ -83,7 +83,7 @@ impl Policy {
             let null_rows = nulls::null_rows(&converted);
             let count = null_rows.as_ref().map_or(0, |n| n.null_count());
             let filled = match (count, rule.fill) {
-                (0, _) => converted,
+                (0, _) => nulls::without_hidden_nulls(converted, &rule.name)?,
                 (_, Some(fill)) => nulls::fill(&converted, fill, &rule.name)?,
                 (_, None) => {
                     return Err(Error::invalid_data(format!(
@@ -96,7 +96,7 @@ impl Policy {
                     )))
                 }
             };
-            columns.push(retyped(filled, self.schema.field(columns.len()).data_type())?);
+            columns.push(retyped(filled, self.schema.field(columns.len()).data_type(), &rule.name)?);
             if rule.mask {
                 let mask = match null_rows {
                     Some(valid) => BooleanArray::new(!valid.inner(), None),
@@ -112,12 +112,12 @@ impl Policy {
 
 /// `array` under the output type, which differs at most in field names and
 /// nullability inside lists (the values hold no nulls now).
-fn retyped(array: ArrayRef, target: &DataType) -> Result<ArrayRef> {
+fn retyped(array: ArrayRef, target: &DataType, name: &str) -> Result<ArrayRef> {
     if array.data_type() == target {
         return Ok(array);
     }
     let data = array.to_data().into_builder().data_type(target.clone()).build();
-    data.map(arrow::array::make_array).map_err(|e| Error::internal(format!("the column policy built {} for {target}: {e}", array.data_type())))
+    data.map(arrow::array::make_array).map_err(|e| Error::internal(format!("column '{name}': the column policy built {} for {target}: {e}", array.data_type())))
 }
 
 #[cfg(test)]

@@ -13,7 +13,12 @@ use std::sync::Arc;
 /// The validity of each row, counting nulls inside list rows; `None` when no
 /// row is null.
 pub fn null_rows(array: &ArrayRef) -> Option<NullBuffer> {
-    let rows = array.nulls().filter(|n| n.null_count() > 0).cloned();
+    // A dictionary's rows are also null where their code points at a null value.
+    let rows = match array.data_type() {
+        DataType::Dictionary(..) => array.logical_nulls(),
+        _ => array.nulls().cloned(),
+    };
+    let rows = rows.filter(|n| n.null_count() > 0);
     let inner = match array.data_type() {
         DataType::FixedSizeList(_, size) => {
             let list = array.as_fixed_size_list();
@@ -92,6 +97,10 @@ pub fn fill(array: &ArrayRef, value: f64, name: &str) -> Result<ArrayRef> {
             // The codes are filled; the dictionary itself is untouched.
             let dictionary = array.as_any_dictionary();
             let keys = make_array(dictionary.keys().to_data());
+            let keys = match array.logical_nulls() {
+                Some(valid) => with_nulls(&keys, valid.into_inner())?,
+                None => keys,
+            };
             let keys = fill_flat(&keys, value, name)?.to_data();
             let data = array.to_data().into_builder().offset(0).len(keys.len()).nulls(None).buffers(keys.buffers().to_vec());
             data.build().map(make_array).map_err(|e| {
@@ -123,6 +132,17 @@ fn with_nulls(array: &ArrayRef, valid: BooleanBuffer) -> Result<ArrayRef> {
     let combined = NullBuffer::union(array.nulls(), Some(&NullBuffer::new(valid)));
     let data = array.to_data().into_builder().nulls(combined).build().map_err(|e| Error::internal(e.to_string()))?;
     Ok(make_array(data))
+}
+
+/// A list batch whose values hold nulls outside its rows (a slice of a larger
+/// decoded batch) compacted to its own values, so that it can be typed with
+/// non-nullable items; other arrays are returned as they are.
+pub fn without_hidden_nulls(array: ArrayRef, name: &str) -> Result<ArrayRef> {
+    match array.data_type() {
+        DataType::List(_) if array.as_list::<i32>().values().null_count() > 0 => fill_list(array.as_list::<i32>(), 0.0, name),
+        DataType::LargeList(_) if array.as_list::<i64>().values().null_count() > 0 => fill_list(array.as_list::<i64>(), 0.0, name),
+        _ => Ok(array),
+    }
 }
 
 /// A ragged list without nulls: null rows become empty, null values `value`.

@@ -129,3 +129,23 @@ fn dictionary_codes_and_bools_are_filled() {
     let err = run(&b, &TensorOptions { null_fill: Some(-1.0), ..on() }).unwrap_err();
     assert!(err.message.contains("not a code of column 'd'"), "{}", err.message);
 }
+
+#[test]
+fn review_findings_stay_fixed() {
+    // A list batch sliced out of a larger one, with a null value before its rows.
+    let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![Some(vec![None, Some(1)]), Some(vec![Some(2)]), Some(vec![Some(3), Some(4)])]);
+    let b = batch(vec![("l", Arc::new(list) as ArrayRef)]).slice(1, 2);
+    let out = run(&b, &TensorOptions { ragged: Ragged::ValuesOffsets, ..on() }).unwrap();
+    let l = out.column(0).as_list::<i32>();
+    assert_eq!(l.values().as_primitive::<Int64Type>().values(), &[2, 3, 4]);
+    assert_eq!(l.offsets().as_ref(), &[0, 1, 3]);
+    // A dictionary code that points at a null value is a null.
+    let values = StringArray::from(vec![Some("a"), None]);
+    let dict = DictionaryArray::<Int32Type>::try_new(Int32Array::from(vec![0, 1, 0]), Arc::new(values)).unwrap();
+    let b = batch(vec![("d", Arc::new(dict) as ArrayRef)]);
+    assert!(run(&b, &on()).unwrap_err().message.contains("column 'd'"));
+    let masked = run(&b, &TensorOptions { null_mask: vec!["d".into()], ..on() }).unwrap();
+    assert_eq!(masked.column(0).as_dictionary::<Int32Type>().keys().values(), &[0, 0, 0]);
+    assert_eq!(masked.column(1).as_boolean(), &BooleanArray::from(vec![false, true, false]));
+    assert_eq!(masked.column(0).logical_null_count(), 0);
+}

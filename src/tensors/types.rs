@@ -67,9 +67,12 @@ pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Fi
         Utf8View => (Conversion::Cast(Utf8), out(Utf8)),
         BinaryView => (Conversion::Cast(Binary), out(Binary)),
         Dictionary(..) => (Conversion::Keep, out(t.clone())),
-        FixedSizeList(item, _) => {
+        FixedSizeList(item, size) => {
             if !is_number(item.data_type()) {
                 return Err(unsupported(field, "and only fixed-size lists of numbers or bools become tensors"));
+            }
+            if *size == 0 {
+                return Err(unsupported(field, "whose rows hold no values, so it has no tensor form"));
             }
             (Conversion::Keep, out(non_null_items(t)))
         }

@@ -251,9 +251,15 @@ JNIEXPORT jbyteArray JNICALL Java_dev_sluice_Native_init(JNIEnv *env, jclass cls
     goto fail_java;
   }
   exception_class = (jclass)(*env)->NewGlobalRef(env, found);
+  (*env)->DeleteLocalRef(env, found);
+  if (exception_class == NULL) {
+    goto fail_java;
+  }
   exception_factory = (*env)->GetStaticMethodID(env, exception_class, "fromNative",
                                                 "(I[B)Ldev/sluice/SluiceException;");
-  if (exception_class == NULL || exception_factory == NULL) {
+  if (exception_factory == NULL) {
+    (*env)->DeleteGlobalRef(env, exception_class);
+    exception_class = NULL;
     goto fail_java;
   }
   free(file);

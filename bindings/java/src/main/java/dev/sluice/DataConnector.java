@@ -146,9 +146,17 @@ public class DataConnector implements AutoCloseable {
         Native.connectorRead(address, keysValues[0], keysValues[1], stream.memoryAddress());
         return null;
       });
-      // Imported at once: the reader moves the C stream into a struct of its own; closing
-      // `stream` then frees only the emptied struct (or releases the stream if import failed).
-      return Data.importArrayStream(allocator, stream);
+      // Imported at once: the reader moves the C stream into a struct of its own, and
+      // closing `stream` frees only that emptied struct. ArrowArrayStream.close() never
+      // calls `release`, so a failed import releases the native stream here.
+      try {
+        return Data.importArrayStream(allocator, stream);
+      } catch (Throwable t) {
+        if (stream.snapshot().release != 0) {
+          stream.release();
+        }
+        throw t;
+      }
     } finally {
       Reference.reachabilityFence(this);
     }
