@@ -7,5 +7,5 @@ mod source_options;
 mod tensor_options;
 
 pub use read_options::{EqualShards, ReadOptions};
-pub use tensor_options::{Decimals, Ragged, TensorOptions};
+pub use tensor_options::{Decimals, Dictionaries, Ragged, TensorOptions};
 pub use source_options::{CsvOptions, FormatChoice, SourceOptions, StoreOptions};

@@ -23,6 +23,18 @@ pub enum Decimals {
     ScaledInt64,
 }
 
+/// What a dictionary-encoded column becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dictionaries {
+    /// Decoded to its values (then the values' own policy): the same row
+    /// always gives the same value, whatever the batch.
+    Values,
+    /// The integer codes, with the batch's dictionary alongside. Parquet keeps
+    /// one dictionary per row group, and batches spanning several merge them,
+    /// so a code means something only within its batch.
+    Codes,
+}
+
 #[derive(Debug, Clone)]
 pub struct TensorOptions {
     pub enabled: bool,
@@ -34,6 +46,7 @@ pub struct TensorOptions {
     pub pad_length: Option<u64>,
     pub pad_value: f64,
     pub decimal: Decimals,
+    pub dictionary: Dictionaries,
 }
 
 impl Default for TensorOptions {
@@ -46,11 +59,12 @@ impl Default for TensorOptions {
             pad_length: None,
             pad_value: 0.0,
             decimal: Decimals::Float64,
+            dictionary: Dictionaries::Values,
         }
     }
 }
 
-pub const KNOWN: &[&str] = &["tensors", "null_fill", "null_mask", "ragged", "pad_length", "pad_value", "decimal"];
+pub const KNOWN: &[&str] = &["tensors", "null_fill", "null_mask", "ragged", "pad_length", "pad_value", "decimal", "dictionary"];
 
 impl TensorOptions {
     /// Sets `key` if it is a tensor option; `Ok(false)` when it is not one.
@@ -82,6 +96,13 @@ impl TensorOptions {
                     _ => return Err(parse::bad(key, value, "expected float64 or scaled_int64")),
                 }
             }
+            "dictionary" => {
+                self.dictionary = match value.trim().to_ascii_lowercase().as_str() {
+                    "values" => Dictionaries::Values,
+                    "codes" => Dictionaries::Codes,
+                    _ => return Err(parse::bad(key, value, "expected values or codes")),
+                }
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -108,6 +129,9 @@ impl TensorOptions {
         }
         if self.decimal != d.decimal {
             set.push("decimal");
+        }
+        if self.dictionary != d.dictionary {
+            set.push("dictionary");
         }
         set
     }

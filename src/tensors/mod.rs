@@ -2,11 +2,12 @@
 //! only maps Arrow types to its tensors and never decides anything itself.
 //!
 //! After the policy a batch holds only: fixed-width numbers and bools,
-//! fixed-size lists of them, utf8/binary strings, dictionary columns (bindings
-//! take the codes), and, when asked for, lists (bindings take values and
-//! offsets). No column holds a null, so zero-copy views are always safe, and
-//! the output types depend on the schema alone: they never change from one
-//! batch to the next.
+//! fixed-size lists of them, utf8/binary strings, and, when asked for,
+//! dictionary columns (bindings take the codes) and lists (bindings take values
+//! and offsets). Dictionaries are decoded to their values by default, because
+//! a code means something only within its batch. No column holds a null, so
+//! zero-copy views are always safe, and the output types depend on the schema
+//! alone: they never change from one batch to the next.
 //!
 //! - `types`: what each input type becomes, decided at open from the schema;
 //! - `nulls`: which rows are null, filling them, the `<name>_is_null` masks.
@@ -80,7 +81,11 @@ impl Policy {
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         for (rule, column) in self.rules.iter().zip(batch.columns()) {
             let converted = types::convert(column, &rule.conversion, &rule.name)?;
-            let null_rows = nulls::null_rows(&converted);
+            // Padding turns a null list row into a row of padding: its nullness is the list's.
+            let null_rows = match rule.conversion {
+                Conversion::Pad { .. } => nulls::null_rows(column),
+                _ => nulls::null_rows(&converted),
+            };
             let count = null_rows.as_ref().map_or(0, |n| n.null_count());
             let filled = match (count, rule.fill) {
                 (0, _) => nulls::without_hidden_nulls(converted, &rule.name)?,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::options::{Decimals, Ragged, TensorOptions};
+use crate::options::{Decimals, Dictionaries, Ragged, TensorOptions};
 use arrow::array::*;
 use arrow::datatypes::*;
 
@@ -19,7 +19,7 @@ fn on() -> TensorOptions {
 }
 
 #[test]
-fn numbers_strings_and_dictionaries_pass_unchanged() {
+fn numbers_strings_and_dictionary_codes_pass_unchanged() {
     let dict: DictionaryArray<Int8Type> = vec!["a", "b", "a"].into_iter().collect();
     let b = batch(vec![
         ("i", Arc::new(Int16Array::from(vec![1, 2, 3])) as ArrayRef),
@@ -28,7 +28,7 @@ fn numbers_strings_and_dictionaries_pass_unchanged() {
         ("s", Arc::new(StringArray::from(vec!["x", "y", "z"]))),
         ("d", Arc::new(dict)),
     ]);
-    let out = run(&b, &on()).unwrap();
+    let out = run(&b, &TensorOptions { dictionary: Dictionaries::Codes, ..on() }).unwrap();
     for i in 0..5 {
         assert_eq!(out.column(i).to_data(), b.column(i).to_data());
         assert!(!out.schema().field(i).is_nullable());
@@ -80,9 +80,10 @@ fn ragged_lists_need_an_option() {
     let err = run(&b, &on()).unwrap_err();
     assert!(err.message.contains("column 'l'") && err.message.contains("ragged=pad"), "{}", err.message);
     let pad = TensorOptions { ragged: Ragged::Pad, pad_length: Some(3), pad_value: -1.0, null_fill: Some(9.0), ..on() };
+    assert!(run(&b, &TensorOptions { null_fill: None, ..pad.clone() }).unwrap_err().message.contains("column 'l'"));
     let padded = run(&b, &pad).unwrap();
     let fsl = padded.column(0).as_fixed_size_list();
-    assert_eq!(fsl.values().as_primitive::<Int64Type>().values(), &[1, 2, -1, 9, 9, 9, 3, -1, -1]);
+    assert_eq!(fsl.values().as_primitive::<Int64Type>().values(), &[1, 2, -1, -1, -1, -1, 3, -1, -1]);
     let short = run(&b, &TensorOptions { pad_length: Some(1), ..pad.clone() }).unwrap_err();
     assert!(short.message.contains("more than pad_length=1"), "{}", short.message);
     let vo = run(&b, &TensorOptions { ragged: Ragged::ValuesOffsets, null_mask: vec!["l".into()], ..on() }).unwrap();
@@ -121,12 +122,13 @@ fn dictionary_codes_and_bools_are_filled() {
         ("d", Arc::new(dict) as ArrayRef),
         ("flag", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)]))),
     ]);
-    let out = run(&b, &TensorOptions { null_fill: Some(1.0), ..on() }).unwrap();
+    let codes_only = TensorOptions { dictionary: Dictionaries::Codes, ..on() };
+    let out = run(&b, &TensorOptions { null_fill: Some(1.0), ..codes_only.clone() }).unwrap();
     let codes = out.column(0).as_dictionary::<Int32Type>();
     assert_eq!(codes.keys().values(), &[0, 1, 1]);
     assert_eq!(codes.null_count(), 0);
     assert_eq!(out.column(1).as_boolean(), &BooleanArray::from(vec![true, true, false]));
-    let err = run(&b, &TensorOptions { null_fill: Some(-1.0), ..on() }).unwrap_err();
+    let err = run(&b, &TensorOptions { null_fill: Some(-1.0), ..codes_only }).unwrap_err();
     assert!(err.message.contains("not a code of column 'd'"), "{}", err.message);
 }
 
@@ -143,9 +145,20 @@ fn review_findings_stay_fixed() {
     let values = StringArray::from(vec![Some("a"), None]);
     let dict = DictionaryArray::<Int32Type>::try_new(Int32Array::from(vec![0, 1, 0]), Arc::new(values)).unwrap();
     let b = batch(vec![("d", Arc::new(dict) as ArrayRef)]);
-    assert!(run(&b, &on()).unwrap_err().message.contains("column 'd'"));
-    let masked = run(&b, &TensorOptions { null_mask: vec!["d".into()], ..on() }).unwrap();
+    let codes = TensorOptions { dictionary: Dictionaries::Codes, ..on() };
+    assert!(run(&b, &codes).unwrap_err().message.contains("column 'd'"));
+    let masked = run(&b, &TensorOptions { null_mask: vec!["d".into()], ..codes }).unwrap();
     assert_eq!(masked.column(0).as_dictionary::<Int32Type>().keys().values(), &[0, 0, 0]);
     assert_eq!(masked.column(1).as_boolean(), &BooleanArray::from(vec![false, true, false]));
     assert_eq!(masked.column(0).logical_null_count(), 0);
+}
+
+#[test]
+fn dictionaries_decode_to_their_values_by_default() {
+    let dict: DictionaryArray<Int8Type> = vec![Some("b"), None, Some("a")].into_iter().collect();
+    let ints = DictionaryArray::<Int16Type>::try_new(Int16Array::from(vec![1, 0, 1]), Arc::new(Int64Array::from(vec![10, 20]))).unwrap();
+    let b = batch(vec![("s", Arc::new(dict) as ArrayRef), ("i", Arc::new(ints))]);
+    let out = run(&b, &TensorOptions { null_fill: Some(0.0), ..on() }).unwrap();
+    assert_eq!(out.column(0).as_string::<i32>(), &StringArray::from(vec!["b", "", "a"]));
+    assert_eq!(out.column(1).as_primitive::<Int64Type>().values(), &[20, 10, 20]);
 }

@@ -3,11 +3,10 @@
 //! conversion of one column of a batch.
 
 use crate::error::{Error, Result};
-use crate::options::{Decimals, Ragged, TensorOptions};
+use crate::options::{Decimals, Dictionaries, Ragged, TensorOptions};
 use arrow::array::{
     Array, ArrayRef, AsArray, FixedSizeListArray, GenericListArray, Int64Array, OffsetSizeTrait, UInt64Array,
 };
-use arrow::buffer::NullBuffer;
 use arrow::datatypes::{
     DataType, Decimal128Type, Decimal256Type, Decimal32Type, Decimal64Type, Field, FieldRef,
 };
@@ -30,6 +29,8 @@ pub enum Conversion {
     TemporalInt64,
     /// A ragged list to a fixed-size list of `length` values.
     Pad { length: i32, value: f64 },
+    /// A dictionary decoded to its values, which then convert as planned.
+    Decode(DataType, Box<Conversion>),
 }
 
 fn is_number(t: &DataType) -> bool {
@@ -66,7 +67,14 @@ pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Fi
         Utf8 | LargeUtf8 | Binary | LargeBinary => (Conversion::Keep, out(t.clone())),
         Utf8View => (Conversion::Cast(Utf8), out(Utf8)),
         BinaryView => (Conversion::Cast(Binary), out(Binary)),
-        Dictionary(..) => (Conversion::Keep, out(t.clone())),
+        Dictionary(_, value_type) => match options.dictionary {
+            Dictionaries::Codes => (Conversion::Keep, out(t.clone())),
+            Dictionaries::Values => {
+                let values = Arc::new(field.as_ref().clone().with_data_type(value_type.as_ref().clone()));
+                let (then, output) = plan(&values, options)?;
+                (Conversion::Decode(value_type.as_ref().clone(), Box::new(then)), output)
+            }
+        },
         FixedSizeList(item, size) => {
             if !is_number(item.data_type()) {
                 return Err(unsupported(field, "and only fixed-size lists of numbers or bools become tensors"));
@@ -128,6 +136,10 @@ pub fn convert(array: &ArrayRef, conversion: &Conversion, name: &str) -> Result<
             arrow::compute::cast(&ints, &DataType::Int64).map_err(fail)
         }
         Conversion::ScaledInt64 => scaled_int64(array, name),
+        Conversion::Decode(value_type, then) => {
+            let decoded = arrow::compute::cast(array, value_type).map_err(fail)?;
+            convert(&decoded, then, name)
+        }
         Conversion::Pad { length, value } => match array.data_type() {
             DataType::List(_) => pad(array.as_list::<i32>(), *length, *value, name),
             DataType::LargeList(_) => pad(array.as_list::<i64>(), *length, *value, name),
@@ -166,7 +178,8 @@ fn scaled_int64(array: &ArrayRef, name: &str) -> Result<ArrayRef> {
 }
 
 /// A ragged list as a fixed-size list of `length` values: short rows padded
-/// with `value`, longer rows an error. Null rows stay null (filled next).
+/// with `value`, longer rows an error. A null row becomes a row of padding;
+/// null values stay null (filled next).
 fn pad<O: OffsetSizeTrait>(list: &GenericListArray<O>, length: i32, value: f64, name: &str) -> Result<ArrayRef> {
     let fail = |e: arrow::error::ArrowError| Error::invalid_data(format!("column '{name}': {e}"));
     let values = list.values();
@@ -194,6 +207,5 @@ fn pad<O: OffsetSizeTrait>(list: &GenericListArray<O>, length: i32, value: f64, 
     }
     let taken = arrow::compute::take(&extended, &UInt64Array::from(indices), None).map_err(fail)?;
     let item = Arc::new(Field::new("item", item_type, true));
-    let nulls: Option<NullBuffer> = list.nulls().cloned();
-    Ok(Arc::new(FixedSizeListArray::try_new(item, length, taken, nulls).map_err(fail)?))
+    Ok(Arc::new(FixedSizeListArray::try_new(item, length, taken, None).map_err(fail)?))
 }
