@@ -1,4 +1,4 @@
-"""to_pandas() against pyarrow's own conversion; iter_batches() and the numpy column policy."""
+"""to_pandas() against pyarrow's own conversion (the numpy column policy: test_numpy_policy.py)."""
 
 import numpy as np
 import pandas as pd
@@ -7,10 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import sluice
-from _util import CATEGORIES, typed_table, write_parquet
-
-NUMPY_COLUMNS = ["id", "i8", "i16", "i32", "u8", "u16", "u32", "u64", "f32", "f64", "flag", "name", "day", "ts",
-                 "price", "cat", "vec", "note"]
+from _util import typed_table, write_parquet
 
 
 @pytest.fixture(scope="module")
@@ -62,45 +59,6 @@ def test_to_pandas_empty(connector):
     assert str(frame["id"].dtype) == "int64"
 
 
-def test_iter_batches_dtypes_and_values(connector, parquet_dataset):
-    expected = parquet_dataset.expected
-    options = dict(columns=NUMPY_COLUMNS, batch_size=1000)
-    arrow_batches = list(connector.to_arrow(**options))
-    numpy_batches = list(connector.iter_batches(**options))
-    assert len(numpy_batches) == len(arrow_batches) == 5
-    offset = 0
-    for arrow_batch, batch in zip(arrow_batches, numpy_batches):
-        n = arrow_batch.num_rows
-        part = expected.slice(offset, n)
-        offset += n
-        assert list(batch) == NUMPY_COLUMNS
-        for name in ["id", "i8", "i16", "i32", "u8", "u16", "u32", "u64", "f32", "f64"]:
-            want = part.column(name).to_numpy()
-            assert batch[name].dtype == want.dtype, name
-            assert batch[name].shape == (n,)
-            np.testing.assert_array_equal(batch[name], want)
-        assert batch["flag"].dtype == np.bool_
-        np.testing.assert_array_equal(batch["flag"], part.column("flag").to_numpy())
-        assert batch["name"].dtype == object
-        assert batch["name"].tolist() == part.column("name").to_pylist()
-        assert batch["day"].dtype == np.int64
-        np.testing.assert_array_equal(batch["day"], part.column("day").cast(pa.int32()).to_numpy())
-        assert batch["ts"].dtype == np.int64
-        np.testing.assert_array_equal(batch["ts"], part.column("ts").cast(pa.int64()).to_numpy())
-        assert batch["price"].dtype == np.float64
-        np.testing.assert_allclose(batch["price"], [float(d) for d in part.column("price").to_pylist()])
-        assert np.issubdtype(batch["cat"].dtype, np.integer)
-        dictionary = np.array(arrow_batch.column(arrow_batch.schema.get_field_index("cat")).dictionary.to_pylist(),
-                              dtype=object)
-        assert dictionary[batch["cat"]].tolist() == [CATEGORIES[i % len(CATEGORIES)] for i in part.column("id").to_pylist()]
-        assert batch["vec"].dtype == np.float32 and batch["vec"].shape == (n, 3)
-        ids = part.column("id").to_numpy()
-        np.testing.assert_array_equal(batch["vec"], np.stack([ids, ids * 2, ids * 3], axis=1).astype(np.float32))
-        assert batch["note"].dtype == object
-        assert batch["note"].tolist() == part.column("note").to_pylist()  # None for nulls
-    assert offset == expected.num_rows
-
-
 def test_iter_batches_dictionary_codes_one_per_value(connector, parquet_dataset):
     # "dictionary -> codes": within a batch, one value has one code (batches here span
     # row groups and files, whose dictionaries the core has to merge)
@@ -113,54 +71,6 @@ def test_iter_batches_dictionary_codes_one_per_value(connector, parquet_dataset)
             seen.setdefault(values[code], []).append(int(code))
         assert all(len(c) == 1 for c in seen.values()), f"several codes for one value: {seen}"
         assert len(values) == len(set(values)), f"dictionary with repeated values: {len(values)} entries"
-
-
-def test_iter_batches_zero_copy_numbers(connector):
-    batch = next(iter(connector.iter_batches(columns=["id", "f64", "ts", "vec"], batch_size=2000)))
-    for name in ["id", "f64", "ts", "vec"]:
-        array = batch[name]
-        assert not array.flags.owndata, f"{name} was copied"
-        assert not array.flags.writeable, f"{name} should be a read-only view of Arrow memory"
-
-
-def test_iter_batches_ragged_list_names_the_column(connector):
-    with pytest.raises(ValueError, match="'tags'.*ragged"):
-        next(iter(connector.iter_batches(columns=["id", "tags"])))
-
-
-def test_iter_batches_nulls_name_the_column(connector):
-    with pytest.raises(ValueError, match="'maybe'.*null"):
-        next(iter(connector.iter_batches(columns=["maybe"])))
-
-
-def test_iter_batches_dtype_never_drifts(tmp_path):
-    # a column that is all-valid in one batch and has no nulls anywhere keeps its dtype in
-    # every batch, also the short last one
-    path = write_parquet(tmp_path / "t.parquet", typed_table(0, 1050), 100)
-    connector = sluice.DataConnector.from_sources(str(path))
-    dtypes = {tuple((k, str(v.dtype)) for k, v in b.items())
-              for b in connector.iter_batches(columns=["id", "f32", "flag", "price", "day"], batch_size=256)}
-    assert len(dtypes) == 1
-
-
-def test_column_policy_other_types():
-    half = pa.array(np.arange(5, dtype=np.float16))
-    assert sluice.column_to_numpy("h", half).dtype == np.float16
-    duration = pa.array([1, 2, 3], pa.duration("ms"))
-    assert sluice.column_to_numpy("d", duration).dtype == np.int64
-    large = pa.array(["a", None, "c"], pa.large_string())
-    assert sluice.column_to_numpy("s", large).tolist() == ["a", None, "c"]
-    decimal = pa.array([None], pa.decimal128(5, 2))
-    with pytest.raises(ValueError, match="'dec'"):
-        sluice.column_to_numpy("dec", decimal)
-    struct = pa.array([{"a": 1}])
-    with pytest.raises(ValueError, match="'st'"):
-        sluice.column_to_numpy("st", struct)
-    fsl_nulls = pa.FixedSizeListArray.from_arrays(pa.array([1.0, None, 3.0, 4.0]), 2)
-    with pytest.raises(ValueError, match="'v'"):
-        sluice.column_to_numpy("v", fsl_nulls)
-    fsl_sliced = pa.FixedSizeListArray.from_arrays(pa.array(np.arange(12, dtype=np.int32)), 3).slice(1, 2)
-    np.testing.assert_array_equal(sluice.column_to_numpy("v", fsl_sliced), [[3, 4, 5], [6, 7, 8]])
 
 
 def test_to_pandas_uses_little_memory(big_parquet, tmp_path):
@@ -203,11 +113,6 @@ def test_to_pandas_uses_little_memory(big_parquet, tmp_path):
     message = f"peak RSS growth in MiB: {peaks} (table {table_mib:.0f} MiB)"
     assert peaks["sluice"] >= table_mib, message  # the measurement measures something
     assert peaks["sluice"] <= peaks["pyarrow"] * 1.1 + 8, message
-
-
-def test_iter_batches_bad_option_raises_at_call(connector):
-    with pytest.raises(sluice.SluiceInvalidArgument, match="batch_size"):
-        connector.iter_batches(batch_size=0)
 
 
 def test_to_pandas_nulls_first_seen_in_a_later_batch(tmp_path):

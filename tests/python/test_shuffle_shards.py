@@ -216,7 +216,7 @@ def test_get_shard_from_torchrun_environment(monkeypatch, ids_dataset, ids_conne
         # the shard offers the same reads as the connector
         frame = shard.to_pandas(columns=["id"])
         assert frame["id"].tolist() == ids
-        assert [x for b in shard.iter_batches(columns=["id"], batch_size=500) for x in b["id"].tolist()] == ids
+        assert [x for b in shard.iter_batches(columns=["id"], batch_size=500) for x in b["id"].ravel().tolist()] == ids
     assert [x for s in seen for x in s] == list(range(ids_dataset.total))
 
 

@@ -3,7 +3,7 @@
 Everything here is a thin layer over the C API: options become key/value
 strings, reads become Arrow C streams imported by pyarrow. The core decides
 which rows come out, in which order; nothing here looks at the data except the
-numpy column policy of `iter_batches` and the pandas conversion of `to_pandas`.
+numpy type mapping of `iter_batches` and the pandas conversion of `to_pandas`.
 """
 
 import ctypes
@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from . import _lib
 from ._errors import Status, error_for
-from ._numpy import batch_to_numpy
+from ._numpy import batch_converter
 from ._options import encode, option_items
 from ._pandas import reader_to_pandas
 
@@ -114,13 +114,18 @@ class _Reads:
         """Arrow PyCapsule stream protocol: a new stream over all rows with default read options."""
         return self.to_arrow().__arrow_c_stream__(requested_schema)
 
-    def iter_batches(self, **read_options):
-        """An iterator of batches as {column: numpy.ndarray} (DESIGN.md's column policy, shape (batch,)).
+    def iter_batches(self, *, squeeze=False, **read_options):
+        """An iterator of batches as {column: numpy.ndarray}, by DESIGN.md's column policy.
 
-        The stream is opened now, so bad options raise here rather than at the first batch.
-        Numeric columns without nulls are read-only views of the Arrow buffers (zero-copy).
+        The read runs in tensor mode (`tensors=true`): the core applies the policy (decimals,
+        dates, nulls, ragged lists: see the read options null_fill, null_mask, decimal, ragged)
+        and this only maps types (see `_numpy.py`). Scalar columns have the shape (batch, 1),
+        or (batch,) with `squeeze=True`; fixed_size_list columns (batch, k); a ragged list
+        read with ragged="values_offsets" is a tuple (values, offsets). Numbers are read-only
+        views of the Arrow buffers (zero-copy). The stream is opened now, so bad options
+        raise here rather than at the first batch.
         """
-        return _numpy_batches(self.to_arrow(**read_options))
+        return _numpy_batches(self._tensor_arrow(read_options), squeeze)
 
     def to_pandas(self, limit=None, **read_options):
         """All rows (at most `limit`) as a pandas DataFrame.
@@ -157,15 +162,71 @@ class _Reads:
             _lib_handle.sluice_read_options_free(options)
         return int(out.value)
 
+    def _tensor_arrow(self, read_options):
+        """A reader in tensor mode (tensors=true: the core applies the column policy), which
+        the numpy and framework outputs need; they only map the resulting types."""
+        tensors = self._merged(read_options).get("tensors", True)
+        if tensors not in (True, "true", "1"):
+            raise ValueError(f"sluice: numpy and tensor outputs read with tensors=True, not {tensors!r}")
+        if "tensors" not in self._fixed_read_options():
+            read_options = {**read_options, "tensors": True}
+        return self.to_arrow(**read_options)
+
     # Snowflake ML DataConnector spelling
     def to_pyarrow(self, **read_options):
         return self.to_arrow(**read_options)
 
+    def to_torch_dataset(self, *, batch_size=None, shuffle=False, drop_last_batch=True, seed=None, epoch=0,
+                         squeeze=False, columns=None, features=None, label=None, **read_options):
+        """A `torch.utils.data.IterableDataset` over the rows, for a DataLoader (see `_torch.py`).
 
-def _numpy_batches(reader):
+        Items are {column: tensor} (text columns: list of str or bytes). Scalar columns have the
+        shape (batch_size, 1), or (batch_size,) with `squeeze=True`, so that
+        `torch.concat(list(item.values()), dim=-1)` is a feature matrix; use
+        `DataLoader(ds, batch_size=None)`. With `batch_size=None` each item is one row, shaped
+        (1,) (squeeze: a scalar), and `DataLoader(ds, batch_size=L)` stacks rows into (L, 1).
+        `drop_last_batch` drops a short last batch (it has no effect on single rows).
+
+        Packed mode: `features=[...]` (and `label="..."`) yields (X, y): X one
+        (batch_size, n_features) float32 tensor assembled by the core, y the label as a
+        (batch_size,) tensor of its own dtype, what `nn` losses take (without `label`: X alone).
+
+        DataLoader workers (fork or spawn) each decode only their own rows, and any number of
+        workers gives the same batches in the same order. `shuffle` without `seed` uses the
+        fixed seed 0, so ranks and workers always agree; `set_epoch(e)` (or `epoch=`) picks the
+        epoch's order. Tensors share memory with the decoded batch: do not write into them.
+        Other read options (null_fill, null_mask, decimal, ragged, memory_budget ...) go to
+        the core: docs/options.md.
+        """
+        from ._torch import SluiceTorchDataset
+
+        return SluiceTorchDataset(self, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch,
+                                  seed=seed, epoch=epoch, squeeze=squeeze, columns=columns, features=features,
+                                  label=label, read_options=read_options)
+
+    def to_tf_dataset(self, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
+                      columns=None, features=None, label=None, **read_options):
+        """A streaming tf.data.Dataset whose element_spec comes from the schema, no data read
+        ({name: tensor}, or (X, y) with features=/label=); see `_tensorflow.py`."""
+        from ._tensorflow import to_tf_dataset
+
+        return to_tf_dataset(self, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch,
+                             seed=seed, epoch=epoch, squeeze=squeeze, columns=columns, features=features,
+                             label=label, **read_options)
+
+    def to_xgboost(self, features, label=None, *, kind="quantile", **options):
+        """An xgboost QuantileDMatrix ("quantile"), ExtMemQuantileDMatrix ("extmem") or DMatrix
+        ("dmatrix") streamed from the core's packed mode; see `_xgboost.py`."""
+        from ._xgboost import to_xgboost
+
+        return to_xgboost(self, features, label, kind=kind, **options)
+
+
+def _numpy_batches(reader, squeeze=False):
     try:
+        convert = batch_converter(reader.schema, squeeze)  # a read's types never change
         for batch in reader:
-            yield batch_to_numpy(batch)
+            yield convert(batch)
     finally:
         reader.close()
 

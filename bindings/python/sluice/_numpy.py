@@ -1,91 +1,128 @@
-"""Arrow columns to numpy arrays by the typed column policy of DESIGN.md.
+"""Tensor-mode record batches to numpy arrays: a type mapping, nothing more.
 
-| Arrow type                                  | numpy                                           |
-|---------------------------------------------|-------------------------------------------------|
-| int8…int64, uint8…uint64, float16/32/64     | same dtype, zero-copy (no nulls allowed)        |
-| bool                                        | bool (a copy: Arrow packs bits)                 |
-| decimal128/256                              | float64                                         |
-| date32/64, timestamp, duration, time32/64   | int64 (the unit is in the Arrow schema)         |
-| utf8, large_utf8, string_view, binary       | object array of str / bytes (None for nulls)    |
-| dictionary                                  | the integer codes                               |
-| fixed_size_list<numeric or bool>            | 2-D (batch, k)                                  |
-| list<…> (ragged), struct, map, null …       | ValueError naming the column                    |
+The core applies DESIGN.md's column policy when a read has `tensors=true` (decimals,
+dates, timestamps, ragged lists, nulls … are decided there, once, for every binding).
+What comes out has only the Arrow types below, and no nulls; this module maps them:
 
-Nulls in a column bound for a numeric array are a ValueError naming the column;
-dtypes never depend on the data of one batch.
+| tensor-mode Arrow type                         | numpy                                               |
+|------------------------------------------------|-----------------------------------------------------|
+| int8…int64, uint8…uint64, float16/32/64         | same dtype, zero-copy, shape (batch, 1)             |
+| bool                                           | bool, shape (batch, 1) (a copy: Arrow packs bits)   |
+| utf8, large_utf8 / binary, large_binary        | object array of str / bytes, shape (batch, 1)       |
+| dictionary<K, V>                               | the codes, dtype K, zero-copy, shape (batch, 1)     |
+| fixed_size_list<T>[k]                          | dtype T, shape (batch, k), zero-copy (bool: a copy) |
+| list / large_list<T> (ragged=values_offsets)    | a tuple (values, offsets): values 1-D dtype T,      |
+|                                                | offsets int32 / int64 of length batch + 1, from 0   |
+
+`squeeze=True` gives scalar columns the shape (batch,) instead of (batch, 1).
+Any other type, or a null, means the batch did not come from a tensor-mode read:
+a ValueError naming the column.
+
+A read's types never change from batch to batch, so the mapping is chosen once per
+column type (`converter`) and then applied to every batch.
 """
 
-import numpy as np
 import pyarrow as pa
 
 _types = pa.types
 
 
-def _reject_nulls(name, array, what="column"):
+def _not_tensor_mode(name, what):
+    return ValueError(
+        f"sluice: column {name!r} {what}; numpy arrays are made from tensor-mode batches only "
+        "(iter_batches(), or to_arrow(tensors=True), which apply the column policy in the core)"
+    )
+
+
+def _no_nulls(name, array):
     if array.null_count:
-        raise ValueError(
-            f"sluice: {what} {name!r} ({array.type}) has {array.null_count} null value(s) in a batch; "
-            "a numeric array cannot hold nulls (fill or drop them, or read it with to_arrow())"
-        )
+        raise _not_tensor_mode(name, f"has {array.null_count} null value(s)")
 
 
-def _is_plain_numeric(t):
-    return _types.is_integer(t) or _types.is_floating(t)
+def is_number(data_type):
+    return _types.is_integer(data_type) or _types.is_floating(data_type)
 
 
-def _numeric(name, array, what="column"):
-    _reject_nulls(name, array, what)
-    t = array.type
-    if _types.is_boolean(t):
-        return array.to_numpy(zero_copy_only=False)
-    return array.to_numpy(zero_copy_only=True)
+def is_text(data_type):
+    return (_types.is_string(data_type) or _types.is_large_string(data_type)
+            or _types.is_binary(data_type) or _types.is_large_binary(data_type))
 
 
-def column_to_numpy(name, array):
-    """One Arrow array (a column of a record batch) as a numpy array, or ValueError."""
-    t = array.type
-    if _is_plain_numeric(t) or _types.is_boolean(t):
-        return _numeric(name, array)
-    if _types.is_decimal(t):
-        _reject_nulls(name, array)
-        return array.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=True)
-    if _types.is_date32(t) or _types.is_time32(t):
-        _reject_nulls(name, array)
-        return array.view(pa.int32()).to_numpy(zero_copy_only=True).astype(np.int64)
-    if _types.is_date64(t) or _types.is_timestamp(t) or _types.is_duration(t) or _types.is_time64(t):
-        _reject_nulls(name, array)
-        return array.view(pa.int64()).to_numpy(zero_copy_only=True)
-    if (
-        _types.is_string(t)
-        or _types.is_large_string(t)
-        or _types.is_binary(t)
-        or _types.is_large_binary(t)
-        or getattr(_types, "is_string_view", lambda _: False)(t)
-        or getattr(_types, "is_binary_view", lambda _: False)(t)
-    ):
-        return array.to_numpy(zero_copy_only=False)
-    if _types.is_dictionary(t):
-        _reject_nulls(name, array)
-        return array.indices.to_numpy(zero_copy_only=True)
+def _flat(name, data_type):
+    """array -> 1-D numpy array, for a null-free numeric or bool type."""
+    if _types.is_boolean(data_type):
+        def bools(array):
+            _no_nulls(name, array)
+            return array.to_numpy(zero_copy_only=False)
+        return bools
+    if is_number(data_type):
+        def numbers(array):
+            _no_nulls(name, array)
+            return array.to_numpy(zero_copy_only=True)
+        return numbers
+    raise _not_tensor_mode(name, f"has values of type {data_type}")
+
+
+def converter(name, data_type, squeeze=False):
+    """The function that maps a column of `data_type` (of a tensor-mode batch) to numpy.
+
+    `name` is only used in error messages.
+    """
+    t = data_type
+    if is_number(t) or _types.is_boolean(t) or _types.is_dictionary(t) or is_text(t):
+        if _types.is_dictionary(t):
+            codes = _flat(name, t.index_type)
+
+            def flat(array):
+                _no_nulls(name, array)
+                return codes(array.indices)
+        elif is_text(t):
+            def flat(array):
+                _no_nulls(name, array)
+                return array.to_numpy(zero_copy_only=False)
+        else:
+            flat = _flat(name, t)
+        if squeeze:
+            return flat
+        return lambda array: flat(array).reshape(-1, 1)
     if _types.is_fixed_size_list(t):
-        value_type = t.value_type
-        if not (_is_plain_numeric(value_type) or _types.is_boolean(value_type)):
-            raise ValueError(
-                f"sluice: column {name!r} is {t}; only fixed_size_list of numbers or bools "
-                "becomes a 2-D array"
-            )
-        _reject_nulls(name, array)
-        values = _numeric(name, array.flatten(), what="values of column")
-        return values.reshape(len(array), t.list_size)
-    if _types.is_list(t) or _types.is_large_list(t) or getattr(_types, "is_list_view", lambda _: False)(t) \
-            or getattr(_types, "is_large_list_view", lambda _: False)(t):
-        raise ValueError(
-            f"sluice: column {name!r} is a ragged list ({t}); a numpy array needs a fixed length "
-            "(use fixed_size_list, or read it with to_arrow())"
-        )
-    raise ValueError(f"sluice: column {name!r} has type {t}, which has no numpy form in sluice's column policy")
+        values = _flat(name, t.value_type)
+        k = t.list_size
+
+        def rows(array):
+            _no_nulls(name, array)
+            # the child values of this (possibly sliced) array's rows, without copying
+            return values(array.values.slice(array.offset * k, len(array) * k)).reshape(len(array), k)
+        return rows
+    if _types.is_list(t) or _types.is_large_list(t):
+        values = _flat(name, t.value_type)
+
+        def values_offsets(array):
+            _no_nulls(name, array)
+            offsets = array.offsets.to_numpy(zero_copy_only=True)
+            flat = values(array.flatten())
+            if len(offsets) and offsets[0] != 0:  # a sliced array: offsets into the whole child array
+                offsets = offsets - offsets[0]
+            return flat, offsets
+        return values_offsets
+    raise _not_tensor_mode(name, f"has type {t}")
 
 
-def batch_to_numpy(batch):
-    """A record batch as {column name: numpy array}, in schema order."""
-    return {name: column_to_numpy(name, column) for name, column in zip(batch.schema.names, batch.columns)}
+def column_to_numpy(name, array, squeeze=False):
+    """One column of a tensor-mode record batch as numpy (see the module's table)."""
+    return converter(name, array.type, squeeze)(array)
+
+
+def batch_converter(schema, squeeze=False):
+    """A function mapping each record batch of `schema` to {name: numpy array}, in schema order."""
+    names = schema.names
+    converters = [converter(name, field.type, squeeze) for name, field in zip(names, schema)]
+
+    def convert(batch):
+        return {name: convert_column(array) for name, convert_column, array in zip(names, converters, batch.columns)}
+    return convert
+
+
+def batch_to_numpy(batch, squeeze=False):
+    """A tensor-mode record batch as {column name: numpy array (or (values, offsets))}, in schema order."""
+    return batch_converter(batch.schema, squeeze)(batch)

@@ -1,0 +1,286 @@
+"""`to_torch_dataset`: a torch IterableDataset over a tensor-mode read.
+
+The core does the reading, the column policy, the shuffle, the shards and the
+split between DataLoader workers; this module maps batches to tensors (through
+the numpy mapping of `_numpy.py`, zero-copy for numbers) and tells the core
+which worker it runs in.
+
+Workers. A DataLoader with k workers gives each worker a copy of the dataset;
+each worker fills whole DataLoader batches from its own iterator, and the
+DataLoader hands them out round-robin: DataLoader batch j comes from worker
+j % k. So worker w must own exactly the rows of DataLoader batches w, w+k, …:
+the core's `worker_interleave` is set to the rows of one DataLoader batch
+(items per DataLoader batch × rows per item), and every k gives the same
+batches in the same order. Each worker decodes only its own rows.
+"""
+
+import sys
+import warnings
+
+import pyarrow as pa
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from ._numpy import converter, is_number, is_text
+
+#: rows per core batch when the dataset yields single rows (batch_size=None)
+ROW_MODE_READ_BATCH = 1024
+#: rows per core batch that the dataset cuts into its batches: converting one large batch and
+#: slicing views out of it costs far less Python per batch than converting every small one
+CHUNK_ROWS = 65536
+#: read options that the dataset decides; passing them is an error
+_OWN_KEYS = ("tensors", "num_workers", "worker_index", "worker_interleave")
+
+
+def _first_from_numpy(array):
+    # torch warns, once per process, that a read-only array gives a writable tensor: Arrow's
+    # buffers are shared, not copied (documented in to_torch_dataset). Silence that one warning.
+    global _from_numpy_checked
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        tensor = torch.from_numpy(array)
+    _from_numpy_checked = torch.from_numpy
+    return tensor
+
+
+_from_numpy_checked = _first_from_numpy
+
+
+def torch_converter(name, data_type, squeeze=False):
+    """The function mapping a tensor-mode column of `data_type` to torch: a tensor sharing the
+    Arrow memory (bool: a copy), a list of str/bytes for text, or a tuple (values, offsets)."""
+    if is_text(data_type):
+        return lambda array: array.to_pylist()  # no nulls in tensor mode: every item is a str / bytes
+    to_numpy = converter(name, data_type, squeeze)
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        return lambda array: tuple(_from_numpy_checked(part) for part in to_numpy(array))
+    return lambda array: _from_numpy_checked(to_numpy(array))
+
+
+def _dict_converter(schema, squeeze):
+    """batch -> {name: tensor} for the dict mode.
+
+    Numeric columns, the common case, take an inlined path: per batch, each column costs a few
+    microseconds, and with 1,024-row batches of tens of columns that is most of the binding's time.
+    """
+    names = schema.names
+    shape = (-1,) if squeeze else (-1, 1)
+    other = [None if is_number(field.type) else torch_converter(name, field.type, squeeze)
+             for name, field in zip(names, schema)]
+
+    def convert(batch):
+        out = {}
+        for name, convert_other, array in zip(names, other, batch.columns):
+            if convert_other is not None:
+                out[name] = convert_other(array)
+            elif array.null_count:
+                out[name] = torch_converter(name, array.type)(array)  # raises, naming the column
+            else:
+                out[name] = _from_numpy_checked(array.to_numpy(zero_copy_only=True).reshape(shape))
+        return out
+    return convert
+
+
+def _packed_features(schema):
+    """batch -> X for the core's packed `features` column (fixed_size_list<float32>[n]), inlined
+    (the generic path costs about as much again per batch); None for any other type."""
+    index = schema.get_field_index("features")
+    if index < 0:
+        return None
+    data_type = schema.field(index).type
+    if not pa.types.is_fixed_size_list(data_type) or not is_number(data_type.value_type):
+        return None
+    k = data_type.list_size
+    generic = torch_converter("features", data_type)
+
+    def features(batch):
+        column = batch.column(index)
+        if column.null_count or column.values.null_count:
+            return generic(column)  # raises, naming the column
+        start = column.offset * k
+        values = column.values.to_numpy(zero_copy_only=True)[start:start + len(column) * k]
+        return _from_numpy_checked(values.reshape(-1, k))
+    return features
+
+
+def _rows(column):
+    """A batch column split into its rows (views, no copies)."""
+    if isinstance(column, list):
+        return column
+    if isinstance(column, tuple):
+        values, offsets = column
+        bounds = offsets.tolist()
+        return [values[start:end] for start, end in zip(bounds, bounds[1:])]
+    return column.unbind(0)
+
+
+def _sliceable(schema):
+    """Whether a converted batch can be cut into views: no ragged (values, offsets) column."""
+    return not any(pa.types.is_list(f.type) or pa.types.is_large_list(f.type) for f in schema)
+
+
+def _slice(item, start, end):
+    """Rows start:end of a converted batch (views of tensors, slices of lists of str)."""
+    if isinstance(item, dict):
+        return {name: column[start:end] for name, column in item.items()}
+    if isinstance(item, tuple):  # packed (X, y)
+        return tuple(part[start:end] for part in item)
+    return item[start:end]  # packed X alone
+
+
+def _items_per_loader_batch():
+    """How many items the DataLoader takes from this iterator for one of its batches.
+
+    Called from the first `next()` of a worker's iterator, which torch's
+    `_IterableDatasetFetcher.fetch(possibly_batched_index)` makes: with automatic
+    batching that index is a list of DataLoader-batch-size indices, otherwise one item
+    is one DataLoader batch. None when the caller is not torch's fetcher.
+    """
+    frame = sys._getframe(2)  # 0: here, 1: the generator, 2: whoever called next() on it
+    for _ in range(4):
+        if frame is None:
+            return None
+        fetcher = frame.f_locals.get("self")
+        if frame.f_code.co_name == "fetch" and hasattr(fetcher, "auto_collation"):
+            if fetcher.auto_collation:
+                return len(frame.f_locals["possibly_batched_index"])
+            return 1
+        frame = frame.f_back
+    return None
+
+
+class SluiceTorchDataset(IterableDataset):
+    """A `torch.utils.data.IterableDataset` over a sluice read (see `_Reads.to_torch_dataset`)."""
+
+    def __init__(self, reads, *, batch_size=None, shuffle=False, drop_last_batch=True, seed=None, epoch=0,
+                 squeeze=False, columns=None, features=None, label=None, read_options=None):
+        super().__init__()
+        read_options = dict(read_options or {})
+        own = sorted(key for key in read_options if key in _OWN_KEYS)
+        if own:
+            raise TypeError(f"sluice: to_torch_dataset sets {', '.join(own)} itself; leave it out")
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
+                                       or batch_size <= 0):
+            raise ValueError(f"sluice: batch_size must be a positive int or None, not {batch_size!r}")
+        if label is not None and features is None:
+            raise ValueError("sluice: label= is for packed mode and needs features=[...]; "
+                             "without features, name the label in columns=[...]")
+        if isinstance(features, str):
+            features = [features]
+        self._reads = reads
+        self.batch_size = batch_size
+        self.shuffle = bool(shuffle)
+        self.drop_last_batch = bool(drop_last_batch)
+        self.seed = 0 if seed is None else int(seed)  # a fixed default: ranks and workers agree
+        self.epoch = int(epoch)
+        self.squeeze = bool(squeeze)
+        self.columns = None if columns is None else list(columns)
+        self.features = None if features is None else list(features)
+        self.label = label
+        self._read_options = read_options
+        # Bad options, columns and types raise here rather than in a DataLoader worker: the core
+        # checks them when a stream opens (limit=0: nothing is read; this also gives the schema).
+        with self._reads._tensor_arrow({**self._iteration_options(), "limit": 0}) as reader:
+            self.schema = reader.schema
+
+    def set_epoch(self, epoch):
+        """Use epoch `epoch`'s order from the next iteration on (as DistributedSampler.set_epoch).
+
+        DataLoader workers copy the dataset when an iteration starts, so call it before
+        iterating (with persistent_workers=True the workers keep the epoch they started with).
+        """
+        self.epoch = int(epoch)
+
+    def _options(self, batch_size, drop_last_batch):
+        options = dict(self._read_options)
+        options.update(batch_size=batch_size, drop_last_batch=drop_last_batch, epoch=self.epoch)
+        if self.shuffle:
+            options.update(shuffle=True, seed=self.seed)
+        if self.features is not None:
+            options["features"] = self.features
+            if self.label is not None:
+                options["label"] = self.label
+        elif self.columns is not None:
+            options["columns"] = self.columns
+        return options
+
+    def _iteration_options(self):
+        if self.batch_size is None:
+            return self._options(ROW_MODE_READ_BATCH, False)
+        return self._options(self.batch_size, self.drop_last_batch)
+
+    def count_rows(self):
+        """Rows one pass over the dataset yields, all workers together (from metadata, no data read)."""
+        return self._reads.count_rows(tensors=True, **self._iteration_options())
+
+    def __iter__(self):
+        return self._generate()
+
+    def _generate(self):
+        # a generator: this runs at the first next(), inside the DataLoader's fetch
+        rows_per_item = 1 if self.batch_size is None else self.batch_size
+        options = self._iteration_options()
+        info = get_worker_info()
+        if info is not None and info.num_workers > 1:
+            items = _items_per_loader_batch()
+            if items is None:
+                warnings.warn(
+                    "sluice: this dataset runs in a DataLoader worker but is not read by torch's "
+                    "fetcher; every row still comes once, but batches may not match num_workers=0",
+                    RuntimeWarning, stacklevel=2)
+                items = 1
+            options.update(num_workers=info.num_workers, worker_index=info.id,
+                           worker_interleave=items * rows_per_item)
+        size = self.batch_size
+        chunked = size is not None and size < CHUNK_ROWS and _sliceable(self.schema)
+        if chunked:
+            # Read whole multiples of batch_size and cut them: the pieces are exactly the
+            # batches the core would cut (workers' turns are set above, in rows, and are
+            # multiples of batch_size). Only the stream's last piece can be short: drop it
+            # here, as the core's drop_last_batch would.
+            options.update(batch_size=size * (CHUNK_ROWS // size), drop_last_batch=False)
+        with self._reads._tensor_arrow(options) as reader:
+            convert = self._batch_converter(reader.schema)
+            if chunked:  # the hot loop: views of one converted chunk
+                for batch in reader:
+                    item, rows = convert(batch), batch.num_rows
+                    del batch
+                    for start in range(0, rows, size):
+                        if self.drop_last_batch and rows - start < size:
+                            break
+                        yield _slice(item, start, start + size)
+                return
+            if size is not None:  # one item per core batch
+                for batch in reader:
+                    yield convert(batch)
+                return
+            for batch in reader:
+                item = convert(batch)
+                del batch
+                if isinstance(item, tuple):  # packed (X, y)
+                    yield from zip(_rows(item[0]), _rows(item[1]))
+                elif self.features is not None:  # packed X alone
+                    yield from _rows(item)
+                else:
+                    names = list(item)
+                    for row in zip(*(_rows(item[name]) for name in names)):
+                        yield dict(zip(names, row))
+
+    def _batch_converter(self, schema):
+        """batch -> item, chosen once per read: a read's column types never change."""
+        def column(name, squeeze):
+            index = schema.get_field_index(name)
+            convert = torch_converter(name, schema.field(index).type, squeeze)
+            return lambda batch: convert(batch.column(index))
+
+        if self.features is None:
+            return _dict_converter(schema, self.squeeze)
+        features = _packed_features(schema) or column("features", False)
+        if self.label is None:
+            return features
+        label = column(self.label, True)
+        return lambda batch: (features(batch), label(batch))
+
+    def __repr__(self):
+        mode = f"batch_size={self.batch_size}" if self.batch_size is not None else "rows"
+        return f"<sluice.SluiceTorchDataset {mode} shuffle={self.shuffle} epoch={self.epoch} over {self._reads!r}>"
