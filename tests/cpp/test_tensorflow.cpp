@@ -35,7 +35,8 @@ TEST(SluiceTensorFlow, ColumnsBecomeNamedTensors) {
     ASSERT_EQ(batch["u16"].dtype(), tensorflow::DT_UINT16);
     ASSERT_EQ(batch["flag"].dtype(), tensorflow::DT_BOOL);
     ASSERT_EQ(batch["emb"].shape(), tensorflow::TensorShape({n, 3}));
-    ASSERT_EQ(batch["cat"].dtype(), tensorflow::DT_INT32);
+    ASSERT_EQ(batch["cat"].dtype(), tensorflow::DT_STRING);  // decoded: dictionary=codes gives DT_INT32
+    ASSERT_EQ(batch["cat"].flat<tensorflow::tstring>()(0), std::string(1, "abc"[row % 3]));
     ASSERT_EQ(batch["name"].dtype(), tensorflow::DT_STRING);
     auto ids = id.flat<std::int64_t>();
     auto x = batch["x"].flat<float>();

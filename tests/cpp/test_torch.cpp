@@ -38,6 +38,15 @@ std::string error_message(F&& body) {
   return "";
 }
 
+TEST(SluiceTorch, DictionaryCodesOnRequest) {
+  // codes mean something only with their batch's dictionary: check the type and range
+  for (sluice::torch::TensorBatch& batch : sluice::torch::read(table(), base().batch_size(128).dictionary("codes"))) {
+    ASSERT_EQ(batch["cat"].scalar_type(), at::kInt);
+    ASSERT_EQ(batch["cat"].sizes(), (std::vector<std::int64_t>{batch.num_rows, 1}));
+    ASSERT_TRUE((batch["cat"] >= 0).all().item<bool>() && (batch["cat"] < 3).all().item<bool>());
+  }
+}
+
 TEST(SluiceTorch, ColumnsBecomeTensorsWithThePythonShapesAndDtypes) {
   std::int64_t row = 0;
   for (sluice::torch::TensorBatch& batch : sluice::torch::read(table(), base().batch_size(128))) {
@@ -58,10 +67,9 @@ TEST(SluiceTorch, ColumnsBecomeTensorsWithThePythonShapesAndDtypes) {
     // fixed_size_list<float32>[3] -> (batch, 3)
     at::Tensor f = expected_id.to(at::kFloat);
     ASSERT_TRUE(batch["emb"].equal(at::cat({f, f + 0.5, -f}, 1)));
-    // dictionary -> the codes (their dictionary is the batch's: check the type and range)
-    ASSERT_EQ(batch["cat"].scalar_type(), at::kInt);
-    ASSERT_EQ(batch["cat"].sizes(), (std::vector<std::int64_t>{n, 1}));
-    ASSERT_TRUE((batch["cat"] >= 0).all().item<bool>() && (batch["cat"] < 3).all().item<bool>());
+    // a dictionary column is decoded by default: strings, which come separately
+    ASSERT_EQ(batch.tensors.count("cat"), 0u);
+    ASSERT_EQ(batch.strings.at("cat")[0], std::string(1, "abc"[row % 3]));
     // strings are not tensors: they come separately
     ASSERT_EQ(batch.tensors.count("name"), 0u);
     ASSERT_EQ(batch.strings.at("name").size(), static_cast<std::size_t>(n));
@@ -83,8 +91,9 @@ TEST(SluiceTorch, FixedWidthColumnsAreNotCopiedAndOutliveTheReader) {
     auto tensors = sluice::torch::to_tensors(*batch);
     id = tensors["id"];
     emb = tensors["emb"];
-    // the batch + one share per zero-copy tensor: id x d i8 u16 emb cat (flag is unpacked, name copied)
-    EXPECT_EQ(batch->array().use_count(), 1 + 7);
+    // the batch + one share per zero-copy tensor: id x d i8 u16 emb (flag is unpacked; name and
+    // cat, a dictionary decoded by the core, are strings, copied)
+    EXPECT_EQ(batch->array().use_count(), 1 + 6);
   }  // reader, batch and the other tensors are gone; the ArrowArray lives on in id and emb
   EXPECT_EQ(id.data_ptr(), arrow_id);
   EXPECT_TRUE(id.equal(at::arange(100, 200, at::kLong).reshape({100, 1})));
@@ -105,7 +114,7 @@ TEST(SluiceTorch, StringsCanBeAnErrorNamingTheColumn) {
   sluice::torch::Options strict;
   strict.strings = sluice::torch::Strings::error;
   std::string message = error_message([&] {
-    for (auto& batch : sluice::torch::read(table(), base(), strict)) (void)batch;
+    for (auto& batch : sluice::torch::read(table(), base().columns({"id", "name"}), strict)) (void)batch;
   });
   EXPECT_NE(message.find("'name'"), std::string::npos) << message;
 }

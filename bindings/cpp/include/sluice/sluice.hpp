@@ -292,6 +292,8 @@ class ReadOptions
   ReadOptions& pad_value(double value) { return set("pad_value", detail::number_text(value)); }
   /// "float64" or "scaled_int64".
   ReadOptions& decimal(const std::string& mode) { return set("decimal", mode); }
+  /// "values" (the default: decoded) or "codes" (meaningful only within a batch).
+  ReadOptions& dictionary(const std::string& mode) { return set("dictionary", mode); }
   ReadOptions& memory_budget(std::uint64_t bytes) { return set("memory_budget", std::to_string(bytes)); }
   /// A size with a suffix, e.g. "512MiB".
   ReadOptions& memory_budget(const std::string& size) { return set("memory_budget", size); }

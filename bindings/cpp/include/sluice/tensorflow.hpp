@@ -10,7 +10,8 @@
 //   int8..int64, uint8..uint64,            same dtype, shape (batch, 1)
 //   float16/32/64                          ((batch,) with Options::squeeze)
 //   bool                                   DT_BOOL (a copy: Arrow packs bits)
-//   dictionary<K, V>                       the codes, dtype K
+//   dictionary<K, V> (dictionary=codes;    the codes, dtype K
+//     by default the core decodes them)
 //   fixed_size_list<T>[k]                  dtype T, (batch, k)
 //   utf8, large_utf8, binary, large_binary DT_STRING (tf.string), a copy
 //   list / large_list<T>                   TensorBatch::ragged: values (n,) and row_splits

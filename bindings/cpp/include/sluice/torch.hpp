@@ -9,7 +9,8 @@
 //   int8..int64, uint8..uint64,            same dtype, zero-copy, shape (batch, 1)
 //   float16/32/64                          ((batch,) with Options::squeeze)
 //   bool                                   kBool, (batch, 1): a copy (Arrow packs bits)
-//   dictionary<K, V>                       the codes, dtype K, zero-copy, (batch, 1)
+//   dictionary<K, V> (dictionary=codes;    the codes, dtype K, zero-copy, (batch, 1)
+//     by default the core decodes them)
 //   fixed_size_list<T>[k]                  dtype T, (batch, k), zero-copy (bool: a copy)
 //   list / large_list<T>                   TensorBatch::ragged: values (n,) dtype T zero-copy,
 //     (ragged=values_offsets)              offsets (batch + 1,) int32 / int64 from 0
