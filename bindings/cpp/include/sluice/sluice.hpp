@@ -385,6 +385,18 @@ class Column {
     if (f.substr(0, 3) != "+w:") return 0;
     return std::strtoll(schema_->format + 3, nullptr, 10);
   }
+  /// Where row `i` of a list ("+l") or large list ("+L") column starts in its
+  /// child, counting this column's offset; list_offset(length()) is the end.
+  std::int64_t list_offset(std::int64_t i) const {
+    std::string_view f = format();
+    if (f != "+l" && f != "+L") {
+      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has Arrow format '" +
+                                               std::string(f) + "', not a list");
+    }
+    std::int64_t j = array_->offset + i;
+    return f == "+L" ? static_cast<const std::int64_t*>(array_->buffers[1])[j]
+                     : static_cast<const std::int32_t*>(array_->buffers[1])[j];
+  }
   std::int64_t num_children() const noexcept { return schema_->n_children; }
   /// A child (the values of a list); its rows are not sliced by this column's offset.
   Column child(std::int64_t i) const {
@@ -558,6 +570,54 @@ class Reader {
 
   UniqueStream stream_;
   std::shared_ptr<const UniqueSchema> schema_;
+};
+
+/// A range over a Reader whose batches go through `Convert` (a callable
+/// `Value(const Batch&)`): what the framework adapters return.
+template <typename Value, typename Convert>
+class ConvertingReader {
+ public:
+  ConvertingReader(Reader reader, Convert convert) : reader_(std::move(reader)), convert_(std::move(convert)) {}
+
+  /// The next converted batch, or nothing at the end.
+  std::optional<Value> next() {
+    std::optional<Batch> batch = reader_.next();
+    if (!batch) return std::nullopt;
+    return convert_(*batch);
+  }
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Value;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Value*;
+    using reference = Value&;
+
+    iterator() = default;
+    explicit iterator(ConvertingReader* reader) : reader_(reader) { ++*this; }
+    reference operator*() const { return *current_; }
+    pointer operator->() const { return &*current_; }
+    iterator& operator++() {
+      current_.reset();  // let go of the previous batch's buffers first
+      current_ = reader_->next();
+      if (!current_) reader_ = nullptr;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(const iterator& other) const noexcept { return reader_ == other.reader_; }
+    bool operator!=(const iterator& other) const noexcept { return reader_ != other.reader_; }
+
+   private:
+    ConvertingReader* reader_ = nullptr;
+    mutable std::optional<Value> current_;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() noexcept { return iterator(); }
+
+ private:
+  Reader reader_;
+  Convert convert_;
 };
 
 // --- the connector --------------------------------------------------------------

@@ -161,20 +161,14 @@ inline ::tensorflow::Tensor string_tensor(const Column& column, const ::tensorfl
 }
 
 inline Ragged ragged_tensors(const Column& column, const std::shared_ptr<UniqueArray>& owner) {
-  bool large = column.format() == "+L";
   std::int64_t rows = column.length();
-  const void* raw = column.array()->buffers[1];
-  auto offset_at = [&](std::int64_t i) -> std::int64_t {
-    std::int64_t j = column.offset() + i;
-    return large ? static_cast<const std::int64_t*>(raw)[j] : static_cast<const std::int32_t*>(raw)[j];
-  };
-  std::int64_t first = offset_at(0), last = offset_at(rows);
+  std::int64_t first = column.list_offset(0), last = column.list_offset(rows);
   Ragged out;
   out.values = values_tensor(column.child(0), column.name(), first, last - first,
                              ::tensorflow::TensorShape({last - first}), owner);
   out.row_splits = ::tensorflow::Tensor(::tensorflow::DT_INT64, ::tensorflow::TensorShape({rows + 1}));
   auto splits = out.row_splits.flat<std::int64_t>();
-  for (std::int64_t i = 0; i <= rows; ++i) splits(i) = offset_at(i) - first;
+  for (std::int64_t i = 0; i <= rows; ++i) splits(i) = column.list_offset(i) - first;
   return out;
 }
 
@@ -215,57 +209,21 @@ inline TensorBatch to_tensors(const Batch& batch, const Options& options = Optio
   return out;
 }
 
-/// A range over a tensor-mode read: `for (TensorBatch& b : sluice::tensorflow::read(connector, options))`.
-class TensorReader {
- public:
-  TensorReader(Reader reader, Options options) : reader_(std::move(reader)), options_(options) {}
-
-  /// The next batch as tensors, or nothing at the end.
-  std::optional<TensorBatch> next() {
-    std::optional<Batch> batch = reader_.next();
-    if (!batch) return std::nullopt;
-    return to_tensors(*batch, options_);
-  }
-
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = TensorBatch;
-    using difference_type = std::ptrdiff_t;
-    using pointer = TensorBatch*;
-    using reference = TensorBatch&;
-
-    iterator() = default;
-    explicit iterator(TensorReader* reader) : reader_(reader) { ++*this; }
-    reference operator*() const { return *current_; }
-    pointer operator->() const { return &*current_; }
-    iterator& operator++() {
-      current_.reset();
-      current_ = reader_->next();
-      if (!current_) reader_ = nullptr;
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    bool operator==(const iterator& other) const noexcept { return reader_ == other.reader_; }
-    bool operator!=(const iterator& other) const noexcept { return reader_ != other.reader_; }
-
-   private:
-    TensorReader* reader_ = nullptr;
-    mutable std::optional<TensorBatch> current_;
-  };
-  iterator begin() { return iterator(this); }
-  iterator end() noexcept { return iterator(); }
-
- private:
-  Reader reader_;
-  Options options_;
+namespace detail {
+struct ToTensors {
+  Options options;
+  TensorBatch operator()(const Batch& batch) const { return to_tensors(batch, options); }
 };
+}  // namespace detail
+
+/// A range over a tensor-mode read: `for (TensorBatch& b : sluice::tensorflow::read(connector, options))`.
+using TensorReader = ConvertingReader<TensorBatch, detail::ToTensors>;
 
 /// Reads batches as named tensors; sets tensors=true on the read unless `options` sets it.
 inline TensorReader read(const Connector& connector, ReadOptions options = ReadOptions(),
                          const Options& tf_options = Options()) {
   if (!options.has("tensors")) options.tensors(true);
-  return TensorReader(connector.read(options), tf_options);
+  return TensorReader(connector.read(options), detail::ToTensors{tf_options});
 }
 
 }  // namespace sluice::tensorflow

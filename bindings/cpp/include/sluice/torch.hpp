@@ -153,17 +153,12 @@ inline std::vector<std::string> string_values(const Column& column) {
 inline Ragged ragged_tensors(const Column& column, const std::shared_ptr<UniqueArray>& owner) {
   bool large = column.format() == "+L";
   std::int64_t rows = column.length();
-  const void* raw = column.array()->buffers[1];
-  auto offset_at = [&](std::int64_t i) -> std::int64_t {
-    std::int64_t j = column.offset() + i;
-    return large ? static_cast<const std::int64_t*>(raw)[j] : static_cast<const std::int32_t*>(raw)[j];
-  };
-  std::int64_t first = offset_at(0), last = offset_at(rows);
+  std::int64_t first = column.list_offset(0), last = column.list_offset(rows);
   Ragged out;
   out.values = values_tensor(column.child(0), column.name(), first, last - first, {last - first}, owner);
   at::ScalarType offset_type = large ? at::kLong : at::kInt;
   std::int64_t size = static_cast<std::int64_t>(c10::elementSize(offset_type));
-  void* data = static_cast<char*>(const_cast<void*>(raw)) + column.offset() * size;
+  void* data = static_cast<char*>(const_cast<void*>(column.array()->buffers[1])) + column.offset() * size;
   out.offsets = ::torch::from_blob(data, {rows + 1}, [owner](void*) {}, at::TensorOptions().dtype(offset_type));
   if (first != 0) out.offsets = out.offsets - first;  // a sliced array: offsets into the whole child
   return out;
@@ -236,52 +231,6 @@ inline ReadOptions tensor_mode(ReadOptions options) {
   return options;
 }
 
-/// A range over a Reader whose batches go through `Convert` (to_tensors or to_packed).
-template <typename Value, typename Convert>
-class ConvertingReader {
- public:
-  ConvertingReader(Reader reader, Convert convert) : reader_(std::move(reader)), convert_(std::move(convert)) {}
-
-  /// The next converted batch, or nothing at the end.
-  std::optional<Value> next() {
-    std::optional<Batch> batch = reader_.next();
-    if (!batch) return std::nullopt;
-    return convert_(*batch);
-  }
-
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Value;
-    using difference_type = std::ptrdiff_t;
-    using pointer = Value*;
-    using reference = Value&;
-
-    iterator() = default;
-    explicit iterator(ConvertingReader* reader) : reader_(reader) { ++*this; }
-    reference operator*() const { return *current_; }
-    pointer operator->() const { return &*current_; }
-    iterator& operator++() {
-      current_.reset();  // let go of the previous batch's buffers first
-      current_ = reader_->next();
-      if (!current_) reader_ = nullptr;
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    bool operator==(const iterator& other) const noexcept { return reader_ == other.reader_; }
-
-   private:
-    ConvertingReader* reader_ = nullptr;
-    mutable std::optional<Value> current_;
-  };
-  iterator begin() { return iterator(this); }
-  iterator end() noexcept { return iterator(); }
-
- private:
-  Reader reader_;
-  Convert convert_;
-};
-
 struct ToTensors {
   Options options;
   TensorBatch operator()(const Batch& batch) const { return to_tensors(batch, options); }
@@ -294,8 +243,8 @@ struct ToPacked {
 
 }  // namespace detail
 
-using TensorReader = detail::ConvertingReader<TensorBatch, detail::ToTensors>;
-using PackedReader = detail::ConvertingReader<PackedBatch, detail::ToPacked>;
+using TensorReader = ConvertingReader<TensorBatch, detail::ToTensors>;
+using PackedReader = ConvertingReader<PackedBatch, detail::ToPacked>;
 
 /// Reads batches as tensors by column name: `for (TensorBatch& b : sluice::torch::read(connector, options))`.
 /// Sets tensors=true on the read unless `options` sets it.
