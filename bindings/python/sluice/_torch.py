@@ -21,7 +21,7 @@ import pyarrow as pa
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
-from ._numpy import converter, is_number, is_text
+from ._numpy import converter, is_text
 
 #: rows per core batch when the dataset yields single rows (batch_size=None)
 ROW_MODE_READ_BATCH = 1024
@@ -58,49 +58,9 @@ def torch_converter(name, data_type, squeeze=False):
 
 
 def _dict_converter(schema, squeeze):
-    """batch -> {name: tensor} for the dict mode.
-
-    Numeric columns, the common case, take an inlined path: per batch, each column costs a few
-    microseconds, and with 1,024-row batches of tens of columns that is most of the binding's time.
-    """
-    names = schema.names
-    shape = (-1,) if squeeze else (-1, 1)
-    other = [None if is_number(field.type) else torch_converter(name, field.type, squeeze)
-             for name, field in zip(names, schema)]
-
-    def convert(batch):
-        out = {}
-        for name, convert_other, array in zip(names, other, batch.columns):
-            if convert_other is not None:
-                out[name] = convert_other(array)
-            elif array.null_count:
-                out[name] = torch_converter(name, array.type)(array)  # raises, naming the column
-            else:
-                out[name] = _from_numpy_checked(array.to_numpy(zero_copy_only=True).reshape(shape))
-        return out
-    return convert
-
-
-def _packed_features(schema):
-    """batch -> X for the core's packed `features` column (fixed_size_list<float32>[n]), inlined
-    (the generic path costs about as much again per batch); None for any other type."""
-    index = schema.get_field_index("features")
-    if index < 0:
-        return None
-    data_type = schema.field(index).type
-    if not pa.types.is_fixed_size_list(data_type) or not is_number(data_type.value_type):
-        return None
-    k = data_type.list_size
-    generic = torch_converter("features", data_type)
-
-    def features(batch):
-        column = batch.column(index)
-        if column.null_count or column.values.null_count:
-            return generic(column)  # raises, naming the column
-        start = column.offset * k
-        values = column.values.to_numpy(zero_copy_only=True)[start:start + len(column) * k]
-        return _from_numpy_checked(values.reshape(-1, k))
-    return features
+    """batch -> {name: tensor} for the dict mode, each column's mapping chosen once per read."""
+    converters = [(name, torch_converter(name, field.type, squeeze)) for name, field in zip(schema.names, schema)]
+    return lambda batch: {name: convert(column) for (name, convert), column in zip(converters, batch.columns)}
 
 
 def _rows(column):
@@ -275,7 +235,7 @@ class SluiceTorchDataset(IterableDataset):
 
         if self.features is None:
             return _dict_converter(schema, self.squeeze)
-        features = _packed_features(schema) or column("features", False)
+        features = column("features", False)
         if self.label is None:
             return features
         label = column(self.label, True)
