@@ -116,12 +116,17 @@ def child(case: str, directory: str) -> None:
 
 
 def run_child(case: str, directory: Path, timeout: float) -> dict:
-    """Runs one case in a fresh process: its JSON result plus its own ru_maxrss.
+    return run_script([str(Path(__file__).resolve()), "--child", case, "--data", str(directory)], timeout)
+
+
+def run_script(argv: list, timeout: float) -> dict:
+    """Runs `python *argv` in a fresh process: the JSON result it prints last, plus its own
+    ru_maxrss. The other benchmarks run their cases through this too.
 
     The child is reaped with wait4, which returns that child's rusage alone
     (RUSAGE_CHILDREN would be the maximum over every child so far).
     """
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case, "--data", str(directory)]
+    cmd = [sys.executable, *argv]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     captured = {}
 
@@ -151,6 +156,36 @@ def run_child(case: str, directory: Path, timeout: float) -> dict:
     result = _parse(captured["out"].decode(), captured["err"].decode(errors="replace"), proc.returncode)
     result["peak_rss_kib"] = usage.ru_maxrss  # KiB on Linux
     return result
+
+
+def summarize(rs: list, rows: int) -> dict:
+    """The median of a case's runs (its first error if any run failed)."""
+    errors = [r["error"] for r in rs if "error" in r]
+    if errors:
+        return {"error": errors[0]}
+    seconds = [r["seconds"] for r in rs]
+    median = statistics.median(seconds)
+    return {
+        "seconds": median,
+        "seconds_min": min(seconds),
+        "seconds_max": max(seconds),
+        "rows_per_s": rows / median,
+        "peak_rss_mib": statistics.median(r["peak_rss_kib"] for r in rs) / 1024,
+        "rss_imports_mib": statistics.median(r["rss_imports_kib"] for r in rs) / 1024,
+    }
+
+
+def publish(report: str, args, runs: dict, results: dict) -> int:
+    """Prints the report, writes --output and --json; the exit status (1 if a case failed)."""
+    print()
+    print(report)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"rows": args.rows, "runs": runs, "results": results}, indent=2) + "\n")
+    return 1 if any("error" in r for r in results.values()) else 0
 
 
 def _parse(out: str, err: str, returncode: int) -> dict:
@@ -299,35 +334,10 @@ def main() -> int:
                       f"{args.rows / r['seconds']:>14,.0f} rows/s  peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB",
                       file=sys.stderr, flush=True)
 
-    results = {}
-    for name, rs in runs.items():
-        errors = [r["error"] for r in rs if "error" in r]
-        if errors:
-            results[name] = {"error": errors[0]}
-            continue
-        seconds = [r["seconds"] for r in rs]
-        median = statistics.median(seconds)
-        results[name] = {
-            "seconds": median,
-            "seconds_min": min(seconds),
-            "seconds_max": max(seconds),
-            "rows_per_s": args.rows / median,
-            "peak_rss_mib": statistics.median(r["peak_rss_kib"] for r in rs) / 1024,
-            "rss_imports_mib": statistics.median(r["rss_imports_kib"] for r in rs) / 1024,
-        }
+    results = {name: summarize(rs, args.rows) for name, rs in runs.items()}
 
     command = " ".join(["python bench/bench_pandas.py"] + sys.argv[1:])
-    report = render(results, args, directory, table_bytes, command)
-    print()
-    print(report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": args.rows, "runs": runs, "results": results}, indent=2) + "\n")
-    return 1 if any("error" in r for r in results.values()) else 0
-
+    return publish(render(results, args, directory, table_bytes, command), args, runs, results)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -27,10 +27,8 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -50,11 +48,6 @@ CASES = {
 
 # --------------------------------------------------------------------------
 # child side: one case, one process
-
-
-def rss_now_kib() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
 
 
 def pyarrow_generator(directory, packed):
@@ -84,7 +77,7 @@ def child(case: str, directory: str, csv_path: str) -> None:
         import numpy  # noqa: F401
         import pyarrow.dataset  # noqa: F401
 
-    rss_imports = rss_now_kib()
+    rss_imports = bench_pandas.rss_now_kib()
     started = time.perf_counter()
     if case == "sluice-packed":
         connector = sluice.DataConnector.from_sources([directory])
@@ -124,35 +117,8 @@ def child(case: str, directory: str, csv_path: str) -> None:
 
 
 def run_child(case: str, directory: Path, csv_path: Path, timeout: float) -> dict:
-    """One case in a fresh process: its JSON result plus its own ru_maxrss (from wait4)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case, "--data", str(directory),
-           "--csv", str(csv_path)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    captured = {}
-
-    def drain(name, stream):
-        captured[name] = stream.read()
-
-    readers = [threading.Thread(target=drain, args=(n, s), daemon=True)
-               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
-    for t in readers:
-        t.start()
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            return {"error": f"timed out after {timeout:.0f} s"}
-        time.sleep(0.01)
-    returncode = os.waitstatus_to_exitcode(status)
-    for t in readers:
-        t.join()
-    result = bench_pandas._parse(captured["out"].decode(), captured["err"].decode(errors="replace"), returncode)
-    result["peak_rss_kib"] = usage.ru_maxrss
-    return result
+    return bench_pandas.run_script([str(Path(__file__).resolve()), "--child", case, "--data", str(directory),
+                                    "--csv", str(csv_path)], timeout)
 
 
 def csv_path_for(directory: Path, rows: int) -> Path:
@@ -267,33 +233,12 @@ def main() -> int:
 
     results = {}
     for name, rs in runs.items():
-        errors = [r["error"] for r in rs if "error" in r]
-        if errors:
-            results[name] = {"error": errors[0]}
-            continue
-        seconds = [r["seconds"] for r in rs]
-        median = statistics.median(seconds)
-        results[name] = {
-            "rows": rs[0]["rows"],
-            "seconds": median,
-            "seconds_min": min(seconds),
-            "seconds_max": max(seconds),
-            "rows_per_s": rs[0]["rows"] / median,
-            "peak_rss_mib": statistics.median(r["peak_rss_kib"] for r in rs) / 1024,
-            "rss_imports_mib": statistics.median(r["rss_imports_kib"] for r in rs) / 1024,
-        }
+        rows = rs[0].get("rows", args.rows)
+        results[name] = bench_pandas.summarize(rs, rows)
+        if "error" not in results[name]:
+            results[name]["rows"] = rows
     command = " ".join(["python bench/bench_tf.py"] + sys.argv[1:])
-    report = render(results, args, directory, csv_path, command)
-    print()
-    print(report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": args.rows, "runs": runs, "results": results}, indent=2) + "\n")
-    return 1 if any("error" in r for r in results.values()) else 0
-
+    return bench_pandas.publish(render(results, args, directory, csv_path, command), args, runs, results)
 
 if __name__ == "__main__":
     sys.exit(main())

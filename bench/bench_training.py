@@ -262,47 +262,19 @@ def main() -> int:
 
     results = {}
     for name, rs in runs.items():
-        errors = [r["error"] for r in rs if "error" in r]
-        if errors:
-            results[name] = {"error": errors[0]}
+        results[name] = bench_pandas.summarize(rs, args.rows)
+        if "error" in results[name]:
             continue
-        seconds = [r["seconds"] for r in rs]
-        median = statistics.median(seconds)
-        results[name] = {
-            "seconds": median,
-            "seconds_min": min(seconds),
-            "seconds_max": max(seconds),
-            "rows_per_s": args.rows / median,
-            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in rs),
-            "peak_rss_mib": statistics.median(r["peak_rss_kib"] for r in rs) / 1024,
-            "rss_imports_mib": statistics.median(r["rss_imports_kib"] for r in rs) / 1024,
-            "workers_peak_mib": statistics.median(r["workers_peak_kib"] for r in rs) / 1024,
-        }
+        results[name]["cpu_seconds"] = statistics.median(r["cpu_seconds"] for r in rs)
+        results[name]["workers_peak_mib"] = statistics.median(r["workers_peak_kib"] for r in rs) / 1024
         if "prepare_seconds" in rs[0]:
             results[name]["prepare_seconds"] = statistics.median(r["prepare_seconds"] for r in rs)
 
     command = " ".join(["python bench/bench_training.py"] + sys.argv[1:])
-    report = render(results, args, directory, table_bytes, command)
-    print()
-    print(report)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": args.rows, "runs": runs, "results": results}, indent=2) + "\n")
-    return 1 if any("error" in r for r in results.values()) else 0
-
+    return bench_pandas.publish(render(results, args, directory, table_bytes, command), args, runs, results)
 
 def run_child(case: str, directory: Path, timeout: float) -> dict:
-    """bench_pandas.run_child, started with this script."""
-    original = bench_pandas.__file__
-    bench_pandas.__file__ = __file__  # run_child starts `python <bench_pandas.__file__> --child case`
-    try:
-        return bench_pandas.run_child(case, directory, timeout)
-    finally:
-        bench_pandas.__file__ = original
-
+    return bench_pandas.run_script([str(Path(__file__).resolve()), "--child", case, "--data", str(directory)], timeout)
 
 if __name__ == "__main__":
     sys.exit(main())
