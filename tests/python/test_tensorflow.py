@@ -145,9 +145,9 @@ def test_values_equal_pyarrow(connector, expected):
 
 def test_dictionary_codes_are_the_streams_codes(connector, expected):
     # with dictionary="codes", codes index the dictionary of the core's read batch, which TensorFlow does not carry
-    # (the core reads chunks of chunk_rows(batch_size) rows for TF, see _tensorflow.py):
+    # (the core reads chunks of chunk_rows(batch_size) rows for TF, see _options.py):
     # decoded through it, they give pyarrow's values
-    from sluice._tensorflow import chunk_rows
+    from sluice._options import chunk_rows
 
     dataset = connector.to_tf_dataset(columns=["cat"], batch_size=700, drop_last_batch=False, squeeze=True,
                                       dictionary="codes")

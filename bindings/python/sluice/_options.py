@@ -1,4 +1,4 @@
-"""Python values to the core's option strings."""
+"""Python values to the core's option strings, and the read size of chunked outputs."""
 
 import json
 import os
@@ -27,3 +27,14 @@ def option_items(options):
         if value is None:
             continue
         yield encode(key), encode(option_value(key, value))
+
+
+#: rows per core batch when an output cuts its batches from larger chunks (torch, tf.data):
+#: converting one chunk and slicing it costs far less per batch than converting every batch
+CHUNK_ROWS = 65536
+
+
+def chunk_rows(batch_size):
+    """Rows per chunk: whole batches, about CHUNK_ROWS. Cutting such chunks gives exactly the
+    core's own batches (worker turns are set in rows, as multiples of batch_size)."""
+    return batch_size * max(1, CHUNK_ROWS // batch_size)

@@ -27,13 +27,12 @@ import numpy as np
 import pyarrow as pa
 
 from ._numpy import batch_to_numpy
+from ._options import chunk_rows
 
 _types = pa.types
 
 #: read options that to_tf_dataset sets itself
 _OWN_KEYS = ("tensors",)
-#: rows per read batch before TensorFlow cuts them into batch_size
-CHUNK_ROWS = 65536
 
 
 def to_tf_dataset(reads, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
@@ -73,11 +72,6 @@ def to_tf_dataset(reads, *, batch_size, shuffle=False, drop_last_batch=True, see
     # a plain attribute: lost by dataset.map(...) etc., so call it on this object
     dataset.set_epoch = epochs.set
     return dataset
-
-
-def chunk_rows(batch_size):
-    """Rows the core reads per generator call: whole batches, about CHUNK_ROWS."""
-    return batch_size * max(1, CHUNK_ROWS // batch_size)
 
 
 def _schema_without_reading(reads, options):

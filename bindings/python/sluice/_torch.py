@@ -22,12 +22,10 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ._numpy import converter, is_text
+from ._options import chunk_rows
 
 #: rows per core batch when the dataset yields single rows (batch_size=None)
 ROW_MODE_READ_BATCH = 1024
-#: rows per core batch that the dataset cuts into its batches: converting one large batch and
-#: slicing views out of it costs far less Python per batch than converting every small one
-CHUNK_ROWS = 65536
 #: read options that the dataset decides; passing them is an error
 _OWN_KEYS = ("tensors", "num_workers", "worker_index", "worker_interleave")
 
@@ -192,13 +190,13 @@ class SluiceTorchDataset(IterableDataset):
             options.update(num_workers=info.num_workers, worker_index=info.id,
                            worker_interleave=items * rows_per_item)
         size = self.batch_size
-        chunked = size is not None and size < CHUNK_ROWS and _sliceable(self.schema)
+        chunked = size is not None and chunk_rows(size) > size and _sliceable(self.schema)
         if chunked:
             # Read whole multiples of batch_size and cut them: the pieces are exactly the
             # batches the core would cut (workers' turns are set above, in rows, and are
             # multiples of batch_size). Only the stream's last piece can be short: drop it
             # here, as the core's drop_last_batch would.
-            options.update(batch_size=size * (CHUNK_ROWS // size), drop_last_batch=False)
+            options.update(batch_size=chunk_rows(size), drop_last_batch=False)
         with self._reads._tensor_arrow(options) as reader:
             convert = self._batch_converter(reader.schema)
             if chunked:  # the hot loop: views of one converted chunk
