@@ -19,8 +19,12 @@
  *  - Streams are owned by the caller and released through their `release`
  *    callback; a stream may outlive the handle that created it, and each
  *    array it yields may outlive the stream. When `get_next` or `get_schema`
- *    returns nonzero (an errno value), `get_last_error` returns a message that
- *    is borrowed from the stream until the next call on it.
+ *    returns nonzero (an errno value from <errno.h>: the table is at
+ *    `sluice_stream_last_error`), `get_last_error` returns a message that is
+ *    borrowed from the stream until the next call on it, and
+ *    `sluice_stream_last_error` returns the error with its `sluice_status`.
+ *  - Every function and stream callback catches panics: a panic is reported
+ *    as SLUICE_PANIC (ENOTRECOVERABLE from a callback), never unwinds into C.
  *  - Strings returned as `const char *` are borrowed; the function comment
  *    says for how long they stay valid. Never free them.
  */
@@ -215,15 +219,19 @@ enum sluice_status sluice_connector_schema(const struct sluice_connector *connec
                                            struct sluice_error **error);
 
 /**
- * Writes the total number of rows of all sources to `*out`.
+ * Writes to `*out` the number of rows in all sources, as their metadata gives
+ * it when the connector was opened: every row, before any read option. Cheap
+ * (no I/O). For the rows one read will emit, see `sluice_connector_count_rows`.
  */
 enum sluice_status sluice_connector_num_rows(const struct sluice_connector *connector,
                                              uint64_t *out,
                                              struct sluice_error **error);
 
 /**
- * Writes to `*out` the number of rows a read with `options` (NULL for defaults)
- * would emit, after shards, workers, `limit` and `drop_last_batch`. Reads no data.
+ * Writes to `*out` the number of rows that `sluice_connector_read` with the
+ * same `options` (NULL for defaults) emits: `sluice_connector_num_rows` after
+ * shards, workers, `limit` and `drop_last_batch` are applied. Reads no data;
+ * fails, as the read would, when the options do not go together.
  */
 enum sluice_status sluice_connector_count_rows(const struct sluice_connector *connector,
                                                const struct sluice_read_options *options,
@@ -296,6 +304,43 @@ enum sluice_status sluice_read_options_set(struct sluice_read_options *options,
                                            const char *key,
                                            const char *value,
                                            struct sluice_error **error);
+
+/**
+ * Writes to `*out` the last error of `stream`, a stream that
+ * `sluice_connector_read` produced: an owned copy of it (free it with
+ * `sluice_error_free`), with the core's status and message, or NULL when no
+ * call on the stream has failed. It is how a consumer gets the exact status
+ * of an error found in the middle of a stream (as ADBC's
+ * `AdbcErrorFromArrayStream` does), since the callbacks can only return an
+ * errno. Call it on the struct sluice filled, or on the struct it was moved
+ * to, before `release`. The stream is only read; it must not be in use by
+ * another thread.
+ *
+ * A callback that fails returns one of these errno values (<errno.h>); the
+ * status says more, as several share one:
+ *
+ * | status                     | errno           |
+ * |----------------------------|-----------------|
+ * | `SLUICE_INVALID_ARGUMENT`  | EINVAL          |
+ * | `SLUICE_NOT_FOUND`         | ENOENT          |
+ * | `SLUICE_IO`                | EIO             |
+ * | `SLUICE_INVALID_DATA`      | EBADMSG         |
+ * | `SLUICE_SCHEMA_MISMATCH`   | EBADMSG         |
+ * | `SLUICE_PERMISSION_DENIED` | EACCES          |
+ * | `SLUICE_UNSUPPORTED`       | ENOSYS          |
+ * | `SLUICE_PANIC`             | ENOTRECOVERABLE |
+ * | `SLUICE_INTERNAL`          | ENOTRECOVERABLE |
+ *
+ * A callback called with a NULL or released stream returns EINVAL and keeps
+ * no message.
+ *
+ * Fails with `SLUICE_INVALID_ARGUMENT` when `stream` or `out` is NULL, when
+ * the stream is released, or when it was not produced by this library (its
+ * `release` callback is another library's): the message says which.
+ */
+enum sluice_status sluice_stream_last_error(const struct ArrowArrayStream *stream,
+                                            struct sluice_error **out,
+                                            struct sluice_error **error);
 
 #ifdef __cplusplus
 }  // extern "C"

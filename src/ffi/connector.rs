@@ -1,6 +1,6 @@
 //! The connector handle: opened sources, shared between threads, read many times.
 
-use super::boundary::{guard, guard_infallible, non_null, non_null_mut, text};
+use super::boundary::{fallible, ffi_boundary, non_null, non_null_mut, text};
 use super::error::sluice_error;
 use super::options::{sluice_read_options, sluice_source_options};
 use super::status::sluice_status;
@@ -16,6 +16,13 @@ use std::ffi::c_char;
 /// used from several threads at once. Free with `sluice_connector_free`.
 pub struct sluice_connector(Connector);
 
+// The header's thread rule (a `const` connector may be shared between threads)
+// as a compile-time fact: what the handle wraps is Send + Sync.
+const _: () = {
+    const fn shared_between_threads<T: Send + Sync>() {}
+    shared_between_threads::<Connector>()
+};
+
 /// Opens `n_sources` sources (paths, directories, globs or URIs) with `options`
 /// (NULL for defaults): lists the files, reads their metadata and checks that
 /// they share one schema. On success writes a new connector to `*out`.
@@ -27,7 +34,7 @@ pub extern "C" fn sluice_connector_open(
     out: *mut *mut sluice_connector,
     error: *mut *mut sluice_error,
 ) -> sluice_status {
-    guard(error, || {
+    fallible(error, || {
         let out = non_null_mut(out, "out")?;
         if sources.is_null() && n_sources > 0 {
             return Err(Error::invalid_argument("argument 'sources' is NULL"));
@@ -46,7 +53,7 @@ pub extern "C" fn sluice_connector_open(
 /// Frees a connector. Accepts NULL. Streams it opened stay valid.
 #[no_mangle]
 pub extern "C" fn sluice_connector_free(connector: *mut sluice_connector) {
-    guard_infallible((), || {
+    ffi_boundary(|| {
         if !connector.is_null() {
             drop(unsafe { Box::from_raw(connector) });
         }
@@ -60,7 +67,7 @@ pub extern "C" fn sluice_connector_schema(
     out: *mut FFI_ArrowSchema,
     error: *mut *mut sluice_error,
 ) -> sluice_status {
-    guard(error, || {
+    fallible(error, || {
         let connector = non_null(connector, "connector")?;
         non_null(out, "out")?;
         let schema = FFI_ArrowSchema::try_from(connector.0.schema().as_ref())
@@ -70,14 +77,16 @@ pub extern "C" fn sluice_connector_schema(
     })
 }
 
-/// Writes the total number of rows of all sources to `*out`.
+/// Writes to `*out` the number of rows in all sources, as their metadata gives
+/// it when the connector was opened: every row, before any read option. Cheap
+/// (no I/O). For the rows one read will emit, see `sluice_connector_count_rows`.
 #[no_mangle]
 pub extern "C" fn sluice_connector_num_rows(
     connector: *const sluice_connector,
     out: *mut u64,
     error: *mut *mut sluice_error,
 ) -> sluice_status {
-    guard(error, || {
+    fallible(error, || {
         let connector = non_null(connector, "connector")?;
         let out = non_null_mut(out, "out")?;
         *out = connector.0.num_rows();
@@ -85,8 +94,10 @@ pub extern "C" fn sluice_connector_num_rows(
     })
 }
 
-/// Writes to `*out` the number of rows a read with `options` (NULL for defaults)
-/// would emit, after shards, workers, `limit` and `drop_last_batch`. Reads no data.
+/// Writes to `*out` the number of rows that `sluice_connector_read` with the
+/// same `options` (NULL for defaults) emits: `sluice_connector_num_rows` after
+/// shards, workers, `limit` and `drop_last_batch` are applied. Reads no data;
+/// fails, as the read would, when the options do not go together.
 #[no_mangle]
 pub extern "C" fn sluice_connector_count_rows(
     connector: *const sluice_connector,
@@ -94,7 +105,7 @@ pub extern "C" fn sluice_connector_count_rows(
     out: *mut u64,
     error: *mut *mut sluice_error,
 ) -> sluice_status {
-    guard(error, || {
+    fallible(error, || {
         let connector = non_null(connector, "connector")?;
         let out = non_null_mut(out, "out")?;
         *out = connector.0.count_rows(&read_options(options))?;
@@ -113,7 +124,7 @@ pub extern "C" fn sluice_connector_read(
     out: *mut FFI_ArrowArrayStream,
     error: *mut *mut sluice_error,
 ) -> sluice_status {
-    guard(error, || {
+    fallible(error, || {
         let connector = non_null(connector, "connector")?;
         non_null(out, "out")?;
         let stream = connector.0.read(&read_options(options))?;

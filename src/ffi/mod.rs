@@ -2,8 +2,8 @@
 //!
 //! Conventions, as in rustls-ffi: fallible functions return `sluice_status`;
 //! parameters are ordered receiver, inputs, outputs; out-params are written only
-//! on success; every function and stream callback runs inside the panic
-//! firewall in `boundary`.
+//! on success; every function and stream callback runs inside the one panic
+//! firewall in `boundary` (`ffi_boundary`).
 
 #![allow(non_camel_case_types)]
 
@@ -18,6 +18,7 @@ pub use connector::*;
 pub use error::*;
 pub use options::*;
 pub use status::*;
+pub use stream::sluice_stream_last_error;
 
 use std::ffi::c_char;
 
@@ -30,11 +31,11 @@ static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 /// The library version ("0.1.0"), a static string.
 #[no_mangle]
 pub extern "C" fn sluice_version() -> *const c_char {
-    VERSION.as_ptr().cast()
+    boundary::ffi_boundary(|| VERSION.as_ptr().cast())
 }
 
 /// The ABI version; equals `SLUICE_ABI_VERSION` of the header the caller was built with.
 #[no_mangle]
 pub extern "C" fn sluice_abi_version() -> u32 {
-    SLUICE_ABI_VERSION
+    boundary::ffi_boundary(|| SLUICE_ABI_VERSION)
 }

@@ -1,37 +1,39 @@
 //! The Arrow C stream handed to consumers, with callbacks of our own: each runs
-//! inside the panic firewall, errors carry the core's message, `release` marks
-//! the struct released, and `get_next` after the end keeps returning the end.
+//! inside the panic firewall, errors keep the core's status and message (read
+//! back with `sluice_stream_last_error`), `release` marks the struct released,
+//! and `get_next` after the end keeps returning the end.
 
-use super::error::c_string;
-use crate::error::{panic_message, ErrorKind};
+use super::boundary::{fallible, ffi_boundary, non_null, non_null_mut};
+use super::error::sluice_error;
+use super::status::sluice_status;
+use crate::error::{Error, Result};
 use crate::read::BatchStream;
 use arrow::array::{make_array, Array, ArrayData, ArrayRef, MutableArrayData, StructArray};
-use arrow::record_batch::RecordBatch;
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow::ffi_stream::FFI_ArrowArrayStream;
-use std::ffi::{c_char, c_int, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use arrow::record_batch::RecordBatch;
+use std::ffi::{c_char, c_int};
 
-const ENOENT: c_int = 2;
-const EIO: c_int = 5;
-const EACCES: c_int = 13;
-const EINVAL: c_int = 22;
-const ENOSYS: c_int = 38;
-
-/// The errno value `get_next` returns for an error of this kind.
-fn errno_for(kind: ErrorKind) -> c_int {
-    match kind {
-        ErrorKind::NotFound => ENOENT,
-        ErrorKind::PermissionDenied => EACCES,
-        ErrorKind::InvalidArgument | ErrorKind::InvalidData | ErrorKind::SchemaMismatch => EINVAL,
-        ErrorKind::Unsupported => ENOSYS,
-        ErrorKind::Io | ErrorKind::Panic | ErrorKind::Internal => EIO,
+/// The errno value a stream callback returns for an error of this status (the
+/// table in `sluice_stream_last_error`'s documentation). Values come from the
+/// platform's <errno.h>, through `libc`.
+pub(crate) fn errno_for(status: sluice_status) -> c_int {
+    use sluice_status::*;
+    match status {
+        SLUICE_OK => 0,
+        SLUICE_INVALID_ARGUMENT => libc::EINVAL,
+        SLUICE_NOT_FOUND => libc::ENOENT,
+        SLUICE_IO => libc::EIO,
+        SLUICE_INVALID_DATA | SLUICE_SCHEMA_MISMATCH => libc::EBADMSG,
+        SLUICE_PERMISSION_DENIED => libc::EACCES,
+        SLUICE_UNSUPPORTED => libc::ENOSYS,
+        SLUICE_PANIC | SLUICE_INTERNAL => libc::ENOTRECOVERABLE,
     }
 }
 
 struct StreamState {
     stream: BatchStream,
-    last_error: Option<CString>,
+    last_error: Option<sluice_error>,
 }
 
 pub(crate) fn export_stream(stream: BatchStream) -> FFI_ArrowArrayStream {
@@ -45,43 +47,47 @@ pub(crate) fn export_stream(stream: BatchStream) -> FFI_ArrowArrayStream {
     }
 }
 
-/// The stream's state, or None once released (or for a foreign struct).
-unsafe fn state<'a>(stream: *mut FFI_ArrowArrayStream) -> Option<&'a mut StreamState> {
-    let stream = unsafe { stream.as_mut() }?;
-    stream.release?;
-    unsafe { stream.private_data.cast::<StreamState>().as_mut() }
-}
-
-/// Runs a callback body; a panic becomes EIO with the panic's message.
-fn firewall(stream: *mut FFI_ArrowArrayStream, body: impl FnOnce() -> c_int) -> c_int {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(code) => code,
-        Err(panic) => {
-            if let Some(state) = unsafe { state(stream) } {
-                state.last_error = Some(c_string(&format!("internal panic: {}", panic_message(&panic))));
-            }
-            EIO
-        }
+/// The state of a stream this library produced and has not released, or an
+/// error saying which of the two it is not.
+fn own_state(stream: &FFI_ArrowArrayStream) -> Result<&mut StreamState> {
+    let ours: unsafe extern "C" fn(*mut FFI_ArrowArrayStream) = release;
+    match stream.release {
+        None => Err(Error::invalid_argument("the stream is released")),
+        Some(callback) if !std::ptr::fn_addr_eq(callback, ours) => Err(Error::invalid_argument(
+            "the stream was not produced by sluice (its release callback belongs to another library): \
+             ask its producer, e.g. through its get_last_error",
+        )),
+        Some(_) => unsafe { stream.private_data.cast::<StreamState>().as_mut() }
+            .ok_or_else(|| Error::internal("a sluice stream without its state")),
     }
 }
 
+/// Runs a callback's body on the stream's state; an error (a panic included)
+/// is kept as the stream's last error and returned as its errno.
+fn callback(stream: *mut FFI_ArrowArrayStream, body: impl FnOnce(&mut StreamState) -> Result<()>) -> c_int {
+    ffi_boundary(|| {
+        let Some(state) = (unsafe { stream.as_ref() }).and_then(|s| own_state(s).ok()) else {
+            return libc::EINVAL; // NULL or released: there is nowhere to keep a message
+        };
+        match ffi_boundary(|| body(&mut *state)) {
+            Ok(()) => 0,
+            Err(err) => {
+                let error = sluice_error::from_error(&err);
+                let code = errno_for(error.status());
+                state.last_error = Some(error);
+                code
+            }
+        }
+    })
+}
+
 unsafe extern "C" fn get_schema(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowSchema) -> c_int {
-    firewall(stream, || {
-        let Some(state) = (unsafe { state(stream) }) else { return EINVAL };
-        if out.is_null() {
-            state.last_error = Some(c_string("get_schema: 'out' is NULL"));
-            return EINVAL;
-        }
-        match FFI_ArrowSchema::try_from(state.stream.schema().as_ref()) {
-            Ok(schema) => {
-                unsafe { std::ptr::write(out, schema) };
-                0
-            }
-            Err(e) => {
-                state.last_error = Some(c_string(&format!("cannot export the schema: {e}")));
-                EIO
-            }
-        }
+    callback(stream, |state| {
+        non_null(out, "get_schema: out")?;
+        let schema = FFI_ArrowSchema::try_from(state.stream.schema().as_ref())
+            .map_err(|e| Error::internal(format!("cannot export the schema: {e}")))?;
+        unsafe { std::ptr::write(out, schema) };
+        Ok(())
     })
 }
 
@@ -113,49 +119,34 @@ fn without_offsets(batch: RecordBatch) -> Result<RecordBatch, String> {
 }
 
 unsafe extern "C" fn get_next(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowArray) -> c_int {
-    firewall(stream, || {
-        let Some(state) = (unsafe { state(stream) }) else { return EINVAL };
-        if out.is_null() {
-            state.last_error = Some(c_string("get_next: 'out' is NULL"));
-            return EINVAL;
-        }
-        match state.stream.next_batch() {
-            Ok(Some(batch)) => match without_offsets(batch) {
-                Ok(batch) => {
-                    let array = StructArray::from(batch);
-                    unsafe { std::ptr::write(out, FFI_ArrowArray::new(&array.to_data())) };
-                    0
-                }
-                Err(why) => {
-                    state.last_error = Some(c_string(&format!("internal error while exporting a batch: {why}")));
-                    EIO
-                }
-            },
-            Ok(None) => {
-                // The end of the stream: a released array.
-                unsafe { std::ptr::write(out, FFI_ArrowArray::empty()) };
-                0
+    callback(stream, |state| {
+        non_null(out, "get_next: out")?;
+        let array = match state.stream.next_batch()? {
+            Some(batch) => {
+                let batch = without_offsets(batch)
+                    .map_err(|why| Error::internal(format!("internal error while exporting a batch: {why}")))?;
+                FFI_ArrowArray::new(&StructArray::from(batch).to_data())
             }
-            Err(err) => {
-                state.last_error = Some(c_string(&err.message));
-                errno_for(err.kind)
-            }
-        }
+            None => FFI_ArrowArray::empty(), // the end of the stream: a released array
+        };
+        unsafe { std::ptr::write(out, array) };
+        Ok(())
     })
 }
 
 /// Borrowed: valid until the next call on this stream or its release.
 unsafe extern "C" fn get_last_error(stream: *mut FFI_ArrowArrayStream) -> *const c_char {
-    catch_unwind(AssertUnwindSafe(|| match unsafe { state(stream) } {
-        Some(state) => state.last_error.as_ref().map_or(std::ptr::null(), |e| e.as_ptr()),
+    ffi_boundary(|| match unsafe { stream.as_ref() }.and_then(|s| own_state(s).ok()) {
+        Some(state) => state.last_error.as_ref().map_or(std::ptr::null(), sluice_error::message_ptr),
         None => std::ptr::null(),
-    }))
-    .unwrap_or(std::ptr::null())
+    })
 }
 
 unsafe extern "C" fn release(stream: *mut FFI_ArrowArrayStream) {
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        let Some(stream) = (unsafe { stream.as_mut() }) else { return };
+    ffi_boundary(|| {
+        let Some(stream) = (unsafe { stream.as_mut() }) else {
+            return;
+        };
         if stream.release.is_none() {
             return;
         }
@@ -168,5 +159,50 @@ unsafe extern "C" fn release(stream: *mut FFI_ArrowArrayStream) {
         stream.get_next = None;
         stream.get_last_error = None;
         stream.release = None;
-    }));
+    })
+}
+
+/// Writes to `*out` the last error of `stream`, a stream that
+/// `sluice_connector_read` produced: an owned copy of it (free it with
+/// `sluice_error_free`), with the core's status and message, or NULL when no
+/// call on the stream has failed. It is how a consumer gets the exact status
+/// of an error found in the middle of a stream (as ADBC's
+/// `AdbcErrorFromArrayStream` does), since the callbacks can only return an
+/// errno. Call it on the struct sluice filled, or on the struct it was moved
+/// to, before `release`. The stream is only read; it must not be in use by
+/// another thread.
+///
+/// A callback that fails returns one of these errno values (<errno.h>); the
+/// status says more, as several share one:
+///
+/// | status                     | errno           |
+/// |----------------------------|-----------------|
+/// | `SLUICE_INVALID_ARGUMENT`  | EINVAL          |
+/// | `SLUICE_NOT_FOUND`         | ENOENT          |
+/// | `SLUICE_IO`                | EIO             |
+/// | `SLUICE_INVALID_DATA`      | EBADMSG         |
+/// | `SLUICE_SCHEMA_MISMATCH`   | EBADMSG         |
+/// | `SLUICE_PERMISSION_DENIED` | EACCES          |
+/// | `SLUICE_UNSUPPORTED`       | ENOSYS          |
+/// | `SLUICE_PANIC`             | ENOTRECOVERABLE |
+/// | `SLUICE_INTERNAL`          | ENOTRECOVERABLE |
+///
+/// A callback called with a NULL or released stream returns EINVAL and keeps
+/// no message.
+///
+/// Fails with `SLUICE_INVALID_ARGUMENT` when `stream` or `out` is NULL, when
+/// the stream is released, or when it was not produced by this library (its
+/// `release` callback is another library's): the message says which.
+#[no_mangle]
+pub extern "C" fn sluice_stream_last_error(
+    stream: *const FFI_ArrowArrayStream,
+    out: *mut *mut sluice_error,
+    error: *mut *mut sluice_error,
+) -> sluice_status {
+    fallible(error, || {
+        let state = own_state(non_null(stream, "stream")?)?;
+        let out = non_null_mut(out, "out")?;
+        *out = state.last_error.clone().map_or(std::ptr::null_mut(), |e| Box::into_raw(Box::new(e)));
+        Ok(())
+    })
 }

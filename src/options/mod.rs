@@ -9,3 +9,15 @@ mod tensor_options;
 pub use read_options::{EqualShards, ReadOptions};
 pub use tensor_options::{Decimals, Dictionaries, Ragged, TensorOptions};
 pub use source_options::{CsvOptions, FormatChoice, SourceOptions, StoreOptions};
+
+/// Every read option key (tensor options included), for tests that cover each one.
+#[cfg(test)]
+pub(crate) fn read_option_keys() -> impl Iterator<Item = &'static str> {
+    read_options::KNOWN.iter().chain(tensor_options::KNOWN).copied()
+}
+
+/// Every source option key, for tests that cover each one.
+#[cfg(test)]
+pub(crate) fn source_option_keys() -> impl Iterator<Item = &'static str> {
+    source_options::KNOWN.iter().copied()
+}

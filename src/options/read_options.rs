@@ -67,7 +67,7 @@ impl Default for ReadOptions {
     }
 }
 
-const KNOWN: &[&str] = &[
+pub(crate) const KNOWN: &[&str] = &[
     "columns", "features", "label", "batch_size", "drop_last_batch", "limit", "shuffle", "seed", "epoch", "shuffle_window",
     "num_shards", "shard_index", "equal_shards", "num_workers", "worker_index", "worker_interleave", "memory_budget", "threads",
 ];

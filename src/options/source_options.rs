@@ -75,7 +75,7 @@ pub struct SourceOptions {
     pub store: StoreOptions,
 }
 
-const KNOWN: &[&str] = &[
+pub(crate) const KNOWN: &[&str] = &[
     "format", "csv_header", "csv_delimiter", "csv_quote", "csv_infer_rows", "schema", "endpoint", "region",
     "anonymous", "allow_http", "access_key_id", "secret_access_key", "session_token",
 ];

@@ -1477,6 +1477,79 @@ static void test_stream_error_with_nul_byte(void) {
 }
 
 
+/* A Parquet file whose footer is valid but whose second row group is garbage:
+ * the error comes from get_next after the first batch, with EBADMSG, and
+ * sluice_stream_last_error gives its status (SLUICE_INVALID_DATA) and a
+ * message naming the file. */
+static void test_stream_error_status(void) {
+  char path[4096];
+  sluice_connector *c;
+  struct ArrowArrayStream stream;
+  struct ArrowArray batch;
+  sluice_error *last = (sluice_error *)&stream, *err = NULL;
+  const char *kv[] = {"batch_size=20", "threads=1", NULL};
+  int rc;
+  REQUIRE(g_data_dir != NULL);
+  snprintf(path, sizeof path, "%s/corrupt_pages.parquet", g_data_dir);
+  c = open_connector(path, NULL);
+  REQUIRE(c != NULL);
+  REQUIRE(read_stream(c, kv, &stream) == 0);
+  sluice_connector_free(c);
+
+  /* no error yet: SLUICE_OK and NULL */
+  CHECK_STATUS(SLUICE_OK, sluice_stream_last_error(&stream, &last, &err), err);
+  CHECK(last == NULL);
+
+  memset(&batch, 0, sizeof batch);
+  REQUIRE(stream.get_next(&stream, &batch) == 0);
+  CHECK(batch.release != NULL && batch.length == 20);
+  if (batch.release != NULL) batch.release(&batch);
+
+  memset(&batch, 0, sizeof batch);
+  rc = stream.get_next(&stream, &batch);
+  CHECKF(rc == EBADMSG, "get_next returned %d for a corrupt page, not EBADMSG (%d)", rc, EBADMSG);
+  CHECK(batch.release == NULL);
+  CHECK_STATUS(SLUICE_OK, sluice_stream_last_error(&stream, &last, &err), err);
+  REQUIRE(last != NULL);
+  CHECKF(sluice_error_status(last) == SLUICE_INVALID_DATA, "status %s",
+         status_name(sluice_error_status(last)));
+  CHECKF(strstr(sluice_error_message(last), "corrupt_pages.parquet") != NULL, "message: %s",
+         sluice_error_message(last));
+  CHECK(strcmp(sluice_error_message(last), stream.get_last_error(&stream)) == 0);
+  sluice_error_free(last);
+
+  stream.release(&stream);
+  /* a released stream: an error, and `out` is left alone */
+  last = (sluice_error *)&stream;
+  CHECK_STATUS(SLUICE_INVALID_ARGUMENT, sluice_stream_last_error(&stream, &last, &err), err);
+  CHECK(last == (sluice_error *)&stream);
+  CHECK(strstr(sluice_error_message(err), "released") != NULL);
+  sluice_error_free(err);
+  err = NULL;
+}
+
+static void foreign_release(struct ArrowArrayStream *stream) { stream->release = NULL; }
+
+/* A stream some other library produced is recognised, never read as ours. */
+static void test_stream_last_error_of_a_foreign_stream(void) {
+  struct ArrowArrayStream foreign;
+  sluice_error *last = NULL, *err = NULL;
+  int marker = 7;
+  memset(&foreign, 0, sizeof foreign);
+  foreign.release = foreign_release;
+  foreign.private_data = &marker;
+  CHECK_STATUS(SLUICE_INVALID_ARGUMENT, sluice_stream_last_error(&foreign, &last, &err), err);
+  CHECK(last == NULL);
+  CHECKF(strstr(sluice_error_message(err), "not produced by sluice") != NULL, "message: %s",
+         sluice_error_message(err));
+  sluice_error_free(err);
+  err = NULL;
+  CHECK(sluice_stream_last_error(NULL, &last, NULL) == SLUICE_INVALID_ARGUMENT);
+  CHECK(sluice_stream_last_error(&foreign, NULL, NULL) == SLUICE_INVALID_ARGUMENT);
+  CHECK(marker == 7);
+  foreign.release(&foreign);
+}
+
 /* sluice_connector_count_rows: the rows a read with the same options emits,
  * without reading data. */
 static void test_count_rows_matches_stream(void) {
@@ -1585,6 +1658,8 @@ static const test_case TESTS[] = {
     {"get_next_after_error", test_get_next_after_error},
     {"stream_error_with_nul_byte", test_stream_error_with_nul_byte},
     {"count_rows_matches_stream", test_count_rows_matches_stream},
+    {"stream_error_status", test_stream_error_status},
+    {"stream_last_error_of_a_foreign_stream", test_stream_last_error_of_a_foreign_stream},
 };
 
 int main(int argc, char **argv) {

@@ -16,6 +16,8 @@ rows (so a shuffle permutes many fragments). Row r (id = r) holds:
 OUT_DIR/nulls.parquet: 100 rows, id int64 = r, v int32 = r, null where r % 4 == 0.
 OUT_DIR/ragged.parquet: 100 rows, id int64 = r, tags list<int32> = [r, r+1, ...] of r % 4 values.
 OUT_DIR/bad.csv: 3,000 rows of "id,v" whose row 2,500 has v = "oops".
+OUT_DIR/corrupt_pages.parquet: id int64 = r, 300 rows in row groups of 100, with a valid
+footer but the second row group's pages overwritten with 0xA5 bytes.
 
 OUT_DIR/orders/<case>.txt: for each case of CASES, the ids the Python binding
 reads (to_arrow with those options), one line per batch, and <case>.options:
@@ -85,6 +87,14 @@ def main():
         f.write("id,v\n")
         for r in range(3000):
             f.write(f"{r},{'oops' if r == 2500 else r}\n")
+
+    corrupt = out / "corrupt_pages.parquet"
+    pq.write_table(pa.table({"id": pa.array(range(300), pa.int64())}), corrupt, row_group_size=100)
+    data = bytearray(corrupt.read_bytes())
+    chunk = pq.ParquetFile(corrupt).metadata.row_group(1).column(0)
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data[start : start + chunk.total_compressed_size] = b"\xa5" * chunk.total_compressed_size
+    corrupt.write_bytes(bytes(data))
 
     connector = sluice.DataConnector.from_sources([str(out / "table")])
     for name, options in CASES.items():

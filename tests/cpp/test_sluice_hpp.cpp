@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <fstream>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -190,11 +192,67 @@ TEST(SluiceHpp, AnErrorMidStreamThrowsWithTheCoresMessage) {
   auto e = error_of([&] {
     for (const sluice::Batch& batch : reader) rows += batch.num_rows();
   });
-  EXPECT_EQ(e.stream_errno(), EINVAL);
+  EXPECT_EQ(e.stream_errno(), EBADMSG);
   EXPECT_EQ(e.status(), SLUICE_INVALID_DATA);
   EXPECT_NE(std::string(e.what()).find("oops"), std::string::npos) << e.what();
   EXPECT_NE(std::string(e.what()).find("bad.csv"), std::string::npos) << e.what();
   EXPECT_LT(rows, 2500);
+}
+
+TEST(SluiceHpp, ACorruptPageFoundWhileIteratingThrowsItsStatus) {
+  // The footer is valid (the open succeeds); the second row group's pages are garbage.
+  auto reader = sluice::Connector::open({data("corrupt_pages.parquet")})
+                    .read(sluice::ReadOptions().batch_size(100).threads(1));
+  std::optional<sluice::Batch> first = reader.next();
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(first->num_rows(), 100);
+  const std::int64_t* ids = first->column("id").values<std::int64_t>();
+  for (std::int64_t i = 0; i < 100; ++i) ASSERT_EQ(ids[i], i);
+  auto e = error_of([&] {
+    while (reader.next()) {
+    }
+  });
+  EXPECT_EQ(e.status(), SLUICE_INVALID_DATA) << sluice::status_name(e.status()) << ": " << e.what();
+  EXPECT_EQ(e.stream_errno(), EBADMSG);
+  EXPECT_NE(std::string(e.what()).find("corrupt_pages.parquet"), std::string::npos) << e.what();
+}
+
+TEST(SluiceHpp, StatusNamesMatchTheHeader) {
+  // sluice.hpp's status_name is a copy of the enum in sluice.h: they must not drift.
+  std::ifstream in(SLUICE_TEST_HEADER);
+  ASSERT_TRUE(in) << SLUICE_TEST_HEADER;
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string header = text.str();
+  std::size_t begin = header.find("typedef enum sluice_status {");
+  std::size_t end = header.find("} sluice_status;", begin);
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  std::string body = header.substr(begin, end - begin);
+  std::regex enumerator(R"(\bSLUICE_([A-Z_]+) = ([0-9]+),)");
+  int count = 0, highest = -1;
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), enumerator); it != std::sregex_iterator(); ++it) {
+    int value = std::stoi((*it)[2]);
+    const char* name = sluice::status_name(static_cast<sluice_status>(value));
+    ASSERT_NE(name, nullptr) << "sluice.hpp has no name for SLUICE_" << (*it)[1] << " = " << value;
+    EXPECT_EQ(std::string(name), (*it)[1].str());
+    highest = std::max(highest, value);
+    ++count;
+  }
+  EXPECT_GE(count, 10);
+  EXPECT_EQ(count, highest + 1);
+  EXPECT_EQ(sluice::status_name(static_cast<sluice_status>(highest + 1)), nullptr)
+      << "sluice.hpp names a status that sluice.h does not have";
+}
+
+TEST(SluiceHpp, AnotherAbiVersionIsRefused) {
+  EXPECT_NO_THROW(sluice::detail::require_abi(SLUICE_ABI_VERSION));
+  auto e = error_of([] { sluice::detail::require_abi(SLUICE_ABI_VERSION + 1); });
+  EXPECT_EQ(e.status(), SLUICE_UNSUPPORTED);
+  EXPECT_NE(std::string(e.what()).find("ABI version " + std::to_string(SLUICE_ABI_VERSION + 1)), std::string::npos)
+      << e.what();
+  // Connector::open and the options run the check on their first call.
+  EXPECT_NO_THROW(sluice::detail::check_abi_once());
 }
 
 TEST(SluiceHpp, AnExceptionInTheLoopReleasesEverything) {

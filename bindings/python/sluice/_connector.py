@@ -1,7 +1,7 @@
 """DataConnector, ShardedDataConnector and the objects they hand out.
 
 Everything here is a thin layer over the C API: options become key/value
-strings, reads become Arrow C streams imported by pyarrow. The core decides
+strings, reads become Arrow C streams read by `_stream.py` and imported by pyarrow. The core decides
 which rows come out, in which order; nothing here looks at the data except the
 numpy type mapping of `iter_batches` and the pandas conversion of `to_pandas`.
 """
@@ -17,13 +17,13 @@ from ._errors import Status, error_for
 from ._numpy import batch_converter
 from ._options import encode, option_items
 from ._pandas import reader_to_pandas
+from ._stream import import_stream
 
 _lib_handle = _lib.lib
 
 #: read options that a shard fixes; passing them to a shard's reads is an error
 _SHARD_KEYS = ("num_shards", "shard_index", "equal_shards")
 
-_RELEASE_STREAM = ctypes.CFUNCTYPE(None, ctypes.POINTER(_lib.ArrowArrayStream))
 _RELEASE_SCHEMA = ctypes.CFUNCTYPE(None, ctypes.POINTER(_lib.ArrowSchema))
 
 
@@ -247,13 +247,8 @@ def _open_stream(connector_handle, read_options):
         )
     finally:
         _lib_handle.sluice_read_options_free(options)
-    try:
-        # Moves the stream: pyarrow owns it from here and releases it.
-        return pa.RecordBatchReader._import_from_c(ctypes.addressof(stream))
-    except BaseException:
-        if stream.release:
-            _RELEASE_STREAM(stream.release)(ctypes.byref(stream))
-        raise
+    # The binding keeps the C stream, so that errors mid-stream raise SluiceError (_stream.py).
+    return import_stream(stream)
 
 
 class DataConnector(_Reads):

@@ -48,6 +48,24 @@ ArrowSchema._fields_ = [
 ]
 
 
+class ArrowArray(ctypes.Structure):
+    pass
+
+
+ArrowArray._fields_ = [
+    ("length", ctypes.c_int64),
+    ("null_count", ctypes.c_int64),
+    ("offset", ctypes.c_int64),
+    ("n_buffers", ctypes.c_int64),
+    ("n_children", ctypes.c_int64),
+    ("buffers", ctypes.POINTER(ctypes.c_void_p)),
+    ("children", ctypes.POINTER(ctypes.POINTER(ArrowArray))),
+    ("dictionary", ctypes.POINTER(ArrowArray)),
+    ("release", ctypes.c_void_p),
+    ("private_data", ctypes.c_void_p),
+]
+
+
 class ArrowArrayStream(ctypes.Structure):
     _fields_ = [
         ("get_schema", ctypes.c_void_p),
@@ -86,6 +104,7 @@ _PROTOTYPES = {
     "sluice_connector_num_rows": (_status, [_handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
     "sluice_connector_count_rows": (_status, [_handle, _handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
     "sluice_connector_read": (_status, [_handle, _handle, ctypes.POINTER(ArrowArrayStream), _error_out]),
+    "sluice_stream_last_error": (_status, [ctypes.POINTER(ArrowArrayStream), _error_out, _error_out]),
 }
 
 

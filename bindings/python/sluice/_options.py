@@ -3,6 +3,8 @@
 import json
 import os
 
+from ._errors import SluiceInvalidArgument
+
 
 def option_value(key, value):
     """bool -> "true"/"false"; list/tuple -> JSON; path-like -> str; everything else str()."""
@@ -17,7 +19,10 @@ def option_value(key, value):
     return str(value)
 
 
-def encode(text):
+def encode(text, what="a source"):
+    """UTF-8 bytes for the C API, which cuts a string at its first NUL: refuse one instead."""
+    if "\x00" in text:
+        raise SluiceInvalidArgument(f"sluice: {what} contains a NUL character, which no option or path may hold")
     return text.encode("utf-8")
 
 
@@ -26,7 +31,7 @@ def option_items(options):
     for key, value in options.items():
         if value is None:
             continue
-        yield encode(key), encode(option_value(key, value))
+        yield encode(key, f"the option name {key!r}"), encode(option_value(key, value), f"the value of option {key!r}")
 
 
 #: rows per core batch when an output cuts its batches from larger chunks (torch, tf.data):

@@ -8,6 +8,10 @@ small.parquet: 50 rows in row groups of 20 rows (3 fragments):
   s     utf8    = "s<row>"
   maybe int32   = row, null where row % 5 == 0
 tests/c/test_sluice.c (read_parquet_fixture) checks exactly these values.
+
+corrupt_pages.parquet: id int64 = row, 60 rows in row groups of 20, uncompressed; the
+  footer is valid but the second row group's pages are overwritten with 0xA5 bytes, so the
+  error comes while reading (stream_error_status).
 """
 import pathlib
 
@@ -35,6 +39,15 @@ def main() -> None:
         write_statistics=True,
         store_schema=False,
     )
+
+    corrupt = HERE / "corrupt_pages.parquet"
+    pq.write_table(pa.table({"id": pa.array(range(60), pa.int64())}), corrupt, row_group_size=20,
+                   compression="none", store_schema=False)
+    data = bytearray(corrupt.read_bytes())
+    chunk = pq.ParquetFile(corrupt).metadata.row_group(1).column(0)
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data[start : start + chunk.total_compressed_size] = b"\xa5" * chunk.total_compressed_size
+    corrupt.write_bytes(bytes(data))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@
 //    owner here (Unique<T>); nothing leaks on any path, exceptions included.
 //  - Every failure is a sluice::Error carrying the core's status and message:
 //    failed calls, bad options (checked when they are set), and errors in the
-//    middle of a stream (with the stream's errno too).
+//    middle of a stream (their status from sluice_stream_last_error, with the
+//    stream's errno too).
+//  - The library's ABI version is checked on the first call into it.
 //  - Read options keep the names of the Python keyword arguments (docs/options.md).
 //  - Thread rules are sluice.h's: a const Connector may be shared between
 //    threads; a Reader is used by one thread at a time.
@@ -43,6 +45,24 @@
 namespace sluice {
 
 // --- errors --------------------------------------------------------------------
+
+/// The name of a status ("INVALID_DATA" for SLUICE_INVALID_DATA), or nullptr for a
+/// value this header does not know (a newer library). tests/cpp compares it with sluice.h.
+inline const char* status_name(sluice_status status) noexcept {
+  switch (status) {
+    case SLUICE_OK: return "OK";
+    case SLUICE_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case SLUICE_NOT_FOUND: return "NOT_FOUND";
+    case SLUICE_IO: return "IO";
+    case SLUICE_INVALID_DATA: return "INVALID_DATA";
+    case SLUICE_SCHEMA_MISMATCH: return "SCHEMA_MISMATCH";
+    case SLUICE_PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case SLUICE_UNSUPPORTED: return "UNSUPPORTED";
+    case SLUICE_PANIC: return "PANIC";
+    case SLUICE_INTERNAL: return "INTERNAL";
+  }
+  return nullptr;
+}
 
 /// The one exception type of this binding: the core's status and message.
 class Error : public std::runtime_error {
@@ -75,15 +95,21 @@ inline void check(sluice_status status, sluice_error*& error) {
   throw Error(status, message);
 }
 
-/// A stream callback's errno as the closest status (stream errors carry an errno only).
-inline sluice_status status_for_errno(int code) noexcept {
-  switch (code) {
-    case ENOENT: return SLUICE_NOT_FOUND;
-    case EACCES: return SLUICE_PERMISSION_DENIED;
-    case EINVAL: return SLUICE_INVALID_DATA;
-    case ENOSYS: return SLUICE_UNSUPPORTED;
-    default: return SLUICE_IO;
+/// The ABI check: the library must have the ABI this header was written for.
+inline void require_abi(std::uint32_t library_abi) {
+  if (library_abi != SLUICE_ABI_VERSION) {
+    throw Error(SLUICE_UNSUPPORTED, "sluice: the library has ABI version " + std::to_string(library_abi) +
+                                        ", this header was built for " + std::to_string(SLUICE_ABI_VERSION) +
+                                        "; use the header and the library of one sluice release");
   }
+}
+
+/// Checks the library's ABI the first time this binding calls into it (as the
+/// Python and Java bindings do when they load it); throws on every call until it
+/// matches.
+inline void check_abi_once() {
+  static const bool checked = (require_abi(sluice_abi_version()), true);
+  (void)checked;
 }
 
 inline void release_struct(ArrowSchema* s) noexcept {
@@ -202,7 +228,7 @@ template <typename Handle, typename Deleter, Handle* (*New)(),
           sluice_status (*Set)(Handle*, const char*, const char*, sluice_error**)>
 class OptionsBase {
  public:
-  OptionsBase() : handle_(New()) {
+  OptionsBase() : handle_((check_abi_once(), New())) {
     if (!handle_) throw std::bad_alloc();
   }
   OptionsBase(const OptionsBase& other) : OptionsBase() {
@@ -560,12 +586,22 @@ class Reader {
   iterator end() noexcept { return iterator(); }
 
  private:
+  /// The stream's last error with the core's status (sluice_stream_last_error).
+  /// A stream some other library produced has only its errno and message: SLUICE_IO.
   Error stream_error(int code) {
+    sluice_error* last = nullptr;
+    sluice_error* failure = nullptr;
+    if (sluice_stream_last_error(stream_.get(), &last, &failure) == SLUICE_OK && last != nullptr) {
+      Error error(sluice_error_status(last), sluice_error_message(last), code);
+      sluice_error_free(last);
+      return error;
+    }
+    sluice_error_free(failure);
     const char* message = stream_->get_last_error != nullptr ? stream_->get_last_error(stream_.get()) : nullptr;
     std::string text = message != nullptr && *message != '\0'
                            ? std::string(message)
                            : "sluice: the stream failed with errno " + std::to_string(code);
-    return Error(detail::status_for_errno(code), text, code);
+    return Error(SLUICE_IO, text, code);
   }
 
   UniqueStream stream_;
@@ -627,6 +663,7 @@ class ConvertingReader {
 class Connector {
  public:
   static Connector open(const std::vector<std::string>& sources, const SourceOptions& options = SourceOptions()) {
+    detail::check_abi_once();
     std::vector<const char*> paths;
     paths.reserve(sources.size());
     for (const auto& s : sources) paths.push_back(s.c_str());
@@ -679,12 +716,8 @@ class Connector {
 
 /// The library's version string, and a check that it matches this header's ABI.
 inline std::string version() { return sluice_version(); }
-inline void check_abi() {
-  if (sluice_abi_version() != SLUICE_ABI_VERSION) {
-    throw Error(SLUICE_UNSUPPORTED, "sluice: the library has ABI version " + std::to_string(sluice_abi_version()) +
-                                        ", this header was built for " + std::to_string(SLUICE_ABI_VERSION));
-  }
-}
+/// Connector::open and the options check it once by themselves.
+inline void check_abi() { detail::require_abi(sluice_abi_version()); }
 
 }  // namespace sluice
 

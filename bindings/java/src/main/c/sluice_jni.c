@@ -32,6 +32,7 @@
   X(sluice_connector_num_rows)   \
   X(sluice_connector_count_rows) \
   X(sluice_connector_read)       \
+  X(sluice_stream_last_error)    \
   X(sluice_error_status)         \
   X(sluice_error_message)        \
   X(sluice_error_free)           \
@@ -70,8 +71,9 @@ static jbyteArray bytes_of(JNIEnv *env, const char *text) {
   return out;
 }
 
-/* Throws the SluiceException for a failed call and frees `error` (which may be NULL). */
-static void throw_sluice(JNIEnv *env, enum sluice_status status, struct sluice_error *error) {
+/* The SluiceException for a status and error (which may be NULL; it is freed); NULL with
+ * a Java exception pending if it cannot be made. */
+static jthrowable sluice_exception(JNIEnv *env, enum sluice_status status, struct sluice_error *error) {
   char fallback[96];
   const char *message = error != NULL ? api.sluice_error_message(error) : "";
   if (message[0] == '\0') {
@@ -81,12 +83,16 @@ static void throw_sluice(JNIEnv *env, enum sluice_status status, struct sluice_e
   jbyteArray bytes = bytes_of(env, message);
   api.sluice_error_free(error);
   if (bytes == NULL) {
-    return; /* OutOfMemoryError pending */
+    return NULL; /* OutOfMemoryError pending */
   }
-  jobject exception =
-      (*env)->CallStaticObjectMethod(env, exception_class, exception_factory, (jint)status, bytes);
+  return (jthrowable)(*env)->CallStaticObjectMethod(env, exception_class, exception_factory, (jint)status, bytes);
+}
+
+/* Throws the SluiceException for a failed call and frees `error` (which may be NULL). */
+static void throw_sluice(JNIEnv *env, enum sluice_status status, struct sluice_error *error) {
+  jthrowable exception = sluice_exception(env, status, error);
   if (exception != NULL) {
-    (*env)->Throw(env, (jthrowable)exception);
+    (*env)->Throw(env, exception);
   }
 }
 
@@ -104,6 +110,12 @@ static char *c_string(JNIEnv *env, jbyteArray array) {
   }
   (*env)->GetByteArrayRegion(env, array, 0, n, (jbyte *)out);
   out[n] = '\0';
+  if (memchr(out, '\0', (size_t)n) != NULL) {
+    /* The C API would read the string only up to there: refuse it rather than cut it. */
+    free(out);
+    throw_java(env, "java/lang/IllegalArgumentException", "sluice: a string argument contains a NUL byte");
+    return NULL;
+  }
   return out;
 }
 
@@ -413,4 +425,21 @@ JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorRead(JNIEnv *env, jclass 
   if (status != SLUICE_OK) {
     throw_sluice(env, status, error);
   }
+}
+
+JNIEXPORT jthrowable JNICALL Java_dev_sluice_Native_streamLastError(JNIEnv *env, jclass cls, jlong stream_address) {
+  (void)cls;
+  if (!library_ready(env)) {
+    return NULL;
+  }
+  struct sluice_error *last = NULL, *error = NULL;
+  enum sluice_status status = api.sluice_stream_last_error(
+      (const struct ArrowArrayStream *)(intptr_t)stream_address, &last, &error);
+  if (status != SLUICE_OK) {
+    return sluice_exception(env, status, error);
+  }
+  if (last == NULL) {
+    return NULL;
+  }
+  return sluice_exception(env, api.sluice_error_status(last), last);
 }

@@ -10,6 +10,7 @@ multi/           part-0 .. part-3.parquet: 1000, 2500, 300 and 4200 rows (row gr
                  512) with consecutive ids: id int64, v float32, label int32
 corrupt.parquet  not Parquet at all
 truncated.parquet the first half of values.parquet
+corrupt_pages.parquet  id int64 0..2999 in row groups of 1000; the second row group's pages are garbage
 """
 
 import sys
@@ -60,6 +61,15 @@ def main(out):
     (out / "corrupt.parquet").write_bytes(b"this is not a parquet file\n" * 100)
     whole = (out / "values.parquet").read_bytes()
     (out / "truncated.parquet").write_bytes(whole[: len(whole) // 2])
+
+    # a valid footer, the second row group's pages overwritten: the error comes while reading
+    corrupt = out / "corrupt_pages.parquet"
+    pq.write_table(pa.table({"id": pa.array(range(3000), pa.int64())}), corrupt, row_group_size=1000)
+    data = bytearray(corrupt.read_bytes())
+    chunk = pq.ParquetFile(corrupt).metadata.row_group(1).column(0)
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data[start : start + chunk.total_compressed_size] = b"\xa5" * chunk.total_compressed_size
+    corrupt.write_bytes(bytes(data))
 
 
 if __name__ == "__main__":

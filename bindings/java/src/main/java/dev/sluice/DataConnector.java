@@ -132,8 +132,8 @@ public class DataConnector implements AutoCloseable {
   /**
    * A new reader with {@code options}; its batches are allocated from {@code allocator}. The
    * caller closes the reader. Errors in the middle of the stream (a file that went bad after
-   * opening) surface as an IOException from {@link ArrowReader#loadNextBatch()} with the core's
-   * message.
+   * opening) are thrown by {@link ArrowReader#loadNextBatch()} as a SluiceException with the
+   * core's status and message, and again by every later call.
    *
    * @throws SluiceException a bad option (INVALID_ARGUMENT naming it), an unknown column …
    * @throws IllegalStateException the connector is closed
@@ -146,11 +146,12 @@ public class DataConnector implements AutoCloseable {
         Native.connectorRead(address, keysValues[0], keysValues[1], stream.memoryAddress());
         return null;
       });
-      // Imported at once: the reader moves the C stream into a struct of its own, and
-      // closing `stream` frees only that emptied struct. ArrowArrayStream.close() never
-      // calls `release`, so a failed import releases the native stream here.
+      // Imported at once: the reader moves the C stream into a struct of its own (which it
+      // keeps, to read errors back with their status), and closing `stream` frees only that
+      // emptied struct. ArrowArrayStream.close() never calls `release`, so a failed import
+      // releases the native stream here.
       try {
-        return Data.importArrayStream(allocator, stream);
+        return new StreamReader(allocator, stream);
       } catch (Throwable t) {
         if (stream.snapshot().release != 0) {
           stream.release();

@@ -35,6 +35,13 @@ final class Native {
 
   static native long connectorCountRows(long connector, byte[][] optionKeys, byte[][] optionValues);
 
+  /**
+   * The last error of the sluice stream at {@code arrowStreamAddress} (sluice_stream_last_error),
+   * not thrown; null when no call on it failed. A stream that is released or not sluice's gives
+   * the exception that says so.
+   */
+  static native SluiceException streamLastError(long arrowStreamAddress);
+
   /** Writes a new stream into the ArrowArrayStream at {@code arrowStreamAddress}. */
   static native void connectorRead(
       long connector, byte[][] optionKeys, byte[][] optionValues, long arrowStreamAddress);

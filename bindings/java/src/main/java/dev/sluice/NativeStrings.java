@@ -13,7 +13,8 @@ final class NativeStrings {
       throw new NullPointerException("sluice: " + what + " is null");
     }
     if (text.indexOf('\0') >= 0) {
-      throw new IllegalArgumentException("sluice: " + what + " contains a NUL character: " + text);
+      // The C API would cut the string there; the value is not echoed (it may be a secret).
+      throw new IllegalArgumentException("sluice: " + what + " contains a NUL character");
     }
     return text.getBytes(StandardCharsets.UTF_8);
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,8 +14,12 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -115,17 +120,77 @@ class ErrorsTest {
       byte[] bytes = Files.readAllBytes(copy);
       Arrays.fill(bytes, 4, bytes.length - 4096, (byte) 0x5a); // data pages gone, footer kept
       Files.write(copy, bytes);
-      Exception error = assertThrows(Exception.class, () -> {
+      SluiceException error = assertThrows(SluiceException.class, () -> {
         try (ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(1000))) {
           while (reader.loadNextBatch()) {
             // read until the damage is found
           }
         }
       });
-      // before the first batch: SluiceException; in the middle: Arrow's IOException with the core's message
-      assertTrue(error instanceof SluiceException || error instanceof IOException, error.toString());
       assertTrue(error.getMessage().contains("changes-under-us.parquet"), error.getMessage());
     }
+  }
+
+  @Test
+  void corruptPageFoundWhileReadingThrowsTheCoresStatus() throws IOException {
+    // the footer is valid (the open succeeds); the second row group's pages are garbage
+    try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("corrupt_pages.parquet")));
+        ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(1000).threads(1))) {
+      assertTrue(reader.loadNextBatch());
+      BigIntVector ids = (BigIntVector) reader.getVectorSchemaRoot().getVector("id");
+      assertEquals(1000, ids.getValueCount());
+      for (int i = 0; i < 1000; i++) {
+        assertEquals(i, ids.get(i));
+      }
+      sluiceError(Status.INVALID_DATA, reader::loadNextBatch, "corrupt_pages.parquet");
+      // the reader stays failed: the error is never taken for the end of the rows
+      sluiceError(Status.INVALID_DATA, reader::loadNextBatch, "corrupt_pages.parquet");
+    }
+  }
+
+  @Test
+  void statusEnumMatchesTheHeader() throws IOException {
+    String header = Files.readString(Path.of(TestData.property("sluice.test.header")));
+    String body = header.substring(header.indexOf("typedef enum sluice_status {"), header.indexOf("} sluice_status;"));
+    Map<String, Integer> inHeader = new TreeMap<>();
+    Matcher m = Pattern.compile("\\bSLUICE_([A-Z_]+) = ([0-9]+),").matcher(body);
+    while (m.find()) {
+      inHeader.put(m.group(1), Integer.parseInt(m.group(2)));
+    }
+    assertTrue(inHeader.size() >= 10, inHeader.toString());
+    Map<String, Integer> inJava = new TreeMap<>();
+    for (Status status : Status.values()) {
+      if (status != Status.UNKNOWN) {
+        inJava.put(status.name(), status.code());
+      }
+    }
+    assertEquals(inHeader, inJava);
+  }
+
+  @Test
+  void nulInAnOptionIsRefusedNamingIt() {
+    String values = TestData.path("values.parquet");
+    IllegalArgumentException delimiter = assertThrows(IllegalArgumentException.class,
+        () -> DataConnector.fromSources(List.of(values), Map.of("csv_delimiter", ",\0")));
+    assertTrue(delimiter.getMessage().contains("csv_delimiter") && delimiter.getMessage().contains("NUL"),
+        delimiter.getMessage());
+    IllegalArgumentException secret = assertThrows(IllegalArgumentException.class,
+        () -> DataConnector.fromSources(List.of(values), Map.of("secret_access_key", "hunter2\0")));
+    assertTrue(!secret.getMessage().contains("hunter2"), secret.getMessage());
+    try (DataConnector connector = DataConnector.fromSources(List.of(values))) {
+      IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
+          () -> connector.read(allocator, new ReadOptions().set("batch_size", "5\0junk")));
+      assertTrue(batch.getMessage().contains("batch_size"), batch.getMessage());
+      assertThrows(IllegalArgumentException.class,
+          () -> connector.countRows(new ReadOptions().set("batch\0size", "5")));
+    }
+    // the JNI glue refuses a NUL byte too, rather than let C cut the string there
+    byte[][] source = {values.getBytes(StandardCharsets.UTF_8)};
+    byte[][] keys = {"batch_size".getBytes(StandardCharsets.UTF_8)};
+    byte[][] cut = {"5\0junk".getBytes(StandardCharsets.UTF_8)};
+    IllegalArgumentException glue =
+        assertThrows(IllegalArgumentException.class, () -> Native.connectorOpen(source, keys, cut));
+    assertTrue(glue.getMessage().contains("NUL"), glue.getMessage());
   }
 
   @Test
