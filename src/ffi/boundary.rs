@@ -92,9 +92,7 @@ pub(crate) fn text<'a>(pointer: *const c_char, name: &str) -> Result<&'a str> {
     if pointer.is_null() {
         return Err(Error::invalid_argument(format!("argument '{name}' is NULL")));
     }
-    unsafe { CStr::from_ptr(pointer) }
-        .to_str()
-        .map_err(|_| Error::invalid_argument(format!("argument '{name}' is not valid UTF-8")))
+    unsafe { CStr::from_ptr(pointer) }.to_str().map_err(|_| Error::invalid_argument(format!("argument '{name}' is not valid UTF-8")))
 }
 
 #[cfg(test)]

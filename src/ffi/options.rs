@@ -65,12 +65,7 @@ fn free_options<H: OptionsHandle>(options: *mut H) {
     })
 }
 
-fn set_option<H: OptionsHandle>(
-    options: *mut H,
-    key: *const c_char,
-    value: *const c_char,
-    error: *mut *mut sluice_error,
-) -> sluice_status {
+fn set_option<H: OptionsHandle>(options: *mut H, key: *const c_char, value: *const c_char, error: *mut *mut sluice_error) -> sluice_status {
     fallible(error, || {
         let handle = non_null_mut(options, "options")?;
         let (key, value) = (text(key, "key")?, text(value, "value")?);
@@ -185,19 +180,19 @@ mod tests {
     /// Sets a bad value for every key and checks the error and that nothing changed.
     fn check_every_key<H: OptionsHandle>(
         handle: *mut H,
+        set: extern "C" fn(*mut H, *const c_char, *const c_char, *mut *mut sluice_error) -> sluice_status,
         bad_values: &[(&str, &[u8])],
         known: &[&str],
         debug: impl Fn(*mut H) -> String,
     ) {
-        let mut missing: Vec<&str> =
-            known.iter().copied().filter(|k| !bad_values.iter().any(|(b, _)| b == k)).collect();
+        let mut missing: Vec<&str> = known.iter().copied().filter(|k| !bad_values.iter().any(|(b, _)| b == k)).collect();
         missing.sort();
         assert!(missing.is_empty(), "no bad value in the test for {missing:?}");
         let before = debug(handle);
         for (key, value) in bad_values {
             let (c_key, c_value) = (CString::new(*key).unwrap(), CString::new(*value).unwrap());
             let mut error: *mut sluice_error = std::ptr::null_mut();
-            let status = set_option(handle, c_key.as_ptr(), c_value.as_ptr(), &mut error);
+            let status = set(handle, c_key.as_ptr(), c_value.as_ptr(), &mut error);
             assert_eq!(status, sluice_status::SLUICE_INVALID_ARGUMENT, "{key}={value:?} was accepted");
             let message = unsafe { std::ffi::CStr::from_ptr(super::super::error::sluice_error_message(error)) };
             let message = message.to_string_lossy();
@@ -211,7 +206,7 @@ mod tests {
     fn a_failed_read_option_set_leaves_the_options_unchanged() {
         let handle = sluice_read_options_new();
         let known: Vec<&str> = crate::options::read_option_keys().collect();
-        check_every_key(handle, BAD_READ_VALUES, &known, |h| format!("{:?}", unsafe { &(*h).0 }));
+        check_every_key(handle, sluice_read_options_set, BAD_READ_VALUES, &known, |h| format!("{:?}", unsafe { &(*h).0 }));
         sluice_read_options_free(handle);
     }
 
@@ -219,7 +214,7 @@ mod tests {
     fn a_failed_source_option_set_leaves_the_options_unchanged() {
         let handle = sluice_source_options_new();
         let known: Vec<&str> = crate::options::source_option_keys().collect();
-        check_every_key(handle, BAD_SOURCE_VALUES, &known, |h| format!("{:?}", unsafe { &(*h).0 }));
+        check_every_key(handle, sluice_source_options_set, BAD_SOURCE_VALUES, &known, |h| format!("{:?}", unsafe { &(*h).0 }));
         sluice_source_options_free(handle);
     }
 }

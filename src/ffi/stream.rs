@@ -123,8 +123,8 @@ unsafe extern "C" fn get_next(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_A
         non_null(out, "get_next: out")?;
         let array = match state.stream.next_batch()? {
             Some(batch) => {
-                let batch = without_offsets(batch)
-                    .map_err(|why| Error::internal(format!("internal error while exporting a batch: {why}")))?;
+                let batch =
+                    without_offsets(batch).map_err(|why| Error::internal(format!("internal error while exporting a batch: {why}")))?;
                 FFI_ArrowArray::new(&StructArray::from(batch).to_data())
             }
             None => FFI_ArrowArray::empty(), // the end of the stream: a released array
