@@ -1,10 +1,12 @@
 """close() while other threads read: the native connector lives until its last call ends."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -96,3 +98,44 @@ def test_an_unused_connector_is_freed_at_close(parquet_dataset):
     assert reader.read_all().num_rows == pq.ParquetFile(parquet_dataset.files[0]).metadata.num_rows
     with pytest.raises(ValueError, match="DataConnector is closed"):
         connector.schema
+
+
+def test_a_forked_child_starts_with_no_users():
+    # A thread in a call (or inside the guard's own lock) at the fork does not exist in the
+    # child: the child must neither deadlock on the lock nor wait for that call forever.
+    freed, entered, leave = [], threading.Event(), threading.Event()
+    guard = HandleGuard(9, freed.append, "closed")
+
+    def call():
+        with guard.use():
+            with guard._lock:
+                entered.set()
+                leave.wait(10)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    entered.wait(10)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            with guard.use() as handle:
+                code = 0 if handle == 9 else 3
+            guard.close()
+            code = code or (0 if freed == [9] else 4)
+        finally:
+            os._exit(code)
+    leave.set()
+    thread.join()
+    deadline = time.monotonic() + 20
+    done, status = os.waitpid(pid, os.WNOHANG)
+    while not done:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked child hung on the guard")
+        time.sleep(0.02)
+        done, status = os.waitpid(pid, os.WNOHANG)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"child status {status}"
+    guard.close()
+    assert freed == [9]
