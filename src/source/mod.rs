@@ -76,7 +76,8 @@ impl Projection {
                 for name in names {
                     let index = schema.index_of(name).map_err(|_| {
                         let known: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                        Error::invalid_argument(format!("option '{option}': no column named '{name}' (columns: {})", known.join(", ")))
+                        let (name, known) = (crate::options::echo(name), crate::options::echo(&known.join(", ")));
+                        Error::invalid_argument(format!("option '{option}': no column named '{name}' (columns: {known})"))
                     })?;
                     if indices.contains(&index) {
                         return Err(Error::invalid_argument(format!("option '{option}': column '{name}' is listed twice")));

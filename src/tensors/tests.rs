@@ -62,7 +62,7 @@ fn nulls_are_an_error_unless_filled_or_masked() {
     let b = batch(vec![("x", Arc::new(Int32Array::from(vec![Some(1), None, Some(3)])) as ArrayRef)]);
     let err = run(&b, &on()).unwrap_err();
     assert!(err.message.contains("column 'x'") && err.message.contains("1 null"), "{}", err.message);
-    let filled = run(&b, &TensorOptions { null_fill: Some(-7.0.into()), ..on() }).unwrap();
+    let filled = run(&b, &TensorOptions { null_fill: Some((-7.0).into()), ..on() }).unwrap();
     assert_eq!(filled.column(0).as_primitive::<Int32Type>().values(), &[1, -7, 3]);
     assert_eq!(filled.column(0).null_count(), 0);
     let masked = run(&b, &TensorOptions { null_mask: vec!["x".into()], ..on() }).unwrap();
@@ -125,7 +125,7 @@ fn dictionary_codes_and_bools_are_filled() {
     assert_eq!(codes.keys().values(), &[0, 1, 1]);
     assert_eq!(codes.null_count(), 0);
     assert_eq!(out.column(1).as_boolean(), &BooleanArray::from(vec![true, true, false]));
-    let err = run(&b, &TensorOptions { null_fill: Some(-1.0.into()), ..codes_only }).unwrap_err();
+    let err = run(&b, &TensorOptions { null_fill: Some((-1.0).into()), ..codes_only }).unwrap_err();
     assert!(err.message.contains("not a code of column 'd'"), "{}", err.message);
 }
 

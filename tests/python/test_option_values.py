@@ -92,3 +92,13 @@ def test_error_messages_do_not_echo_huge_values(ids_connector):
     with pytest.raises(sluice.SluiceInvalidArgument) as info:
         ids_connector.to_arrow(**{huge: 1})
     assert len(str(info.value)) < 2000
+
+
+def test_unknown_column_message_is_bounded(tmp_path):
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({f"column_{i}": [i] for i in range(2000)}), path)
+    connector = sluice.DataConnector.from_sources(str(path))
+    with pytest.raises(sluice.SluiceInvalidArgument, match="no column named 'nope'") as info:
+        connector.to_arrow(columns=["nope"])
+    assert "column_0, column_1" in str(info.value)
+    assert len(str(info.value)) < 1000
