@@ -10,9 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Runs `body`; on failure stores an owned error in `*error_out` (when not NULL).
 pub(crate) fn guard(error_out: *mut *mut sluice_error, body: impl FnOnce() -> Result<()>) -> sluice_status {
-    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
-        Err(Error::new(ErrorKind::Panic, format!("internal panic: {}", panic_message(&panic))))
-    });
+    let outcome = catch_unwind(AssertUnwindSafe(body))
+        .unwrap_or_else(|panic| Err(Error::new(ErrorKind::Panic, format!("internal panic: {}", panic_message(&panic)))));
     match outcome {
         Ok(()) => sluice_status::SLUICE_OK,
         Err(err) => {
@@ -46,7 +45,5 @@ pub(crate) fn text<'a>(pointer: *const c_char, name: &str) -> Result<&'a str> {
     if pointer.is_null() {
         return Err(Error::invalid_argument(format!("argument '{name}' is NULL")));
     }
-    unsafe { CStr::from_ptr(pointer) }
-        .to_str()
-        .map_err(|_| Error::invalid_argument(format!("argument '{name}' is not valid UTF-8")))
+    unsafe { CStr::from_ptr(pointer) }.to_str().map_err(|_| Error::invalid_argument(format!("argument '{name}' is not valid UTF-8")))
 }

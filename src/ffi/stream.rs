@@ -6,9 +6,9 @@ use super::error::c_string;
 use crate::error::{panic_message, ErrorKind};
 use crate::read::BatchStream;
 use arrow::array::{make_array, Array, ArrayData, ArrayRef, MutableArrayData, StructArray};
-use arrow::record_batch::RecordBatch;
 use arrow::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow::ffi_stream::FFI_ArrowArrayStream;
+use arrow::record_batch::RecordBatch;
 use std::ffi::{c_char, c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -67,7 +67,9 @@ fn firewall(stream: *mut FFI_ArrowArrayStream, body: impl FnOnce() -> c_int) -> 
 
 unsafe extern "C" fn get_schema(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowSchema) -> c_int {
     firewall(stream, || {
-        let Some(state) = (unsafe { state(stream) }) else { return EINVAL };
+        let Some(state) = (unsafe { state(stream) }) else {
+            return EINVAL;
+        };
         if out.is_null() {
             state.last_error = Some(c_string("get_schema: 'out' is NULL"));
             return EINVAL;
@@ -114,7 +116,9 @@ fn without_offsets(batch: RecordBatch) -> Result<RecordBatch, String> {
 
 unsafe extern "C" fn get_next(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowArray) -> c_int {
     firewall(stream, || {
-        let Some(state) = (unsafe { state(stream) }) else { return EINVAL };
+        let Some(state) = (unsafe { state(stream) }) else {
+            return EINVAL;
+        };
         if out.is_null() {
             state.last_error = Some(c_string("get_next: 'out' is NULL"));
             return EINVAL;
@@ -155,7 +159,9 @@ unsafe extern "C" fn get_last_error(stream: *mut FFI_ArrowArrayStream) -> *const
 
 unsafe extern "C" fn release(stream: *mut FFI_ArrowArrayStream) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let Some(stream) = (unsafe { stream.as_mut() }) else { return };
+        let Some(stream) = (unsafe { stream.as_mut() }) else {
+            return;
+        };
         if stream.release.is_none() {
             return;
         }
