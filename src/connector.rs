@@ -17,6 +17,7 @@ pub struct Connector {
 impl Connector {
     /// Resolves the inputs, reads every file's metadata and checks the schema.
     pub fn open(inputs: &[String], options: &SourceOptions) -> Result<Connector> {
+        options.validate()?;
         let (inputs, options) = (inputs.to_vec(), options.clone());
         let source = runtime::block_on(async move { Source::open(&inputs, &options).await })??;
         Ok(Connector { source: Arc::new(source) })

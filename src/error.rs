@@ -89,7 +89,8 @@ fn classify_message(message: &str) -> ErrorKind {
     let m = message.to_ascii_lowercase();
     if m.contains("404") || m.contains("not found") || m.contains("nosuchkey") || m.contains("nosuchbucket") {
         ErrorKind::NotFound
-    } else if m.contains("403") || m.contains("401") || m.contains("accessdenied") || m.contains("access denied") || m.contains("forbidden") {
+    } else if m.contains("403") || m.contains("401") || m.contains("accessdenied") || m.contains("access denied") || m.contains("forbidden")
+    {
         ErrorKind::PermissionDenied
     } else {
         ErrorKind::Io

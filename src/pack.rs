@@ -23,7 +23,7 @@ pub struct Packing {
 
 impl Packing {
     /// `input` is the projected schema, which holds the features (in order) and the label.
-    pub fn new(input: &Schema, features: &[String], label: Option<&str>, null_fill: Option<f64>) -> Result<Packing> {
+    pub fn new(input: &Schema, features: &[String], label: Option<&str>, null_fill: Option<crate::options::Number>) -> Result<Packing> {
         let index = |name: &str, option: &str| {
             input.index_of(name).map_err(|_| Error::invalid_argument(format!("option '{option}': no column named '{name}'")))
         };
@@ -31,7 +31,9 @@ impl Packing {
         for name in features {
             let i = index(name, "features")?;
             let data_type = input.field(i).data_type();
-            if !(data_type.is_numeric() || *data_type == DataType::Boolean) || matches!(data_type, DataType::Decimal128(..) | DataType::Decimal256(..)) {
+            if !(data_type.is_numeric() || *data_type == DataType::Boolean)
+                || matches!(data_type, DataType::Decimal128(..) | DataType::Decimal256(..))
+            {
                 return Err(Error::invalid_argument(format!(
                     "option 'features': column '{name}' is {data_type}, which cannot be packed into float32 features"
                 )));
@@ -44,7 +46,13 @@ impl Packing {
         if let Some(l) = label {
             fields.push(input.field(l).clone());
         }
-        Ok(Packing { features: indices, names: features.to_vec(), label, null_fill: null_fill.map(|v| v as f32), schema: Arc::new(Schema::new(fields)) })
+        Ok(Packing {
+            features: indices,
+            names: features.to_vec(),
+            label,
+            null_fill: null_fill.map(|v| v.float as f32),
+            schema: Arc::new(Schema::new(fields)),
+        })
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -63,7 +71,8 @@ impl Packing {
                     values.null_count()
                 )));
             }
-            let floats = arrow::compute::cast(values, &DataType::Float32).map_err(|e| Error::invalid_data(format!("feature column '{name}': {e}")))?;
+            let floats = arrow::compute::cast(values, &DataType::Float32)
+                .map_err(|e| Error::invalid_data(format!("feature column '{name}': {e}")))?;
             let floats = floats.as_any().downcast_ref::<Float32Array>().expect("cast to float32");
             match (floats.nulls(), self.null_fill) {
                 (Some(nulls), Some(fill)) => {

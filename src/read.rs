@@ -6,10 +6,10 @@ use crate::batch::Rebatcher;
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::ReadOptions;
 use crate::pack::Packing;
-use crate::tensors::Policy;
 use crate::plan::{Plan, Task};
 use crate::runtime;
 use crate::source::{Projection, Source};
+use crate::tensors::Policy;
 use arrow::array::UInt32Array;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
@@ -74,8 +74,7 @@ impl BatchStream {
         let unpolicied = packing.as_ref().map_or_else(|| projection.schema.clone(), Packing::schema);
         let policy = options.policy_applies().then(|| Policy::new(&unpolicied, &options.tensors)).transpose()?;
         let share = projection.indices.len() as f64 / source.schema.fields().len().max(1) as f64;
-        let row_bytes: Vec<f64> =
-            source.fragments.iter().map(|f| f.bytes as f64 / f.rows.max(1) as f64 * share).collect();
+        let row_bytes: Vec<f64> = source.fragments.iter().map(|f| f.bytes as f64 / f.rows.max(1) as f64 * share).collect();
         if options.shuffle {
             check_window_fits(&source, &row_bytes, options)?;
         }
@@ -86,16 +85,18 @@ impl BatchStream {
         let schema = policy.as_ref().map_or(unpolicied, Policy::schema);
         let job = Arc::new(Job { source, projection, decode_rows, row_bytes, packing, policy });
         let (sender, receiver) = mpsc::channel(1);
-        let settings = Settings {
-            budget: options.memory_budget,
-            concurrency: options.concurrency(),
-            batch_size: options.batch_size as usize,
-        };
+        let settings =
+            Settings { budget: options.memory_budget, concurrency: options.concurrency(), batch_size: options.batch_size as usize };
         let producer = runtime::runtime()?.spawn(async move {
             let failure = sender.clone();
             let run = AssertUnwindSafe(produce(job, plan, settings, sender)).catch_unwind().await;
             if let Err(panic) = run {
-                let _ = failure.send(Err(Error::new(ErrorKind::Panic, format!("internal panic while reading: {}", crate::error::panic_message(&panic))))).await;
+                let _ = failure
+                    .send(Err(Error::new(
+                        ErrorKind::Panic,
+                        format!("internal panic while reading: {}", crate::error::panic_message(&panic)),
+                    )))
+                    .await;
             }
         });
         Ok(BatchStream { schema, receiver, producer, pid: std::process::id(), finished: false, failed: None })
@@ -184,7 +185,9 @@ async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Se
             held += cost;
             in_flight.push_back((Spawned(tokio::spawn(run_task(job.clone(), task))), cost));
         }
-        let Some((mut next, cost)) = in_flight.pop_front() else { break };
+        let Some((mut next, cost)) = in_flight.pop_front() else {
+            break;
+        };
         let batches = match (&mut next.0).await {
             Ok(Ok(batches)) => batches,
             Ok(Err(err)) => {
@@ -254,17 +257,16 @@ async fn run_task(job: Arc<Job>, task: Task) -> Result<Vec<RecordBatch>> {
         }
     });
     let batches: Vec<RecordBatch> = futures::future::try_join_all(reads).await?.into_iter().flatten().collect();
-    let Some(order) = task.order else { return Ok(batches) };
+    let Some(order) = task.order else {
+        return Ok(batches);
+    };
     let joined = crate::batch::concat(&job.projection.schema, &batches)?;
     let shuffled = arrow::compute::take_record_batch(&joined, &UInt32Array::from(order)).map_err(|e| Error::internal(e.to_string()))?;
     Ok(vec![shuffled])
 }
 
 fn estimate(task: &Task, job: &Job) -> u64 {
-    task.pieces
-        .iter()
-        .map(|p| p.ranges.iter().map(|r| r.end - r.start).sum::<u64>() as f64 * job.row_bytes[p.fragment])
-        .sum::<f64>() as u64
+    task.pieces.iter().map(|p| p.ranges.iter().map(|r| r.end - r.start).sum::<u64>() as f64 * job.row_bytes[p.fragment]).sum::<f64>() as u64
 }
 
 /// Splits an unshuffled task bigger than `max_bytes` (a huge row group) into
@@ -288,7 +290,10 @@ fn split_large(task: Task, job: &Job, max_bytes: u64) -> Vec<Task> {
             current_rows += end - start;
             start = end;
             if current_rows == max_rows {
-                out.push(Task { pieces: vec![crate::plan::Piece { fragment: piece.fragment, ranges: std::mem::take(&mut current) }], order: None });
+                out.push(Task {
+                    pieces: vec![crate::plan::Piece { fragment: piece.fragment, ranges: std::mem::take(&mut current) }],
+                    order: None,
+                });
                 current_rows = 0;
             }
         }

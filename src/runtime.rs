@@ -55,10 +55,8 @@ where
     F::Output: Send + 'static,
 {
     let runtime = runtime()?;
-    runtime
-        .block_on(runtime.spawn(future))
-        .map_err(|e| {
-            let why = if e.is_panic() { crate::error::panic_message(&e.into_panic()) } else { e.to_string() };
-            Error::new(crate::error::ErrorKind::Panic, format!("internal panic: {why}"))
-        })
+    runtime.block_on(runtime.spawn(future)).map_err(|e| {
+        let why = if e.is_panic() { crate::error::panic_message(&e.into_panic()) } else { e.to_string() };
+        Error::new(crate::error::ErrorKind::Panic, format!("internal panic: {why}"))
+    })
 }

@@ -6,9 +6,10 @@ mod read_options;
 mod source_options;
 mod tensor_options;
 
+pub use parse::{echo, Number};
 pub use read_options::{EqualShards, ReadOptions};
-pub use tensor_options::{Decimals, Dictionaries, Ragged, TensorOptions};
 pub use source_options::{CsvOptions, FormatChoice, SourceOptions, StoreOptions};
+pub use tensor_options::{Decimals, Dictionaries, Ragged, TensorOptions};
 
 /// Every read option key (tensor options included), for tests that cover each one.
 #[cfg(test)]

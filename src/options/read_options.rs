@@ -68,8 +68,24 @@ impl Default for ReadOptions {
 }
 
 pub(crate) const KNOWN: &[&str] = &[
-    "columns", "features", "label", "batch_size", "drop_last_batch", "limit", "shuffle", "seed", "epoch", "shuffle_window",
-    "num_shards", "shard_index", "equal_shards", "num_workers", "worker_index", "worker_interleave", "memory_budget", "threads",
+    "columns",
+    "features",
+    "label",
+    "batch_size",
+    "drop_last_batch",
+    "limit",
+    "shuffle",
+    "seed",
+    "epoch",
+    "shuffle_window",
+    "num_shards",
+    "shard_index",
+    "equal_shards",
+    "num_workers",
+    "worker_index",
+    "worker_interleave",
+    "memory_budget",
+    "threads",
 ];
 
 impl ReadOptions {
@@ -77,7 +93,12 @@ impl ReadOptions {
         match key {
             "columns" => self.columns = Some(parse::name_list(key, value)?),
             "features" => self.features = Some(parse::name_list(key, value)?),
-            "label" => self.label = Some(value.trim().to_string()).filter(|v| !v.is_empty()),
+            "label" => {
+                if value.trim().is_empty() {
+                    return Err(parse::bad(key, value, "is empty: name the label column, or leave the option unset"));
+                }
+                self.label = Some(value.to_string())
+            }
             "batch_size" => self.batch_size = parse::positive(key, value)?,
             "drop_last_batch" => self.drop_last_batch = parse::boolean(key, value)?,
             "limit" => self.limit = Some(parse::unsigned(key, value)?),

@@ -76,8 +76,19 @@ pub struct SourceOptions {
 }
 
 pub(crate) const KNOWN: &[&str] = &[
-    "format", "csv_header", "csv_delimiter", "csv_quote", "csv_infer_rows", "schema", "endpoint", "region",
-    "anonymous", "allow_http", "access_key_id", "secret_access_key", "session_token",
+    "format",
+    "csv_header",
+    "csv_delimiter",
+    "csv_quote",
+    "csv_infer_rows",
+    "schema",
+    "endpoint",
+    "region",
+    "anonymous",
+    "allow_http",
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
 ];
 
 impl SourceOptions {
@@ -85,16 +96,17 @@ impl SourceOptions {
         let text = || Some(value.to_string());
         match key {
             "format" => {
-                self.format = Some(FormatChoice::parse(value).ok_or_else(|| {
-                    parse::bad(key, value, "expected parquet, ipc (arrow, feather), csv or ndjson (json)")
-                })?)
+                self.format = Some(
+                    FormatChoice::parse(value)
+                        .ok_or_else(|| parse::bad(key, value, "expected parquet, ipc (arrow, feather), csv or ndjson (json)"))?,
+                )
             }
             "csv_header" => self.csv.header = parse::boolean(key, value)?,
             "csv_delimiter" => self.csv.delimiter = Some(parse::ascii_char(key, value)?),
             "csv_quote" => self.csv.quote = parse::ascii_char(key, value)?,
             "csv_infer_rows" => self.csv.infer_rows = parse::positive(key, value)? as usize,
             "schema" => self.schema = Some(Arc::new(parse_schema(value)?)),
-            "endpoint" => self.store.endpoint = text(),
+            "endpoint" => self.store.endpoint = Some(parse::http_url(key, value)?),
             "region" => self.store.region = text(),
             "anonymous" => self.store.anonymous = parse::boolean(key, value)?,
             "allow_http" => self.store.allow_http = Some(parse::boolean(key, value)?),
@@ -105,22 +117,26 @@ impl SourceOptions {
         }
         Ok(())
     }
+
+    /// Checks that depend on several options at once (their order of setting is free).
+    pub fn validate(&self) -> Result<()> {
+        if self.csv.delimiter == Some(self.csv.quote) {
+            return Err(Error::invalid_argument(format!(
+                "options 'csv_delimiter' and 'csv_quote' are both '{}': a CSV file cannot use one character for both",
+                self.csv.quote.escape_ascii()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// `name:type,name:type` for CSV and NDJSON sources.
 fn parse_schema(value: &str) -> Result<Schema> {
     let mut fields = Vec::new();
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, type_name) = part
-            .rsplit_once(':')
-            .ok_or_else(|| parse::bad("schema", value, &format!("'{part}' is not name:type")))?;
-        let data_type = parse_type(type_name.trim()).ok_or_else(|| {
-            parse::bad(
-                "schema",
-                value,
-                &format!("unknown type '{}' for column '{}'", type_name.trim(), name.trim()),
-            )
-        })?;
+        let (name, type_name) = part.rsplit_once(':').ok_or_else(|| parse::bad("schema", value, &format!("'{part}' is not name:type")))?;
+        let data_type = parse_type(type_name.trim())
+            .ok_or_else(|| parse::bad("schema", value, &format!("unknown type '{}' for column '{}'", type_name.trim(), name.trim())))?;
         fields.push(Field::new(name.trim(), data_type, true));
     }
     if fields.is_empty() {

@@ -1,7 +1,7 @@
 //! How columns become tensors: DESIGN.md's column policy, applied in the core
 //! (src/tensors/) when `tensors` is on or in packed mode (see docs/options.md).
 
-use super::parse;
+use super::parse::{self, Number};
 use crate::error::Result;
 
 /// What a ragged list column becomes.
@@ -39,12 +39,12 @@ pub enum Dictionaries {
 pub struct TensorOptions {
     pub enabled: bool,
     /// Nulls take this value (strings: ""); without it a null is an error.
-    pub null_fill: Option<f64>,
+    pub null_fill: Option<Number>,
     /// Columns that get a `<name>_is_null` bool column; their nulls are filled.
     pub null_mask: Vec<String>,
     pub ragged: Ragged,
     pub pad_length: Option<u64>,
-    pub pad_value: f64,
+    pub pad_value: Number,
     pub decimal: Decimals,
     pub dictionary: Dictionaries,
 }
@@ -57,7 +57,7 @@ impl Default for TensorOptions {
             null_mask: Vec::new(),
             ragged: Ragged::Error,
             pad_length: None,
-            pad_value: 0.0,
+            pad_value: Number::ZERO,
             decimal: Decimals::Float64,
             dictionary: Dictionaries::Values,
         }

@@ -36,10 +36,13 @@ fn unshuffled_reads_everything_in_order() {
 fn shuffle_is_a_seeded_permutation() {
     let a = rows(&FRAGMENTS, &options(|o| o.shuffle = true));
     let b = rows(&FRAGMENTS, &options(|o| o.shuffle = true));
-    let next_epoch = rows(&FRAGMENTS, &options(|o| {
-        o.shuffle = true;
-        o.epoch = 1
-    }));
+    let next_epoch = rows(
+        &FRAGMENTS,
+        &options(|o| {
+            o.shuffle = true;
+            o.epoch = 1
+        }),
+    );
     assert_eq!(a, b);
     assert_ne!(a, next_epoch);
     assert_ne!(a, all_rows());
@@ -54,11 +57,14 @@ fn shards_are_disjoint_and_cover() {
         for n in 1..5 {
             let mut seen = Vec::new();
             for i in 0..n {
-                seen.extend(rows(&FRAGMENTS, &options(|o| {
-                    o.shuffle = shuffle;
-                    o.num_shards = n;
-                    o.shard_index = i
-                })));
+                seen.extend(rows(
+                    &FRAGMENTS,
+                    &options(|o| {
+                        o.shuffle = shuffle;
+                        o.num_shards = n;
+                        o.shard_index = i
+                    }),
+                ));
             }
             seen.sort();
             assert_eq!(seen, all_rows(), "shuffle={shuffle} n={n}");
@@ -72,12 +78,15 @@ fn equal_shards_have_equal_lengths() {
     for mode in [EqualShards::Drop, EqualShards::Pad] {
         let lengths: Vec<usize> = (0..4)
             .map(|i| {
-                rows(&FRAGMENTS, &options(|o| {
-                    o.num_shards = 4;
-                    o.shard_index = i;
-                    o.equal_shards = mode;
-                    o.shuffle = true
-                }))
+                rows(
+                    &FRAGMENTS,
+                    &options(|o| {
+                        o.num_shards = 4;
+                        o.shard_index = i;
+                        o.equal_shards = mode;
+                        o.shuffle = true
+                    }),
+                )
                 .len()
             })
             .collect();
@@ -91,20 +100,26 @@ fn workers_interleave_to_the_single_reader() {
     for shuffle in [false, true] {
         for drop_last in [false, true] {
             for interleave in [None, Some(1), Some(3), Some(10)] {
-                let single = rows(&FRAGMENTS, &options(|o| {
-                    o.shuffle = shuffle;
-                    o.drop_last_batch = drop_last
-                }));
+                let single = rows(
+                    &FRAGMENTS,
+                    &options(|o| {
+                        o.shuffle = shuffle;
+                        o.drop_last_batch = drop_last
+                    }),
+                );
                 for k in 1..5u64 {
                     let per_worker: Vec<Vec<(usize, u64)>> = (0..k)
                         .map(|w| {
-                            rows(&FRAGMENTS, &options(|o| {
-                                o.shuffle = shuffle;
-                                o.drop_last_batch = drop_last;
-                                o.num_workers = k;
-                                o.worker_index = w;
-                                o.worker_interleave = interleave
-                            }))
+                            rows(
+                                &FRAGMENTS,
+                                &options(|o| {
+                                    o.shuffle = shuffle;
+                                    o.drop_last_batch = drop_last;
+                                    o.num_workers = k;
+                                    o.worker_index = w;
+                                    o.worker_interleave = interleave
+                                }),
+                            )
                         })
                         .collect();
                     // Round-robin over workers, one turn (a batch of 7 rows by default) at a time.
@@ -167,20 +182,26 @@ fn one_row_turns_cost_no_memory_up_front() {
 fn limit_and_drop_last() {
     let limited = rows(&FRAGMENTS, &options(|o| o.limit = Some(20)));
     assert_eq!(limited, all_rows()[..20].to_vec());
-    let dropped = rows(&FRAGMENTS, &options(|o| {
-        o.limit = Some(20);
-        o.drop_last_batch = true
-    }));
+    let dropped = rows(
+        &FRAGMENTS,
+        &options(|o| {
+            o.limit = Some(20);
+            o.drop_last_batch = true
+        }),
+    );
     assert_eq!(dropped.len(), 14);
 }
 
 #[test]
 fn padding_wraps_to_the_start() {
-    let last = rows(&[5], &options(|o| {
-        o.num_shards = 3;
-        o.shard_index = 2;
-        o.equal_shards = EqualShards::Pad
-    }));
+    let last = rows(
+        &[5],
+        &options(|o| {
+            o.num_shards = 3;
+            o.shard_index = 2;
+            o.equal_shards = EqualShards::Pad
+        }),
+    );
     assert_eq!(last, vec![(0, 4), (0, 0)]);
 }
 

@@ -36,9 +36,8 @@ pub async fn inspect(file: &FileRef, options: &CsvOptions, declared: Option<Sche
     let format = format_for(file, options);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         // An empty file has no rows; it can only take its schema from elsewhere.
-        let schema = declared.ok_or_else(|| {
-            Error::invalid_data(format!("'{}' is empty: there is no header to take the schema from", file.name))
-        })?;
+        let schema =
+            declared.ok_or_else(|| Error::invalid_data(format!("'{}' is empty: there is no header to take the schema from", file.name)))?;
         let part = PartInfo { index: 0, rows: 0, bytes: 0 };
         return Ok((Inspected { schema: schema.clone(), parts: vec![part] }, CsvLayout { format, schema }));
     }
@@ -85,8 +84,16 @@ fn count_rows(file: &FileRef, bytes: &bytes::Bytes, format: &Format, schema: &Sc
     Ok(rows)
 }
 
-pub async fn read(file: &FileRef, layout: &CsvLayout, ranges: &[Range<u64>], projection: &Projection, batch_rows: usize) -> Result<Vec<RecordBatch>> {
-    let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else { return Ok(vec![]) };
+pub async fn read(
+    file: &FileRef,
+    layout: &CsvLayout,
+    ranges: &[Range<u64>],
+    projection: &Projection,
+    batch_rows: usize,
+) -> Result<Vec<RecordBatch>> {
+    let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
+        return Ok(vec![]);
+    };
     let bytes = fetch_all(file).await?;
     let reader = ReaderBuilder::new(layout.schema.clone())
         .with_format(layout.format.clone())

@@ -65,8 +65,7 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
     if batches.iter().chain(&dictionaries).any(|b| b.offset() < 0 || b.metaDataLength() < 0 || b.bodyLength() < 0) {
         return Err(bad(file, "the footer holds a negative offset or length"));
     }
-    let header_ranges: Vec<Range<u64>> =
-        batches.iter().map(|b| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64).collect();
+    let header_ranges: Vec<Range<u64>> = batches.iter().map(|b| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64).collect();
     if header_ranges.iter().any(|r| r.end > file.size) {
         return Err(bad(file, "a record batch lies past the end of the file (truncated?)"));
     }

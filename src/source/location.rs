@@ -47,17 +47,15 @@ pub async fn expand(input: &str, options: &SourceOptions, stores: &mut Stores) -
 }
 
 async fn expand_local(input: &str, path: &std::path::Path, options: &SourceOptions, stores: &mut Stores) -> Result<Vec<FileRef>> {
-    let absolute = std::path::absolute(path)
-        .map_err(|e| Error::invalid_argument(format!("invalid path '{input}': {e}")))?;
+    let absolute = std::path::absolute(path).map_err(|e| Error::invalid_argument(format!("invalid path '{input}': {e}")))?;
     let absolute = without_dots(&absolute);
     let text = absolute.to_string_lossy().to_string();
     let store = stores.get(StoreKind::Local, options);
     if glob::has_wildcard(&text) {
         return expand_glob(input, &store, text.trim_start_matches('/'), options).await;
     }
-    let to_path = |p: &std::path::Path| {
-        Path::from_absolute_path(p).map_err(|e| Error::invalid_argument(format!("invalid path '{input}': {e}")))
-    };
+    let to_path =
+        |p: &std::path::Path| Path::from_absolute_path(p).map_err(|e| Error::invalid_argument(format!("invalid path '{input}': {e}")));
     match std::fs::metadata(&absolute) {
         Ok(meta) if meta.is_dir() => {
             let files = list(&store, &to_path(&absolute)?, input, options, |_| true).await?;
@@ -98,7 +96,10 @@ async fn expand_remote(input: &str, options: &SourceOptions, stores: &mut Stores
     let decoded = percent_decode(key);
     if glob::has_wildcard(&decoded) {
         if is_http {
-            return Err(Error::new(ErrorKind::Unsupported, format!("'{input}': HTTP sources cannot be listed, so globs are not supported there")));
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("'{input}': HTTP sources cannot be listed, so globs are not supported there"),
+            ));
         }
         return expand_glob(input, &store, &decoded, options).await;
     }

@@ -76,10 +76,8 @@ impl Projection {
                 for name in names {
                     let index = schema.index_of(name).map_err(|_| {
                         let known: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                        Error::invalid_argument(format!(
-                            "option '{option}': no column named '{name}' (columns: {})",
-                            known.join(", ")
-                        ))
+                        let (name, known) = (crate::options::echo(name), crate::options::echo(&known.join(", ")));
+                        Error::invalid_argument(format!("option '{option}': no column named '{name}' (columns: {known})"))
                     })?;
                     if indices.contains(&index) {
                         return Err(Error::invalid_argument(format!("option '{option}': column '{name}' is listed twice")));
@@ -151,7 +149,13 @@ impl Source {
     }
 
     /// Decodes the given ascending row ranges of one fragment, projected.
-    pub async fn read(&self, fragment: &Fragment, ranges: &[Range<u64>], projection: &Projection, batch_rows: usize) -> Result<Vec<RecordBatch>> {
+    pub async fn read(
+        &self,
+        fragment: &Fragment,
+        ranges: &[Range<u64>],
+        projection: &Projection,
+        batch_rows: usize,
+    ) -> Result<Vec<RecordBatch>> {
         let data = &self.files[fragment.file];
         match &data.format {
             FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,
@@ -175,7 +179,12 @@ fn format_of(file: &FileRef, options: &SourceOptions) -> Result<FormatChoice> {
     })
 }
 
-async fn inspect(file: &FileRef, format: FormatChoice, options: &SourceOptions, declared: Option<SchemaRef>) -> Result<(Inspected, FileFormat)> {
+async fn inspect(
+    file: &FileRef,
+    format: FormatChoice,
+    options: &SourceOptions,
+    declared: Option<SchemaRef>,
+) -> Result<(Inspected, FileFormat)> {
     Ok(match format {
         FormatChoice::Parquet => {
             let (inspected, meta) = parquet::inspect(file).await?;
@@ -198,9 +207,8 @@ async fn inspect(file: &FileRef, format: FormatChoice, options: &SourceOptions, 
 
 /// Files must agree on column names, order and types (nullability and metadata may differ).
 fn check_same_schema(first_name: &str, first: &Schema, name: &str, other: &Schema) -> Result<()> {
-    let mismatch = |why: String| {
-        Err(Error::new(ErrorKind::SchemaMismatch, format!("schema of '{name}' does not match '{first_name}': {why}")))
-    };
+    let mismatch =
+        |why: String| Err(Error::new(ErrorKind::SchemaMismatch, format!("schema of '{name}' does not match '{first_name}': {why}")));
     for (position, expected) in first.fields().iter().enumerate() {
         let Some(found) = other.fields().get(position) else {
             return mismatch(format!("column '{}' is missing", expected.name()));

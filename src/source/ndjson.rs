@@ -80,10 +80,8 @@ impl<'de> serde::Deserialize<'de> for KeyOrder {
 
 pub async fn read(file: &FileRef, ranges: &[Range<u64>], projection: &Projection, batch_rows: usize) -> Result<Vec<RecordBatch>> {
     let bytes = fetch_all(file).await?;
-    let reader = ReaderBuilder::new(projection.schema.clone())
-        .with_batch_size(batch_rows)
-        .build(Cursor::new(bytes))
-        .map_err(|e| bad(file, e))?;
+    let reader =
+        ReaderBuilder::new(projection.schema.clone()).with_batch_size(batch_rows).build(Cursor::new(bytes)).map_err(|e| bad(file, e))?;
     let kept = keep_ranges(reader.map(|b| b.map_err(|e| bad(file, e))), ranges)?;
     kept.into_iter().map(|b| projection.rebuild(b, &file.name)).collect()
 }

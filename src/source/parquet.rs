@@ -20,9 +20,8 @@ fn object_reader(file: &FileRef) -> Result<ParquetObjectReader> {
 
 pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)> {
     let mut reader = object_reader(file)?;
-    let meta = ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new())
-        .await
-        .map_err(|e| Error::from_parquet(e, &file.name))?;
+    let meta =
+        ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new()).await.map_err(|e| Error::from_parquet(e, &file.name))?;
     let mut parts = Vec::new();
     for (i, rg) in meta.metadata().row_groups().iter().enumerate() {
         let rows = u64::try_from(rg.num_rows()).map_err(|_| {

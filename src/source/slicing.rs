@@ -50,10 +50,8 @@ mod tests {
     fn keeps_ranges_across_batches() {
         let batches = vec![Ok(batch(0..5)), Ok(batch(5..10)), Ok(batch(10..15))];
         let kept = keep_ranges(batches.into_iter(), &[1..3, 4..7, 12..13]).unwrap();
-        let values: Vec<i64> = kept
-            .iter()
-            .flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec())
-            .collect();
+        let values: Vec<i64> =
+            kept.iter().flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec()).collect();
         assert_eq!(values, vec![1, 2, 4, 5, 6, 12]);
         assert!(kept.iter().all(|b| b.column(0).len() > 0));
     }

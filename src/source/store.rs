@@ -13,9 +13,14 @@ use std::time::Duration;
 pub enum StoreKind {
     Local,
     /// `s3://bucket`, `gs://bucket`, `az://container` …: the URL of the bucket root.
-    Cloud { scheme: String, root: String },
+    Cloud {
+        scheme: String,
+        root: String,
+    },
     /// `http(s)://host:port`
-    Http { root: String },
+    Http {
+        root: String,
+    },
 }
 
 #[derive(Debug)]
@@ -73,9 +78,8 @@ impl Store {
             .with_connect_timeout(Duration::from_secs(5))
             .with_timeout(Duration::from_secs(120))
             .with_allow_http(allow_http);
-        let failed = |e: object_store::Error| {
-            Error::invalid_argument(format!("cannot configure the object store for '{}': {e}", self.describe()))
-        };
+        let failed =
+            |e: object_store::Error| Error::invalid_argument(format!("cannot configure the object store for '{}': {e}", self.describe()));
         Ok(match &self.kind {
             StoreKind::Local => Arc::new(object_store::local::LocalFileSystem::new()),
             StoreKind::Http { root } => Arc::new(

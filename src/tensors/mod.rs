@@ -31,7 +31,7 @@ struct ColumnRule {
     name: String,
     conversion: Conversion,
     /// Nulls are filled with this (strings: ""); `None`: a null is an error.
-    fill: Option<f64>,
+    fill: Option<crate::options::Number>,
     mask: bool,
 }
 
@@ -57,7 +57,7 @@ impl Policy {
             let name = field.name().clone();
             let (conversion, output) = types::plan(field, options)?;
             let mask = options.null_mask.contains(&name);
-            let fill = if mask { Some(options.null_fill.unwrap_or(0.0)) } else { options.null_fill };
+            let fill = if mask { Some(options.null_fill.unwrap_or(crate::options::Number::ZERO)) } else { options.null_fill };
             fields.push(output);
             if mask {
                 let mask_name = format!("{name}{MASK_SUFFIX}");
@@ -122,7 +122,8 @@ fn retyped(array: ArrayRef, target: &DataType, name: &str) -> Result<ArrayRef> {
         return Ok(array);
     }
     let data = array.to_data().into_builder().data_type(target.clone()).build();
-    data.map(arrow::array::make_array).map_err(|e| Error::internal(format!("column '{name}': the column policy built {} for {target}: {e}", array.data_type())))
+    data.map(arrow::array::make_array)
+        .map_err(|e| Error::internal(format!("column '{name}': the column policy built {} for {target}: {e}", array.data_type())))
 }
 
 #[cfg(test)]

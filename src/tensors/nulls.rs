@@ -2,9 +2,10 @@
 //! null when it or any of its values is), and filling them with one value.
 
 use crate::error::{Error, Result};
+use crate::options::Number;
 use arrow::array::{
-    make_array, Array, ArrayRef, AsArray, BooleanArray, FixedSizeListArray, Float64Array, GenericListArray,
-    OffsetSizeTrait, Scalar, StringArray, UInt64Array,
+    make_array, Array, ArrayRef, AsArray, BooleanArray, FixedSizeListArray, Float64Array, GenericListArray, Int64Array, OffsetSizeTrait,
+    Scalar, StringArray, UInt64Array,
 };
 use arrow::buffer::{BooleanBuffer, NullBuffer, OffsetBuffer};
 use arrow::datatypes::DataType;
@@ -52,15 +53,26 @@ fn child_nulls(values: &ArrayRef, spans: impl Iterator<Item = (usize, usize)>, r
 
 /// `value` as a one-element array of `data_type` ("" for strings and binary),
 /// or an error naming the column and the option when it does not fit exactly.
-pub fn scalar_of(data_type: &DataType, value: f64, name: &str, option: &str) -> Result<ArrayRef> {
+pub fn scalar_of(data_type: &DataType, value: Number, name: &str, option: &str) -> Result<ArrayRef> {
     let fail = |why: String| Error::invalid_argument(format!("option '{option}': {value} {why} for column '{name}' ({data_type})"));
     match data_type {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary => {
             let empty: ArrayRef = Arc::new(StringArray::from(vec![""]));
             arrow::compute::cast(&empty, data_type).map_err(|e| fail(e.to_string()))
         }
-        DataType::Boolean => Ok(Arc::new(BooleanArray::from(vec![value != 0.0]))),
+        DataType::Boolean => Ok(Arc::new(BooleanArray::from(vec![value.float != 0.0]))),
+        integer if integer.is_integer() => {
+            // Integers never pass through a float: 2^53 + 1 stays 2^53 + 1.
+            let exact = value.exact_integer().ok_or_else(|| fail("is not an integer".to_string()))?;
+            let wide: ArrayRef = match i64::try_from(exact) {
+                Ok(v) => Arc::new(Int64Array::from(vec![v])),
+                Err(_) => Arc::new(UInt64Array::from(vec![u64::try_from(exact).map_err(|_| fail("does not fit".to_string()))?])),
+            };
+            let options = arrow::compute::CastOptions { safe: false, ..Default::default() };
+            arrow::compute::cast_with_options(&wide, data_type, &options).map_err(|_| fail("does not fit".to_string()))
+        }
         _ => {
+            let value = value.float;
             let number: ArrayRef = Arc::new(Float64Array::from(vec![value]));
             let cast = arrow::compute::cast(&number, data_type).map_err(|e| fail(e.to_string()))?;
             let back = arrow::compute::cast(&cast, &DataType::Float64).map_err(|e| fail(e.to_string()))?;
@@ -75,7 +87,7 @@ pub fn scalar_of(data_type: &DataType, value: f64, name: &str, option: &str) -> 
 
 /// Replaces every null (of rows and of list values) with `value`; a null list
 /// row becomes a row of `value`s (fixed-size) or an empty row (ragged).
-pub fn fill(array: &ArrayRef, value: f64, name: &str) -> Result<ArrayRef> {
+pub fn fill(array: &ArrayRef, value: Number, name: &str) -> Result<ArrayRef> {
     let fail = |e: arrow::error::ArrowError| Error::invalid_data(format!("column '{name}': {e}"));
     match array.data_type() {
         DataType::FixedSizeList(item, size) => {
@@ -115,7 +127,7 @@ pub fn fill(array: &ArrayRef, value: f64, name: &str) -> Result<ArrayRef> {
 }
 
 /// Fills the nulls of a flat (non-list) array.
-fn fill_flat(array: &ArrayRef, value: f64, name: &str) -> Result<ArrayRef> {
+fn fill_flat(array: &ArrayRef, value: Number, name: &str) -> Result<ArrayRef> {
     if array.null_count() == 0 {
         return Ok(array.clone());
     }
@@ -139,14 +151,14 @@ fn with_nulls(array: &ArrayRef, valid: BooleanBuffer) -> Result<ArrayRef> {
 /// non-nullable items; other arrays are returned as they are.
 pub fn without_hidden_nulls(array: ArrayRef, name: &str) -> Result<ArrayRef> {
     match array.data_type() {
-        DataType::List(_) if array.as_list::<i32>().values().null_count() > 0 => fill_list(array.as_list::<i32>(), 0.0, name),
-        DataType::LargeList(_) if array.as_list::<i64>().values().null_count() > 0 => fill_list(array.as_list::<i64>(), 0.0, name),
+        DataType::List(_) if array.as_list::<i32>().values().null_count() > 0 => fill_list(array.as_list::<i32>(), Number::ZERO, name),
+        DataType::LargeList(_) if array.as_list::<i64>().values().null_count() > 0 => fill_list(array.as_list::<i64>(), Number::ZERO, name),
         _ => Ok(array),
     }
 }
 
 /// A ragged list without nulls: null rows become empty, null values `value`.
-fn fill_list<O: OffsetSizeTrait>(list: &GenericListArray<O>, value: f64, name: &str) -> Result<ArrayRef> {
+fn fill_list<O: OffsetSizeTrait>(list: &GenericListArray<O>, value: Number, name: &str) -> Result<ArrayRef> {
     let fail = |e: arrow::error::ArrowError| Error::invalid_data(format!("column '{name}': {e}"));
     let mut indices: Vec<u64> = Vec::new();
     let mut lengths: Vec<usize> = Vec::with_capacity(list.len());

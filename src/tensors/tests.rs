@@ -62,14 +62,14 @@ fn nulls_are_an_error_unless_filled_or_masked() {
     let b = batch(vec![("x", Arc::new(Int32Array::from(vec![Some(1), None, Some(3)])) as ArrayRef)]);
     let err = run(&b, &on()).unwrap_err();
     assert!(err.message.contains("column 'x'") && err.message.contains("1 null"), "{}", err.message);
-    let filled = run(&b, &TensorOptions { null_fill: Some(-7.0), ..on() }).unwrap();
+    let filled = run(&b, &TensorOptions { null_fill: Some((-7.0).into()), ..on() }).unwrap();
     assert_eq!(filled.column(0).as_primitive::<Int32Type>().values(), &[1, -7, 3]);
     assert_eq!(filled.column(0).null_count(), 0);
     let masked = run(&b, &TensorOptions { null_mask: vec!["x".into()], ..on() }).unwrap();
     assert_eq!(masked.schema().field(1).name(), "x_is_null");
     assert_eq!(masked.column(0).as_primitive::<Int32Type>().values(), &[1, 0, 3]);
     assert_eq!(masked.column(1).as_boolean(), &BooleanArray::from(vec![false, true, false]));
-    let bad = run(&b, &TensorOptions { null_fill: Some(0.5), ..on() }).unwrap_err();
+    let bad = run(&b, &TensorOptions { null_fill: Some(0.5.into()), ..on() }).unwrap_err();
     assert!(bad.message.contains("null_fill") && bad.message.contains("'x'"), "{}", bad.message);
 }
 
@@ -79,7 +79,7 @@ fn ragged_lists_need_an_option() {
     let b = batch(vec![("l", Arc::new(list) as ArrayRef)]);
     let err = run(&b, &on()).unwrap_err();
     assert!(err.message.contains("column 'l'") && err.message.contains("ragged=pad"), "{}", err.message);
-    let pad = TensorOptions { ragged: Ragged::Pad, pad_length: Some(3), pad_value: -1.0, null_fill: Some(9.0), ..on() };
+    let pad = TensorOptions { ragged: Ragged::Pad, pad_length: Some(3), pad_value: (-1.0).into(), null_fill: Some(9.0.into()), ..on() };
     assert!(run(&b, &TensorOptions { null_fill: None, ..pad.clone() }).unwrap_err().message.contains("column 'l'"));
     let padded = run(&b, &pad).unwrap();
     let fsl = padded.column(0).as_fixed_size_list();
@@ -100,7 +100,7 @@ fn fixed_size_lists_with_null_values_are_filled() {
     let fsl = FixedSizeListArray::try_new(item, 2, Arc::new(values), None).unwrap();
     let b = batch(vec![("v", Arc::new(fsl) as ArrayRef)]);
     assert!(run(&b, &on()).unwrap_err().message.contains("column 'v'"));
-    let out = run(&b, &TensorOptions { null_mask: vec!["v".into()], null_fill: Some(5.0), ..on() }).unwrap();
+    let out = run(&b, &TensorOptions { null_mask: vec!["v".into()], null_fill: Some(5.0.into()), ..on() }).unwrap();
     assert_eq!(out.column(0).as_fixed_size_list().values().as_primitive::<Float32Type>().values(), &[1.0, 5.0, 3.0, 4.0]);
     assert_eq!(out.column(1).as_boolean(), &BooleanArray::from(vec![true, false]));
 }
@@ -118,24 +118,25 @@ fn unsupported_types_name_the_column() {
 #[test]
 fn dictionary_codes_and_bools_are_filled() {
     let dict: DictionaryArray<Int32Type> = vec![Some("a"), None, Some("b")].into_iter().collect();
-    let b = batch(vec![
-        ("d", Arc::new(dict) as ArrayRef),
-        ("flag", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)]))),
-    ]);
+    let b = batch(vec![("d", Arc::new(dict) as ArrayRef), ("flag", Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])))]);
     let codes_only = TensorOptions { dictionary: Dictionaries::Codes, ..on() };
-    let out = run(&b, &TensorOptions { null_fill: Some(1.0), ..codes_only.clone() }).unwrap();
+    let out = run(&b, &TensorOptions { null_fill: Some(1.0.into()), ..codes_only.clone() }).unwrap();
     let codes = out.column(0).as_dictionary::<Int32Type>();
     assert_eq!(codes.keys().values(), &[0, 1, 1]);
     assert_eq!(codes.null_count(), 0);
     assert_eq!(out.column(1).as_boolean(), &BooleanArray::from(vec![true, true, false]));
-    let err = run(&b, &TensorOptions { null_fill: Some(-1.0), ..codes_only }).unwrap_err();
+    let err = run(&b, &TensorOptions { null_fill: Some((-1.0).into()), ..codes_only }).unwrap_err();
     assert!(err.message.contains("not a code of column 'd'"), "{}", err.message);
 }
 
 #[test]
 fn review_findings_stay_fixed() {
     // A list batch sliced out of a larger one, with a null value before its rows.
-    let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![Some(vec![None, Some(1)]), Some(vec![Some(2)]), Some(vec![Some(3), Some(4)])]);
+    let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+        Some(vec![None, Some(1)]),
+        Some(vec![Some(2)]),
+        Some(vec![Some(3), Some(4)]),
+    ]);
     let b = batch(vec![("l", Arc::new(list) as ArrayRef)]).slice(1, 2);
     let out = run(&b, &TensorOptions { ragged: Ragged::ValuesOffsets, ..on() }).unwrap();
     let l = out.column(0).as_list::<i32>();
@@ -158,7 +159,7 @@ fn dictionaries_decode_to_their_values_by_default() {
     let dict: DictionaryArray<Int8Type> = vec![Some("b"), None, Some("a")].into_iter().collect();
     let ints = DictionaryArray::<Int16Type>::try_new(Int16Array::from(vec![1, 0, 1]), Arc::new(Int64Array::from(vec![10, 20]))).unwrap();
     let b = batch(vec![("s", Arc::new(dict) as ArrayRef), ("i", Arc::new(ints))]);
-    let out = run(&b, &TensorOptions { null_fill: Some(0.0), ..on() }).unwrap();
+    let out = run(&b, &TensorOptions { null_fill: Some(0.0.into()), ..on() }).unwrap();
     assert_eq!(out.column(0).as_string::<i32>(), &StringArray::from(vec!["b", "", "a"]));
     assert_eq!(out.column(1).as_primitive::<Int64Type>().values(), &[20, 10, 20]);
 }

@@ -3,13 +3,9 @@
 //! conversion of one column of a batch.
 
 use crate::error::{Error, Result};
-use crate::options::{Decimals, Dictionaries, Ragged, TensorOptions};
-use arrow::array::{
-    Array, ArrayRef, AsArray, FixedSizeListArray, GenericListArray, Int64Array, OffsetSizeTrait, UInt64Array,
-};
-use arrow::datatypes::{
-    DataType, Decimal128Type, Decimal256Type, Decimal32Type, Decimal64Type, Field, FieldRef,
-};
+use crate::options::{Decimals, Dictionaries, Number, Ragged, TensorOptions};
+use arrow::array::{Array, ArrayRef, AsArray, FixedSizeListArray, GenericListArray, Int64Array, OffsetSizeTrait, UInt64Array};
+use arrow::datatypes::{DataType, Decimal128Type, Decimal256Type, Decimal32Type, Decimal64Type, Field, FieldRef};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,7 +24,7 @@ pub enum Conversion {
     /// Dates, times, timestamps and durations: the same integers, as int64.
     TemporalInt64,
     /// A ragged list to a fixed-size list of `length` values.
-    Pad { length: i32, value: f64 },
+    Pad { length: i32, value: Number },
     /// A dictionary decoded to its values, which then convert as planned.
     Decode(DataType, Box<Conversion>),
 }
@@ -38,10 +34,7 @@ fn is_number(t: &DataType) -> bool {
 }
 
 fn unsupported(field: &Field, why: &str) -> Error {
-    Error::new(
-        crate::error::ErrorKind::Unsupported,
-        format!("column '{}' has type {}, {why}", field.name(), field.data_type()),
-    )
+    Error::new(crate::error::ErrorKind::Unsupported, format!("column '{}' has type {}, {why}", field.name(), field.data_type()))
 }
 
 /// The conversion for `field` and the output field (never nullable: nulls are
@@ -61,9 +54,7 @@ pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Fi
             Decimals::Float64 => (Conversion::Cast(Float64), keep_original(out(Float64))),
             Decimals::ScaledInt64 => (Conversion::ScaledInt64, keep_original(out(Int64))),
         },
-        Date32 | Date64 | Time32(_) | Time64(_) | Timestamp(..) | Duration(_) => {
-            (Conversion::TemporalInt64, keep_original(out(Int64)))
-        }
+        Date32 | Date64 | Time32(_) | Time64(_) | Timestamp(..) | Duration(_) => (Conversion::TemporalInt64, keep_original(out(Int64))),
         Utf8 | LargeUtf8 | Binary | LargeBinary => (Conversion::Keep, out(t.clone())),
         Utf8View => (Conversion::Cast(Utf8), out(Utf8)),
         BinaryView => (Conversion::Cast(Binary), out(Binary)),
@@ -99,6 +90,7 @@ pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Fi
                 Ragged::ValuesOffsets => (Conversion::Keep, out(non_null_items(t))),
                 Ragged::Pad => {
                     let length = options.pad_length.expect("validated: pad needs pad_length") as i32;
+                    super::nulls::scalar_of(item.data_type(), options.pad_value, field.name(), "pad_value")?;
                     let item = Arc::new(Field::new("item", item.data_type().clone(), false));
                     (Conversion::Pad { length, value: options.pad_value }, out(FixedSizeList(item, length)))
                 }
@@ -156,31 +148,38 @@ fn scaled_int64(array: &ArrayRef, name: &str) -> Result<ArrayRef> {
         ))
     };
     let nulls = array.nulls().cloned();
-    let values: Vec<i64> = match array.data_type() {
-        DataType::Decimal32(..) => array.as_primitive::<Decimal32Type>().values().iter().map(|&v| i64::from(v)).collect(),
-        DataType::Decimal64(..) => array.as_primitive::<Decimal64Type>().values().to_vec(),
-        DataType::Decimal128(..) => {
-            let raw = array.as_primitive::<Decimal128Type>();
-            // Slots under a null may hold anything: only valid ones must fit.
-            (0..raw.len())
-                .map(|i| if raw.is_null(i) { Ok(0) } else { i64::try_from(raw.value(i)).map_err(|_| too_big()) })
-                .collect::<Result<_>>()?
-        }
-        DataType::Decimal256(..) => {
-            let raw = array.as_primitive::<Decimal256Type>();
-            (0..raw.len())
-                .map(|i| if raw.is_null(i) { Ok(0) } else { raw.value(i).to_i128().and_then(|v| i64::try_from(v).ok()).ok_or_else(too_big) })
-                .collect::<Result<_>>()?
-        }
-        other => return Err(Error::internal(format!("column '{name}': scaled_int64 planned for {other}"))),
-    };
+    let values: Vec<i64> =
+        match array.data_type() {
+            DataType::Decimal32(..) => array.as_primitive::<Decimal32Type>().values().iter().map(|&v| i64::from(v)).collect(),
+            DataType::Decimal64(..) => array.as_primitive::<Decimal64Type>().values().to_vec(),
+            DataType::Decimal128(..) => {
+                let raw = array.as_primitive::<Decimal128Type>();
+                // Slots under a null may hold anything: only valid ones must fit.
+                (0..raw.len())
+                    .map(|i| if raw.is_null(i) { Ok(0) } else { i64::try_from(raw.value(i)).map_err(|_| too_big()) })
+                    .collect::<Result<_>>()?
+            }
+            DataType::Decimal256(..) => {
+                let raw = array.as_primitive::<Decimal256Type>();
+                (0..raw.len())
+                    .map(|i| {
+                        if raw.is_null(i) {
+                            Ok(0)
+                        } else {
+                            raw.value(i).to_i128().and_then(|v| i64::try_from(v).ok()).ok_or_else(too_big)
+                        }
+                    })
+                    .collect::<Result<_>>()?
+            }
+            other => return Err(Error::internal(format!("column '{name}': scaled_int64 planned for {other}"))),
+        };
     Ok(Arc::new(Int64Array::new(values.into(), nulls)))
 }
 
 /// A ragged list as a fixed-size list of `length` values: short rows padded
 /// with `value`, longer rows an error. A null row becomes a row of padding;
 /// null values stay null (filled next).
-fn pad<O: OffsetSizeTrait>(list: &GenericListArray<O>, length: i32, value: f64, name: &str) -> Result<ArrayRef> {
+fn pad<O: OffsetSizeTrait>(list: &GenericListArray<O>, length: i32, value: Number, name: &str) -> Result<ArrayRef> {
     let fail = |e: arrow::error::ArrowError| Error::invalid_data(format!("column '{name}': {e}"));
     let values = list.values();
     let item_type = values.data_type().clone();
@@ -197,10 +196,7 @@ fn pad<O: OffsetSizeTrait>(list: &GenericListArray<O>, length: i32, value: f64, 
             continue;
         }
         if end - start > width {
-            return Err(Error::invalid_data(format!(
-                "column '{name}': a row has {} values, more than pad_length={length}",
-                end - start
-            )));
+            return Err(Error::invalid_data(format!("column '{name}': a row has {} values, more than pad_length={length}", end - start)));
         }
         indices.extend((start..end).map(|i| i as u64));
         indices.extend(std::iter::repeat_n(pad_index, width - (end - start)));

@@ -230,6 +230,26 @@ def test_set_epoch_in_every_worker_mode(ids_connector):
     assert loader_batches(rows, 2, batch_size=32) == loader_batches(rows, 0, batch_size=32)
 
 
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_set_epoch_reaches_persistent_workers(ids_connector, context):
+    # issue 9 item 5: persistent workers kept the epoch they started with, so every epoch
+    # repeated epoch 0's order
+    dataset = ids_connector.to_torch_dataset(batch_size=256, shuffle=True, seed=11, columns=["id"])
+    loader = DataLoader(dataset, batch_size=None, num_workers=2, persistent_workers=True,
+                        multiprocessing_context=context)
+    orders = []
+    for epoch in range(3):
+        dataset.set_epoch(epoch)
+        ids = torch.cat([b["id"].reshape(-1) for b in loader]).tolist()
+        fresh = ids_connector.to_arrow(batch_size=256, shuffle=True, seed=11, epoch=epoch, columns=["id"],
+                                       drop_last_batch=True)
+        assert ids == fresh.read_all().column("id").to_pylist(), f"epoch {epoch}"
+        orders.append(ids)
+    assert orders[0] != orders[1] != orders[2] != orders[0]
+    dataset.set_epoch(1)  # back to an earlier epoch: its order again
+    assert torch.cat([b["id"].reshape(-1) for b in loader]).tolist() == orders[1]
+
+
 def test_shuffle_without_seed_uses_a_fixed_seed(ids_connector, ids_dataset):
     a = ids_connector.to_torch_dataset(batch_size=50, shuffle=True, columns=["id"])
     b = sluice.DataConnector.from_sources(str(ids_dataset.root)).to_torch_dataset(batch_size=50, shuffle=True,

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from . import _lib
 from ._errors import Status, error_for
+from ._handle_guard import HandleGuard
 from ._numpy import batch_converter
 from ._options import encode, option_items
 from ._pandas import reader_to_pandas
@@ -84,7 +85,8 @@ class _Reads:
     `_fixed_read_options()` are options that every read of this object carries.
     """
 
-    def _connector_handle(self):
+    def _use_connector(self):
+        """A context manager giving the open connector's handle, kept alive until it exits."""
         raise NotImplementedError
 
     def _fixed_read_options(self):
@@ -104,7 +106,8 @@ class _Reads:
 
     def to_arrow(self, **read_options):
         """A new `pyarrow.RecordBatchReader` over the rows (read options: docs/options.md)."""
-        return _open_stream(self._connector_handle(), self._merged(read_options))
+        with self._use_connector() as connector:
+            return _open_stream(connector, self._merged(read_options))
 
     def stream(self, **read_options):
         """An object with `__arrow_c_stream__` (and the same reads) that remembers `read_options`."""
@@ -152,12 +155,11 @@ class _Reads:
         try:
             out = ctypes.c_uint64()
             error = _new_error()
-            _check(
-                _lib_handle.sluice_connector_count_rows(
-                    self._connector_handle(), options, ctypes.byref(out), ctypes.byref(error)
-                ),
-                error,
-            )
+            with self._use_connector() as connector:
+                status = _lib_handle.sluice_connector_count_rows(
+                    connector, options, ctypes.byref(out), ctypes.byref(error)
+                )
+            _check(status, error)
         finally:
             _lib_handle.sluice_read_options_free(options)
         return int(out.value)
@@ -262,12 +264,13 @@ class DataConnector(_Reads):
     def __init__(self, _handle, _sources, _source_options):
         if not isinstance(_handle, int) or not _handle:
             raise TypeError("sluice: create a DataConnector with DataConnector.from_sources(...)")
-        self._handle = _handle
         self._sources = list(_sources)
         self._source_options = dict(_source_options)
         self._schema = None
         self._num_rows = None
-        self._finalizer = weakref.finalize(self, _lib_handle.sluice_connector_free, _handle)
+        self._guard = HandleGuard(_handle, _lib_handle.sluice_connector_free,
+                                  f"sluice: this {type(self).__name__} is closed")
+        self._finalizer = weakref.finalize(self, self._guard.close)
 
     @classmethod
     def from_sources(cls, paths_or_uris, format=None, **source_options):
@@ -292,10 +295,8 @@ class DataConnector(_Reads):
     def __reduce__(self):
         return (_reopen, (type(self), self._sources, self._source_options))
 
-    def _connector_handle(self):
-        if not self._finalizer.alive:
-            raise ValueError("sluice: this DataConnector is closed")
-        return self._handle
+    def _use_connector(self):
+        return self._guard.use()
 
     @property
     def sources(self):
@@ -307,10 +308,9 @@ class DataConnector(_Reads):
         if self._schema is None:
             out = _lib.ArrowSchema()
             error = _new_error()
-            _check(
-                _lib_handle.sluice_connector_schema(self._connector_handle(), ctypes.byref(out), ctypes.byref(error)),
-                error,
-            )
+            with self._use_connector() as connector:
+                status = _lib_handle.sluice_connector_schema(connector, ctypes.byref(out), ctypes.byref(error))
+            _check(status, error)
             try:
                 self._schema = pa.Schema._import_from_c(ctypes.addressof(out))
             except BaseException:
@@ -325,20 +325,20 @@ class DataConnector(_Reads):
         if self._num_rows is None:
             out = ctypes.c_uint64()
             error = _new_error()
-            _check(
-                _lib_handle.sluice_connector_num_rows(self._connector_handle(), ctypes.byref(out), ctypes.byref(error)),
-                error,
-            )
+            with self._use_connector() as connector:
+                status = _lib_handle.sluice_connector_num_rows(connector, ctypes.byref(out), ctypes.byref(error))
+            _check(status, error)
             self._num_rows = int(out.value)
         return self._num_rows
 
     def close(self):
-        """Free the native connector now (streams already open keep working)."""
+        """Free the native connector (streams already open keep working). Calls running in
+        other threads finish first: the last of them frees it; new calls raise ValueError."""
         self._finalizer()
 
     @property
     def closed(self):
-        return not self._finalizer.alive
+        return self._guard.closed
 
     def __enter__(self):
         return self
@@ -428,8 +428,8 @@ class DataShard(_Reads):
         self.world_size = world_size
         self.equal = equal
 
-    def _connector_handle(self):
-        return self._connector._connector_handle()
+    def _use_connector(self):
+        return self._connector._use_connector()
 
     def _fixed_read_options(self):
         return {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
@@ -449,8 +449,8 @@ class Stream(_Reads):
         self._parent = parent
         self._read_options = parent._merged(dict(read_options))
 
-    def _connector_handle(self):
-        return self._parent._connector_handle()
+    def _use_connector(self):
+        return self._parent._use_connector()
 
     def _fixed_read_options(self):
         return self._read_options

@@ -12,6 +12,10 @@ j % k. So worker w must own exactly the rows of DataLoader batches w, w+k, …:
 the core's `worker_interleave` is set to the rows of one DataLoader batch
 (items per DataLoader batch × rows per item), and every k gives the same
 batches in the same order. Each worker decodes only its own rows.
+
+Epochs. The epoch lives in shared memory (`_shared_epoch.py`), so that
+`set_epoch(e)` in the main process reaches workers that persist across epochs
+(persistent_workers=True) as well as workers created for each epoch.
 """
 
 import sys
@@ -23,6 +27,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from ._numpy import converter, is_text
 from ._options import chunk_rows
+from ._shared_epoch import SharedEpoch
 
 #: rows per core batch when the dataset yields single rows (batch_size=None)
 ROW_MODE_READ_BATCH = 1024
@@ -130,7 +135,7 @@ class SluiceTorchDataset(IterableDataset):
         self.shuffle = bool(shuffle)
         self.drop_last_batch = bool(drop_last_batch)
         self.seed = 0 if seed is None else int(seed)  # a fixed default: ranks and workers agree
-        self.epoch = int(epoch)
+        self._epoch = SharedEpoch(epoch)
         self.squeeze = bool(squeeze)
         self.columns = None if columns is None else list(columns)
         self.features = None if features is None else list(features)
@@ -144,10 +149,21 @@ class SluiceTorchDataset(IterableDataset):
     def set_epoch(self, epoch):
         """Use epoch `epoch`'s order from the next iteration on (as DistributedSampler.set_epoch).
 
-        DataLoader workers copy the dataset when an iteration starts, so call it before
-        iterating (with persistent_workers=True the workers keep the epoch they started with).
+        Call it before iterating the DataLoader (`for batch in loader`): every worker reads
+        the epoch when its iteration starts, persistent workers (persistent_workers=True)
+        included, through memory shared with the workers the DataLoader creates. A copy
+        made by pickling outside a DataLoader keeps its own epoch.
         """
-        self.epoch = int(epoch)
+        self._epoch.value = epoch
+
+    @property
+    def epoch(self):
+        """The epoch whose order the next iteration gives."""
+        return self._epoch.value
+
+    @epoch.setter
+    def epoch(self, epoch):
+        self._epoch.value = epoch
 
     def _options(self, batch_size, drop_last_batch):
         options = dict(self._read_options)

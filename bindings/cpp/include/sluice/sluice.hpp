@@ -20,7 +20,11 @@
 //  - The library's ABI version is checked on the first call into it.
 //  - Read options keep the names of the Python keyword arguments (docs/options.md).
 //  - Thread rules are sluice.h's: a const Connector may be shared between
-//    threads; a Reader is used by one thread at a time.
+//    threads; a Reader is used by one thread at a time. As with any RAII type,
+//    destroying, moving from or assigning to a Connector while another thread
+//    is still calling it is the caller's bug (a use-after-free): join or
+//    otherwise finish those calls first. Readers already returned are
+//    independent of the Connector and may outlive it.
 #ifndef SLUICE_SLUICE_HPP
 #define SLUICE_SLUICE_HPP
 
@@ -659,7 +663,9 @@ class ConvertingReader {
 // --- the connector --------------------------------------------------------------
 
 /// Opened sources (paths, directories, globs, URIs). Move-only; a const
-/// Connector may be used from several threads. Readers may outlive it.
+/// Connector may be used from several threads, but it must outlive every call
+/// in flight on it: destroying it (or moving from it) while another thread
+/// calls it is the caller's bug. Readers may outlive it.
 class Connector {
  public:
   static Connector open(const std::vector<std::string>& sources, const SourceOptions& options = SourceOptions()) {
