@@ -181,6 +181,8 @@ typedef struct sluice_read_options sluice_read_options;
  */
 typedef struct sluice_source_options sluice_source_options;
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
