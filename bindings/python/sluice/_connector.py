@@ -1,7 +1,7 @@
 """DataConnector, ShardedDataConnector and the objects they hand out.
 
 Everything here is a thin layer over the C API: options become key/value
-strings, reads become Arrow C streams read by `_stream.py` and imported by pyarrow. The core decides
+strings, reads become Arrow C streams pulled by `_stream.py`. The core decides
 which rows come out, in which order; nothing here looks at the data except the
 numpy type mapping of `iter_batches` and the pandas conversion of `to_pandas`.
 """

@@ -69,7 +69,10 @@ class _OwnedStream:
             _RELEASE(self._stream.release)(ctypes.byref(self._stream))
 
     def __del__(self):
-        self.release()
+        try:
+            self.release()
+        except Exception:  # noqa: BLE001 - at interpreter exit the module's globals may be gone
+            pass
 
 
 class _Batches:
