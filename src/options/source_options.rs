@@ -72,12 +72,15 @@ pub struct SourceOptions {
     pub format: Option<FormatChoice>,
     pub csv: CsvOptions,
     pub schema: Option<Arc<Schema>>,
+    /// NDJSON keys that are not in the schema: skipped instead of an error.
+    pub ndjson_ignore_unknown_keys: bool,
     pub store: StoreOptions,
 }
 
 const KNOWN: &[&str] = &[
     "format", "csv_header", "csv_delimiter", "csv_quote", "csv_infer_rows", "schema", "endpoint", "region",
     "anonymous", "allow_http", "access_key_id", "secret_access_key", "session_token",
+    "ndjson_unknown_keys",
 ];
 
 impl SourceOptions {
@@ -94,6 +97,13 @@ impl SourceOptions {
             "csv_quote" => self.csv.quote = parse::ascii_char(key, value)?,
             "csv_infer_rows" => self.csv.infer_rows = parse::positive(key, value)? as usize,
             "schema" => self.schema = Some(Arc::new(parse_schema(value)?)),
+            "ndjson_unknown_keys" => {
+                self.ndjson_ignore_unknown_keys = match value.trim().to_ascii_lowercase().as_str() {
+                    "error" => false,
+                    "ignore" => true,
+                    _ => return Err(parse::bad(key, value, "expected error or ignore")),
+                }
+            }
             "endpoint" => self.store.endpoint = text(),
             "region" => self.store.region = text(),
             "anonymous" => self.store.anonymous = parse::boolean(key, value)?,
@@ -121,6 +131,9 @@ fn parse_schema(value: &str) -> Result<Schema> {
                 &format!("unknown type '{}' for column '{}'", type_name.trim(), name.trim()),
             )
         })?;
+        if fields.iter().any(|f: &Field| f.name() == name.trim()) {
+            return Err(parse::bad("schema", value, &format!("column '{}' is declared twice", name.trim())));
+        }
         fields.push(Field::new(name.trim(), data_type, true));
     }
     if fields.is_empty() {
