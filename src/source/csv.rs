@@ -54,9 +54,8 @@ pub async fn inspect(file: &FileRef, options: &CsvOptions, declared: Option<(Sch
     let format = format_for(file, options);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         // An empty file has no rows; it can only take its schema from elsewhere.
-        let (schema, _) = declared.ok_or_else(|| {
-            Error::invalid_data(format!("'{}' is empty: there is no header to take the schema from", file.name))
-        })?;
+        let (schema, _) =
+            declared.ok_or_else(|| Error::invalid_data(format!("'{}' is empty: there is no header to take the schema from", file.name)))?;
         let part = PartInfo { index: 0, rows: 0, bytes: 0 };
         let layout = CsvLayout { format, file_schema: schema.clone(), positions: (0..schema.fields().len()).collect() };
         return Ok((Inspected { schema, parts: vec![part] }, layout));
@@ -89,9 +88,8 @@ pub async fn inspect(file: &FileRef, options: &CsvOptions, declared: Option<(Sch
 /// name must be in the header, once.
 fn match_header(file: &FileRef, header: &Schema, declared: &Schema, origin: &str) -> Result<(SchemaRef, Vec<usize>)> {
     let names: Vec<&str> = header.fields().iter().map(|f| f.name().as_str()).collect();
-    let mismatch = |why: String| {
-        Error::new(ErrorKind::SchemaMismatch, format!("'{}' does not match the schema of {origin}: {why}", file.name))
-    };
+    let mismatch =
+        |why: String| Error::new(ErrorKind::SchemaMismatch, format!("'{}' does not match the schema of {origin}: {why}", file.name));
     if let Some((_, twice)) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)) {
         return Err(mismatch(format!("its header names column '{twice}' twice")));
     }
@@ -137,7 +135,13 @@ fn count_records(file: &FileRef, options: &CsvOptions, bytes: &[u8], columns: us
     Ok(counter.records())
 }
 
-pub async fn read(file: &FileRef, layout: &CsvLayout, ranges: &[Range<u64>], projection: &Projection, batch_rows: usize) -> Result<Vec<RecordBatch>> {
+pub async fn read(
+    file: &FileRef,
+    layout: &CsvLayout,
+    ranges: &[Range<u64>],
+    projection: &Projection,
+    batch_rows: usize,
+) -> Result<Vec<RecordBatch>> {
     let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else { return Ok(vec![]) };
     let bytes = fetch_all(file).await?;
     let columns: Vec<usize> = projection.indices.iter().map(|&i| layout.positions[i]).collect();

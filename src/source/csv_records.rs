@@ -45,9 +45,7 @@ impl RecordCounter {
     /// Feeds the next bytes of the file; an empty slice marks its end.
     pub fn feed(&mut self, mut input: &[u8]) -> Result<(), WrongFieldCount> {
         loop {
-            let (result, read, _, ends) =
-                self.parser
-                    .read_record(input, &mut self.output, &mut self.ends);
+            let (result, read, _, ends) = self.parser.read_record(input, &mut self.output, &mut self.ends);
             input = &input[read..];
             self.fields += ends;
             match result {
@@ -55,11 +53,7 @@ impl RecordCounter {
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
                 ReadRecordResult::Record => {
                     if self.fields != self.expected {
-                        return Err(WrongFieldCount {
-                            line: self.record_line,
-                            found: self.fields,
-                            expected: self.expected,
-                        });
+                        return Err(WrongFieldCount { line: self.record_line, found: self.fields, expected: self.expected });
                     }
                     self.records += 1;
                     self.fields = 0;
@@ -99,22 +93,12 @@ mod tests {
     #[test]
     fn reports_the_line_of_a_record_with_the_wrong_number_of_fields() {
         let err = count("a,b\n1,\"x\ny\"\n3\n5,6\n", 2, 3).unwrap_err();
-        assert_eq!(
-            err,
-            WrongFieldCount {
-                line: 4,
-                found: 1,
-                expected: 2
-            }
-        );
+        assert_eq!(err, WrongFieldCount { line: 4, found: 1, expected: 2 });
     }
 
     #[test]
     fn wide_and_long_records_need_no_more_scratch() {
-        let wide = (0..20_000)
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
+        let wide = (0..20_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
         assert_eq!(count(&format!("{wide}\n{wide}\n"), 20_000, 1 << 16), Ok(2));
         let long = "x".repeat(1 << 20);
         assert_eq!(count(&format!("a\n{long}\n"), 1, 1 << 16), Ok(2));

@@ -27,7 +27,12 @@ fn batch_rows(schema: &Schema, wanted: usize) -> usize {
 }
 
 /// `ignore_unknown_keys`: skip keys the schema lacks instead of failing on them.
-pub async fn inspect(file: &FileRef, declared: Option<SchemaRef>, infer_rows: usize, ignore_unknown_keys: bool) -> Result<(Inspected, SchemaRef)> {
+pub async fn inspect(
+    file: &FileRef,
+    declared: Option<SchemaRef>,
+    infer_rows: usize,
+    ignore_unknown_keys: bool,
+) -> Result<(Inspected, SchemaRef)> {
     let bytes = fetch_all(file).await?;
     let (schema, inferred) = match declared {
         Some(schema) => (schema, false),

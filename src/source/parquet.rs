@@ -29,7 +29,8 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)>
     if let Some(length) = fetch.metadata_length {
         check_chunks_fit(file, &metadata, file.size.saturating_sub(FOOTER_SIZE + length))?;
     }
-    let meta = ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new()).map_err(|e| Error::from_parquet(e, &file.name))?;
+    let meta =
+        ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new()).map_err(|e| Error::from_parquet(e, &file.name))?;
     let mut parts = Vec::new();
     for (i, rg) in meta.metadata().row_groups().iter().enumerate() {
         let rows = u64::try_from(rg.num_rows()).map_err(|_| {
