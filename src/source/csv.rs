@@ -5,13 +5,14 @@
 
 use super::csv_records::{RecordCounter, WrongFieldCount};
 use super::slicing::{decode_batch_rows, keep_ranges};
-use super::{fetch_all, FileRef, Inspected, PartInfo, Projection};
+use super::{fetch_all, fetch_chunks, FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::CsvOptions;
 use arrow::csv::reader::Format;
 use arrow::csv::ReaderBuilder;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
+use futures::StreamExt;
 use std::io::Cursor;
 use std::ops::Range;
 use std::sync::Arc;
@@ -50,9 +51,12 @@ fn bad(file: &FileRef, err: arrow::error::ArrowError) -> Error {
 /// `declared`: the schema every file must follow (the `schema` option, or the one
 /// inferred from the first file), with where it comes from, for messages.
 pub async fn inspect(file: &FileRef, options: &CsvOptions, declared: Option<(SchemaRef, &str)>) -> Result<(Inspected, CsvLayout)> {
-    let bytes = fetch_all(file).await?;
     let format = format_for(file, options);
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+    // Without a header, declared columns are positional: every record must have that many.
+    let width = declared.as_ref().filter(|_| !options.header).map(|(schema, _)| schema.fields().len());
+    let sample_records = options.infer_rows as u64 + u64::from(options.header);
+    let scan = scan(file, options, width, sample_records).await?;
+    if scan.blank {
         // An empty file has no rows; it can only take its schema from elsewhere.
         let (schema, _) =
             declared.ok_or_else(|| Error::invalid_data(format!("'{}' is empty: there is no header to take the schema from", file.name)))?;
@@ -60,15 +64,16 @@ pub async fn inspect(file: &FileRef, options: &CsvOptions, declared: Option<(Sch
         let layout = CsvLayout { format, file_schema: schema.clone(), positions: (0..schema.fields().len()).collect() };
         return Ok((Inspected { schema, parts: vec![part] }, layout));
     }
+    let sample = ChunksReader { chunks: &scan.sample, next: 0, offset: 0 };
     let (schema, file_schema, positions) = match declared {
         Some((schema, _)) if !options.header => (schema.clone(), schema.clone(), (0..schema.fields().len()).collect()),
         Some((schema, origin)) => {
-            let (header, _) = format.infer_schema(Cursor::new(&bytes), Some(0)).map_err(|e| bad(file, e))?;
+            let (header, _) = format.infer_schema(sample, Some(0)).map_err(|e| bad(file, e))?;
             let (file_schema, positions) = match_header(file, &header, &schema, origin)?;
             (schema, file_schema, positions)
         }
         None => {
-            let (inferred, _) = format.infer_schema(Cursor::new(&bytes), Some(options.infer_rows)).map_err(|e| bad(file, e))?;
+            let (inferred, _) = format.infer_schema(sample, Some(options.infer_rows)).map_err(|e| bad(file, e))?;
             let positions = (0..inferred.fields().len()).collect();
             let inferred = Arc::new(inferred);
             (inferred.clone(), inferred, positions)
@@ -77,10 +82,46 @@ pub async fn inspect(file: &FileRef, options: &CsvOptions, declared: Option<(Sch
     if schema.fields().is_empty() {
         return Err(Error::invalid_data(format!("'{}' has no columns", file.name)));
     }
-    let records = count_records(file, options, &bytes, file_schema.fields().len())?;
-    let rows = records.saturating_sub(u64::from(options.header));
+    let rows = scan.records.saturating_sub(u64::from(options.header));
     let part = PartInfo { index: 0, rows, bytes: file.size };
     Ok((Inspected { schema, parts: vec![part] }, CsvLayout { format, file_schema, positions }))
+}
+
+/// What one streaming pass over a file learns.
+struct Scan {
+    /// Records, the header included.
+    records: u64,
+    /// The chunks holding at least the first `sample_records` records (the whole file if shorter).
+    sample: Vec<bytes::Bytes>,
+    /// Nothing but whitespace.
+    blank: bool,
+}
+
+/// Streams the object once: counts its records and checks that each has `width`
+/// fields (None: as many as the first record), keeping only the first
+/// `sample_records` records, for the schema. Memory does not grow with the file.
+async fn scan(file: &FileRef, options: &CsvOptions, width: Option<usize>, sample_records: u64) -> Result<Scan> {
+    let mut chunks = fetch_chunks(file).await?;
+    let mut counter = RecordCounter::new(parser_for(file, options), width);
+    let wrong = |w: WrongFieldCount| {
+        Error::invalid_data(format!(
+            "'{}' is not a readable CSV file: line {} has {} fields, expected {} (one per column)",
+            file.name, w.line, w.found, w.expected
+        ))
+    };
+    let (mut sample, mut blank, mut sample_wanted) = (Vec::new(), true, true);
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        blank = blank && chunk.iter().all(|b| b.is_ascii_whitespace());
+        counter.feed(&chunk).map_err(wrong)?;
+        if sample_wanted {
+            // Kept as they came (no copy into one growing buffer: a long line would double it).
+            sample.push(chunk);
+            sample_wanted = counter.records() < sample_records;
+        }
+    }
+    counter.feed(&[]).map_err(wrong)?;
+    Ok(Scan { records: counter.records(), sample, blank })
 }
 
 /// The declared types laid out in the file's column order, and where each declared
@@ -111,6 +152,30 @@ fn match_header(file: &FileRef, header: &Schema, declared: &Schema, origin: &str
     Ok((Arc::new(Schema::new(fields)), positions))
 }
 
+/// Reads a list of chunks as one stream of bytes.
+struct ChunksReader<'a> {
+    chunks: &'a [bytes::Bytes],
+    next: usize,
+    offset: usize,
+}
+
+impl std::io::Read for ChunksReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some(chunk) = self.chunks.get(self.next) {
+            let rest = &chunk[self.offset..];
+            if rest.is_empty() {
+                (self.next, self.offset) = (self.next + 1, 0);
+                continue;
+            }
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.offset += n;
+            return Ok(n);
+        }
+        Ok(0)
+    }
+}
+
 /// Names in quotes, at most twenty of them, so a message stays short for wide files.
 fn quoted(names: &[&str]) -> String {
     const SHOWN: usize = 20;
@@ -119,20 +184,6 @@ fn quoted(names: &[&str]) -> String {
         text.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
     text
-}
-
-/// Every record, the header included, checked to have one field per column.
-fn count_records(file: &FileRef, options: &CsvOptions, bytes: &[u8], columns: usize) -> Result<u64> {
-    let mut counter = RecordCounter::new(parser_for(file, options), columns);
-    let wrong = |w: WrongFieldCount| {
-        Error::invalid_data(format!(
-            "'{}' is not a readable CSV file: line {} has {} fields, expected {} (one per column)",
-            file.name, w.line, w.found, w.expected
-        ))
-    };
-    counter.feed(bytes).map_err(wrong)?;
-    counter.feed(&[]).map_err(wrong)?;
-    Ok(counter.records())
 }
 
 pub async fn read(

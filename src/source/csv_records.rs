@@ -11,7 +11,8 @@ const SCRATCH_ENDS: usize = 4096;
 
 pub struct RecordCounter {
     parser: Reader,
-    expected: usize,
+    /// Fields per record; None: as many as the first record has.
+    expected: Option<usize>,
     /// Fields of the record being read so far.
     fields: usize,
     records: u64,
@@ -30,7 +31,7 @@ pub struct WrongFieldCount {
 }
 
 impl RecordCounter {
-    pub fn new(parser: Reader, expected: usize) -> Self {
+    pub fn new(parser: Reader, expected: Option<usize>) -> Self {
         RecordCounter {
             parser,
             expected,
@@ -52,8 +53,9 @@ impl RecordCounter {
                 ReadRecordResult::InputEmpty | ReadRecordResult::End => return Ok(()),
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
                 ReadRecordResult::Record => {
-                    if self.fields != self.expected {
-                        return Err(WrongFieldCount { line: self.record_line, found: self.fields, expected: self.expected });
+                    let expected = *self.expected.get_or_insert(self.fields);
+                    if self.fields != expected {
+                        return Err(WrongFieldCount { line: self.record_line, found: self.fields, expected });
                     }
                     self.records += 1;
                     self.fields = 0;
@@ -74,7 +76,7 @@ mod tests {
     use super::*;
 
     fn count(text: &str, expected: usize, chunk: usize) -> Result<u64, WrongFieldCount> {
-        let mut counter = RecordCounter::new(Reader::new(), expected);
+        let mut counter = RecordCounter::new(Reader::new(), Some(expected));
         for piece in text.as_bytes().chunks(chunk) {
             counter.feed(piece)?;
         }
@@ -88,6 +90,13 @@ mod tests {
         for chunk in [1, 2, 5, 100] {
             assert_eq!(count(text, 2, chunk), Ok(3), "chunk {chunk}");
         }
+    }
+
+    #[test]
+    fn takes_the_number_of_fields_from_the_first_record_when_not_told() {
+        let mut counter = RecordCounter::new(Reader::new(), None);
+        counter.feed(b"a,b,c\n1,2,3\n").unwrap();
+        assert_eq!(counter.feed(b"4,5\n"), Err(WrongFieldCount { line: 3, found: 2, expected: 3 }));
     }
 
     #[test]

@@ -428,5 +428,6 @@ def test_parquet_data_cut_under_its_footer(tmp_path):
     cut = tmp_path / "cut-middle.parquet"
     cut.write_bytes(data[:middle] + data[middle + 500:])  # the footer is whole
     assert pq.ParquetFile(cut).metadata.num_rows == 5000
-    with pytest.raises(sluice.SluiceInvalidData, match=r"cut-middle\.parquet.*truncated or its data does not match its footer"):
+    message = r"cut-middle\.parquet.*truncated or its data does not match its footer"
+    with pytest.raises(sluice.SluiceInvalidData, match=message):
         sluice.DataConnector.from_sources(str(cut))
