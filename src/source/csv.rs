@@ -5,7 +5,7 @@
 
 use super::csv_records::{RecordCounter, WrongFieldCount};
 use super::slicing::{decode_batch_rows, keep_ranges};
-use super::{fetch_all, fetch_chunks, FileRef, Inspected, PartInfo, Projection};
+use super::{fetch_chunks, FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::CsvOptions;
 use arrow::csv::reader::Format;
@@ -13,7 +13,6 @@ use arrow::csv::ReaderBuilder;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
-use std::io::Cursor;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -194,17 +193,38 @@ pub async fn read(
     batch_rows: usize,
 ) -> Result<Vec<RecordBatch>> {
     let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else { return Ok(vec![]) };
-    let bytes = fetch_all(file).await?;
     let columns: Vec<usize> = projection.indices.iter().map(|&i| layout.positions[i]).collect();
     let rows = decode_batch_rows(layout.file_schema.fields().len(), DECODER_BYTES_PER_VALUE, batch_rows);
-    let reader = ReaderBuilder::new(layout.file_schema.clone())
+    let mut decoder = ReaderBuilder::new(layout.file_schema.clone())
         .with_format(layout.format.clone())
         .with_projection(columns)
         .with_batch_size(rows)
         .with_bounds(first.start as usize, last.end as usize)
-        .build(Cursor::new(bytes))
-        .map_err(|e| bad(file, e))?;
+        .build_decoder();
+    // The object is decoded as its chunks arrive, never held whole.
+    let mut chunks = fetch_chunks(file).await?;
+    let (mut batches, mut pending, mut end_of_file) = (Vec::new(), bytes::Bytes::new(), false);
+    loop {
+        if pending.is_empty() && !end_of_file {
+            match chunks.next().await {
+                Some(chunk) => pending = chunk?,
+                None => end_of_file = true,
+            }
+            continue;
+        }
+        // An empty slice tells the decoder the file has ended.
+        let used = decoder.decode(&pending).map_err(|e| bad(file, e))?;
+        pending = pending.slice(used..);
+        if used == 0 || decoder.capacity() == 0 {
+            // A full batch, the last row wanted, or the end of the file.
+            match decoder.flush().map_err(|e| bad(file, e))? {
+                Some(batch) => batches.push(batch),
+                None if used == 0 => break,
+                None => {}
+            }
+        }
+    }
     let shifted: Vec<Range<u64>> = ranges.iter().map(|r| r.start - first.start..r.end - first.start).collect();
-    let kept = keep_ranges(reader.map(|b| b.map_err(|e| bad(file, e))), &shifted)?;
+    let kept = keep_ranges(batches.into_iter().map(Ok), &shifted)?;
     kept.into_iter().map(|b| projection.rebuild(b, &file.name)).collect()
 }
