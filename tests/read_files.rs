@@ -337,3 +337,105 @@ fn tensor_mode_follows_the_column_policy_on_real_files() {
     let e = c.read(&read_opts(&[("tensors", "true"), ("null_mask", "nope")])).err().unwrap();
     assert!(e.message.contains("'nope'"), "{}", e.message);
 }
+
+fn int64_column(batches: &[arrow::record_batch::RecordBatch], name: &str) -> Vec<i64> {
+    batches
+        .iter()
+        .flat_map(|b| b.column_by_name(name).unwrap().as_any().downcast_ref::<arrow::array::Int64Array>().unwrap().values().to_vec())
+        .collect()
+}
+
+#[test]
+fn wide_csv_opens_and_reads_without_rows_times_columns_buffers() {
+    // Issue 9 item 2: 10,000 columns made the counting reader reserve 65,536 rows of
+    // every column (10 GB) and abort.
+    let dir = tempdir();
+    let path = dir.path().join("w.csv");
+    let n = 10_000;
+    let header: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+    let rows: Vec<String> = (0..3).map(|r| (0..n).map(|i| (i * 10 + r).to_string()).collect::<Vec<_>>().join(",")).collect();
+    std::fs::write(&path, format!("{}\n{}\n", header.join(","), rows.join("\n"))).unwrap();
+    let c = open(&[&path]).unwrap();
+    assert_eq!(c.num_rows(), 3);
+    let batches = collect(&c, &[("columns", "c9999,c0,c4321")]);
+    assert_eq!(int64_column(&batches, "c0"), vec![0, 1, 2]);
+    assert_eq!(int64_column(&batches, "c4321"), vec![43210, 43211, 43212]);
+    assert_eq!(int64_column(&batches, "c9999"), vec![99990, 99991, 99992]);
+    let all = collect(&c, &[]);
+    assert_eq!(all.iter().map(|b| b.num_columns()).max(), Some(n as usize));
+}
+
+#[test]
+fn wide_ndjson_opens_and_reads_without_rows_times_fields_tapes() {
+    // Issue 9 item 2: 2,000 keys made the tape decoder reserve 4 GB at open.
+    let dir = tempdir();
+    let path = dir.path().join("w.jsonl");
+    let n = 2_000;
+    let lines: Vec<String> =
+        (0..4).map(|r| format!("{{{}}}", (0..n).map(|i| format!("\"k{i}\": {}", i * 10 + r)).collect::<Vec<_>>().join(", "))).collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let c = open(&[&path]).unwrap();
+    assert_eq!(c.num_rows(), 4);
+    assert_eq!(c.schema().fields().len(), n as usize);
+    let batches = collect(&c, &[("columns", "k1999,k0")]);
+    assert_eq!(int64_column(&batches, "k0"), vec![0, 1, 2, 3]);
+    assert_eq!(int64_column(&batches, "k1999"), vec![19990, 19991, 19992, 19993]);
+}
+
+fn open_with(paths: &[&Path], pairs: &[(&str, &str)]) -> sluice::Result<Connector> {
+    let inputs: Vec<String> = paths.iter().map(|p| p.to_string_lossy().to_string()).collect();
+    let mut options = SourceOptions::default();
+    for (k, v) in pairs {
+        options.set(k, v)?;
+    }
+    Connector::open(&inputs, &options)
+}
+
+#[test]
+fn csv_schema_option_matches_header_columns_by_name() {
+    // Issue 9 item 6: the declared types were applied by position.
+    let dir = tempdir();
+    let path = dir.path().join("ab.csv");
+    std::fs::write(&path, "a,b\n1,x\n2,y\n").unwrap();
+    let c = open_with(&[&path], &[("schema", "b:utf8,a:int64")]).unwrap();
+    assert_eq!(schema_names(&c.schema()), vec!["b", "a"]);
+    let batches = collect(&c, &[]);
+    assert_eq!(int64_column(&batches, "a"), vec![1, 2]);
+    let b = batches[0].column_by_name("b").unwrap().as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+    assert_eq!((b.value(0), b.value(1)), ("x", "y"));
+
+    let err = open_with(&[&path], &[("schema", "a:int64,a:int64")]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    assert!(err.message.contains("'a'") && err.message.contains("twice"), "{}", err.message);
+    let err = open_with(&[&path], &[("schema", "a:int64,c:utf8")]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::SchemaMismatch);
+    assert!(err.message.contains("ab.csv") && err.message.contains("'c'") && err.message.contains("'b'"), "{}", err.message);
+    let err = open_with(&[&path], &[("schema", "a:int64")]).err().unwrap();
+    assert!(err.message.contains("ab.csv") && err.message.contains("'b'"), "{}", err.message);
+
+    // Without a header the schema's order is the column order.
+    let headless = dir.path().join("headless.csv");
+    std::fs::write(&headless, "1,x\n2,y\n").unwrap();
+    let c = open_with(&[&headless], &[("csv_header", "false"), ("schema", "a:int64,b:utf8")]).unwrap();
+    assert_eq!(int64_column(&collect(&c, &[]), "a"), vec![1, 2]);
+}
+
+#[test]
+fn ndjson_key_first_seen_after_inference_is_an_error_naming_key_and_line() {
+    // Issue 9 item 7: the key was dropped silently.
+    let dir = tempdir();
+    let path = dir.path().join("late.jsonl");
+    let mut text: String = (0..3000).map(|i| format!("{{\"a\": {i}}}\n")).collect();
+    text.push_str("{\"a\": 1, \"zz\": 5}\n");
+    std::fs::write(&path, text).unwrap();
+    let err = open(&[&path]).err().unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidData);
+    for part in ["late.jsonl", "'zz'", "line 3001", "ndjson_unknown_keys"] {
+        assert!(err.message.contains(part), "{part}: {}", err.message);
+    }
+    let c = open_with(&[&path], &[("ndjson_unknown_keys", "ignore")]).unwrap();
+    assert_eq!(schema_names(&c.schema()), vec!["a"]);
+    assert_eq!(c.num_rows(), 3001);
+    let c = open_with(&[&path], &[("csv_infer_rows", "5000")]).unwrap();
+    assert_eq!(schema_names(&c.schema()), vec!["a", "zz"]);
+}

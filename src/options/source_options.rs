@@ -72,6 +72,8 @@ pub struct SourceOptions {
     pub format: Option<FormatChoice>,
     pub csv: CsvOptions,
     pub schema: Option<Arc<Schema>>,
+    /// NDJSON keys that are not in the schema: skipped instead of an error.
+    pub ndjson_ignore_unknown_keys: bool,
     pub store: StoreOptions,
 }
 
@@ -89,6 +91,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "access_key_id",
     "secret_access_key",
     "session_token",
+    "ndjson_unknown_keys",
 ];
 
 impl SourceOptions {
@@ -106,6 +109,13 @@ impl SourceOptions {
             "csv_quote" => self.csv.quote = parse::ascii_char(key, value)?,
             "csv_infer_rows" => self.csv.infer_rows = parse::positive(key, value)? as usize,
             "schema" => self.schema = Some(Arc::new(parse_schema(value)?)),
+            "ndjson_unknown_keys" => {
+                self.ndjson_ignore_unknown_keys = match value.trim().to_ascii_lowercase().as_str() {
+                    "error" => false,
+                    "ignore" => true,
+                    _ => return Err(parse::bad(key, value, "expected error or ignore")),
+                }
+            }
             "endpoint" => self.store.endpoint = Some(parse::http_url(key, value)?),
             "region" => self.store.region = text(),
             "anonymous" => self.store.anonymous = parse::boolean(key, value)?,
@@ -137,6 +147,9 @@ fn parse_schema(value: &str) -> Result<Schema> {
         let (name, type_name) = part.rsplit_once(':').ok_or_else(|| parse::bad("schema", value, &format!("'{part}' is not name:type")))?;
         let data_type = parse_type(type_name.trim())
             .ok_or_else(|| parse::bad("schema", value, &format!("unknown type '{}' for column '{}'", type_name.trim(), name.trim())))?;
+        if fields.iter().any(|f: &Field| f.name() == name.trim()) {
+            return Err(parse::bad("schema", value, &format!("column '{}' is declared twice", name.trim())));
+        }
         fields.push(Field::new(name.trim(), data_type, true));
     }
     if fields.is_empty() {

@@ -3,6 +3,7 @@
 //! that every file has the same schema.
 
 mod csv;
+mod csv_records;
 mod glob;
 mod ipc;
 mod location;
@@ -118,12 +119,14 @@ impl Source {
         let formats = refs.iter().map(|f| format_of(f, options)).collect::<Result<Vec<_>>>()?;
 
         // The first file fixes the schema that CSV and NDJSON files are decoded with.
-        let (first, first_format) = inspect(&refs[0], formats[0], options, options.schema.clone()).await?;
+        let explicit = "option 'schema'".to_string();
+        let (first, first_format) = inspect(&refs[0], formats[0], options, options.schema.clone(), &explicit).await?;
         let declared = Some(options.schema.clone().unwrap_or_else(|| first.schema.clone()));
+        let origin = if options.schema.is_some() { explicit } else { format!("'{}'", refs[0].name) };
         let rest: Vec<(Inspected, FileFormat)> = futures::stream::iter(refs.iter().cloned().zip(formats.iter().copied()).skip(1))
             .map(|(file, format)| {
-                let (options, declared) = (options.clone(), declared.clone());
-                async move { inspect(&file, format, &options, declared).await }
+                let (options, declared, origin) = (options.clone(), declared.clone(), origin.clone());
+                async move { inspect(&file, format, &options, declared, &origin).await }
             })
             .buffered(16)
             .try_collect()
@@ -179,11 +182,13 @@ fn format_of(file: &FileRef, options: &SourceOptions) -> Result<FormatChoice> {
     })
 }
 
+/// `origin` says where `declared` comes from (the option or the first file), for messages.
 async fn inspect(
     file: &FileRef,
     format: FormatChoice,
     options: &SourceOptions,
     declared: Option<SchemaRef>,
+    origin: &str,
 ) -> Result<(Inspected, FileFormat)> {
     Ok(match format {
         FormatChoice::Parquet => {
@@ -195,11 +200,11 @@ async fn inspect(
             (inspected, FileFormat::Ipc(kind))
         }
         FormatChoice::Csv => {
-            let (inspected, layout) = csv::inspect(file, &options.csv, declared).await?;
+            let (inspected, layout) = csv::inspect(file, &options.csv, declared.map(|d| (d, origin))).await?;
             (inspected, FileFormat::Csv(layout))
         }
         FormatChoice::Ndjson => {
-            let (inspected, schema) = ndjson::inspect(file, declared, options.csv.infer_rows).await?;
+            let (inspected, schema) = ndjson::inspect(file, declared, options.csv.infer_rows, options.ndjson_ignore_unknown_keys).await?;
             (inspected, FileFormat::Ndjson(schema))
         }
     })
@@ -239,4 +244,12 @@ pub(crate) async fn fetch_all(file: &FileRef) -> Result<bytes::Bytes> {
     let store = file.store.get()?;
     let got = store.get(&file.path).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
     got.bytes().await.map_err(|e| Error::from_object_store(&e, &file.name))
+}
+
+/// The whole object as a stream of chunks, for a pass that need not hold it all.
+pub(crate) async fn fetch_chunks(file: &FileRef) -> Result<futures::stream::BoxStream<'static, Result<bytes::Bytes>>> {
+    let store = file.store.get()?;
+    let got = store.get(&file.path).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
+    let name = file.name.clone();
+    Ok(got.into_stream().map(move |chunk| chunk.map_err(|e| Error::from_object_store(&e, &name))).boxed())
 }

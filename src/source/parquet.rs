@@ -8,20 +8,29 @@
 use super::{FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, Result};
 use arrow::record_batch::RecordBatch;
-use futures::TryStreamExt;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{FutureExt, TryStreamExt};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, RowSelection};
-use parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+use parquet::arrow::async_reader::{AsyncFileReader, MetadataFetch, ParquetObjectReader, ParquetRecordBatchStreamBuilder};
 use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
 use std::ops::Range;
+use std::sync::Arc;
 
 fn object_reader(file: &FileRef) -> Result<ParquetObjectReader> {
     Ok(ParquetObjectReader::new(file.store.get()?, file.path.clone()).with_file_size(file.size))
 }
 
 pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)> {
-    let mut reader = object_reader(file)?;
+    let mut fetch = FooterWatch { reader: object_reader(file)?, size: file.size, metadata_length: None };
+    let loaded = ParquetMetaDataReader::new().load_and_finish(&mut fetch, file.size).await;
+    let metadata = loaded.map_err(|e| Error::from_parquet(e, &file.name))?;
+    if let Some(length) = fetch.metadata_length {
+        check_chunks_fit(file, &metadata, file.size.saturating_sub(FOOTER_SIZE + length))?;
+    }
     let meta =
-        ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new()).await.map_err(|e| Error::from_parquet(e, &file.name))?;
+        ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new()).map_err(|e| Error::from_parquet(e, &file.name))?;
     let mut parts = Vec::new();
     for (i, rg) in meta.metadata().row_groups().iter().enumerate() {
         let rows = u64::try_from(rg.num_rows()).map_err(|_| {
@@ -30,6 +39,51 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)>
         parts.push(PartInfo { index: i, rows, bytes: rg.total_byte_size().max(0) as u64 });
     }
     Ok((Inspected { schema: meta.schema().clone(), parts }, meta))
+}
+
+const FOOTER_SIZE: u64 = 8;
+
+/// Fetches for the metadata loader that note the footer's metadata length on the way.
+struct FooterWatch {
+    reader: ParquetObjectReader,
+    size: u64,
+    metadata_length: Option<u64>,
+}
+
+impl MetadataFetch for &mut FooterWatch {
+    fn fetch(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move {
+            let bytes = self.reader.get_bytes(range.clone()).await?;
+            if range.end == self.size && bytes.len() as u64 >= FOOTER_SIZE {
+                let tail: Option<&[u8; FOOTER_SIZE as usize]> = bytes[bytes.len() - FOOTER_SIZE as usize..].try_into().ok();
+                self.metadata_length = tail.and_then(|t| FooterTail::try_new(t).ok()).map(|t| t.metadata_length() as u64);
+            }
+            Ok(bytes)
+        }
+        .boxed()
+    }
+}
+
+/// Every column chunk the footer lists must lie before the footer. A file whose
+/// data was cut (or whose footer belongs to another file) fails here, at open,
+/// with a message that says so, rather than with a short read mid-stream.
+fn check_chunks_fit(file: &FileRef, metadata: &ParquetMetaData, data_end: u64) -> Result<()> {
+    for (i, rg) in metadata.row_groups().iter().enumerate() {
+        for column in rg.columns() {
+            let (start, length) = column.byte_range();
+            let end = start.saturating_add(length);
+            if end > data_end {
+                return Err(Error::invalid_data(format!(
+                    "'{}' is truncated or its data does not match its footer: column '{}' of row group {i} ends at byte {end}, \
+                     but the data ends at byte {data_end} ({} bytes in the file)",
+                    file.name,
+                    column.column_path(),
+                    file.size
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 pub async fn read(

@@ -36,6 +36,17 @@ pub fn keep_ranges(batches: impl Iterator<Item = Result<RecordBatch>>, ranges: &
     Ok(kept)
 }
 
+/// Bytes a decoder may reserve for one batch's per-value bookkeeping (offsets, tapes).
+const DECODE_BUFFER_BYTES: usize = 8 << 20;
+
+/// Rows per decode batch for a text format whose decoder reserves `bytes_per_value`
+/// for each value of a batch: `wanted` rows, fewer for wide files, so that the
+/// reservation stays near `DECODE_BUFFER_BYTES` whatever the number of columns.
+pub fn decode_batch_rows(values_per_row: usize, bytes_per_value: usize, wanted: usize) -> usize {
+    let per_row = values_per_row.max(1).saturating_mul(bytes_per_value.max(1));
+    (DECODE_BUFFER_BYTES / per_row).clamp(1, wanted.max(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +65,13 @@ mod tests {
             kept.iter().flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec()).collect();
         assert_eq!(values, vec![1, 2, 4, 5, 6, 12]);
         assert!(kept.iter().all(|b| b.column(0).len() > 0));
+    }
+
+    #[test]
+    fn decode_batches_shrink_with_the_number_of_columns() {
+        assert_eq!(decode_batch_rows(4, 16, 1024), 1024);
+        assert_eq!(decode_batch_rows(10_000, 16, 65_536), (8 << 20) / 160_000);
+        assert_eq!(decode_batch_rows(usize::MAX, 24, 65_536), 1);
+        assert_eq!(decode_batch_rows(0, 0, 0), 1);
     }
 }

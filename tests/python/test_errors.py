@@ -491,3 +491,41 @@ def test_file_removed_after_open(tmp_path):
     with pytest.raises(sluice.SluiceNotFoundError) as info:
         connector.to_arrow(batch_size=100).read_all()
     assert "b.parquet" in str(info.value)
+
+
+# --- issue 9: schema names, unknown keys, a footer over cut data -------------------------------
+
+
+def test_csv_schema_names_must_match_the_header(tmp_path):
+    path = tmp_path / "ab.csv"
+    path.write_text("a,b\n1,x\n")
+    with pytest.raises(sluice.SluiceInvalidArgument, match=r"'a'.*twice"):
+        sluice.DataConnector.from_sources(str(path), schema="a:int64,a:int64")
+    with pytest.raises(sluice.SluiceSchemaMismatch, match=r"ab\.csv.*'c'.*'b'"):
+        sluice.DataConnector.from_sources(str(path), schema="a:int64,c:utf8")
+    with pytest.raises(sluice.SluiceSchemaMismatch, match=r"ab\.csv.*'b'"):
+        sluice.DataConnector.from_sources(str(path), schema="a:int64")
+
+
+def test_ndjson_key_after_inferred_rows_is_an_error(tmp_path):
+    path = tmp_path / "late.jsonl"
+    path.write_text("".join(f'{{"a": {i}}}\n' for i in range(3000)) + '{"a": 1, "zz": 5}\n')
+    with pytest.raises(sluice.SluiceInvalidData) as info:
+        sluice.DataConnector.from_sources(str(path))
+    message = str(info.value)
+    for part in ("late.jsonl", "'zz'", "line 3001", "ndjson_unknown_keys"):
+        assert part in message, message
+    with pytest.raises(sluice.SluiceInvalidArgument, match="ndjson_unknown_keys"):
+        sluice.DataConnector.from_sources(str(path), ndjson_unknown_keys="skip")
+
+
+def test_parquet_data_cut_under_its_footer(tmp_path):
+    good = write_parquet(tmp_path / "whole.parquet", ids_table(0, 5000), 1000)
+    data = good.read_bytes()
+    middle = len(data) // 3
+    cut = tmp_path / "cut-middle.parquet"
+    cut.write_bytes(data[:middle] + data[middle + 500:])  # the footer is whole
+    assert pq.ParquetFile(cut).metadata.num_rows == 5000
+    message = r"cut-middle\.parquet.*truncated or its data does not match its footer"
+    with pytest.raises(sluice.SluiceInvalidData, match=message):
+        sluice.DataConnector.from_sources(str(cut))

@@ -281,7 +281,7 @@ def test_ndjson_inferred_several_files(tmp_path):
 def test_ndjson_explicit_schema_and_projection(tmp_path):
     path = write_ndjson(tmp_path / "a.data", 0, 100)
     connector = sluice.DataConnector.from_sources(
-        str(path), format="ndjson", schema="id:int32,name:utf8,score:float32,flag:bool"
+        str(path), format="ndjson", schema="id:int32,name:utf8,score:float32,flag:bool", ndjson_unknown_keys="ignore"
     )
     schema = pa.schema([("id", pa.int32()), ("name", pa.string()), ("score", pa.float32()), ("flag", pa.bool_())])
     expected = pajson.read_json(
@@ -300,3 +300,52 @@ def test_format_aliases(tmp_path):
     write_ipc_file(tmp_path / "y.dat", table, 4)
     for alias in ["ipc", "arrow", "feather"]:
         assert sluice.DataConnector.from_sources(str(tmp_path / "y.dat"), format=alias).num_rows == 10
+
+
+# --- wide files and the schema option (issue 9) --------------------------------------------
+
+
+def test_wide_csv_opens_and_reads_the_right_values(tmp_path):
+    # 10,000 columns used to make the row counter reserve 65,536 rows of every column and abort
+    n = 10_000
+    path = tmp_path / "w.csv"
+    path.write_text(",".join(f"c{i}" for i in range(n)) + "\n" + ",".join(str(i) for i in range(n)) + "\n")
+    connector = sluice.DataConnector.from_sources(str(path))
+    assert connector.num_rows == 1
+    expected = pacsv.read_csv(path)
+    assert_table_equal(pa.Table.from_batches(read_batches(connector)), expected)
+
+
+def test_wide_ndjson_opens_and_reads_the_right_values(tmp_path):
+    n = 2_000
+    path = tmp_path / "w.jsonl"
+    with open(path, "w") as f:
+        for row in range(3):
+            f.write(json.dumps({f"k{i}": i * 10 + row for i in range(n)}) + "\n")
+    connector = sluice.DataConnector.from_sources(str(path))
+    expected = pajson.read_json(path)
+    assert_table_equal(pa.Table.from_batches(read_batches(connector, batch_size=2)), expected)
+
+
+def test_csv_schema_option_matches_columns_by_name(tmp_path):
+    path = write_csv(tmp_path / "t.csv", csv_rows(0, 60))
+    connector = sluice.DataConnector.from_sources(str(path), schema="flag:bool,score:float64,id:int64,name:utf8")
+    assert connector.schema.names == ["flag", "score", "id", "name"]
+    expected = pyarrow_csv(path).select(["flag", "score", "id", "name"])
+    assert_batches_match(read_batches(connector, batch_size=25), expected, 25)
+    # a second file whose header lists the same columns in another order reads by name too
+    other = write_csv(tmp_path / "u.csv", [[r[3], r[2], r[1], r[0]] for r in csv_rows(60, 30)],
+                      header=["flag", "score", "name", "id"])
+    both = sluice.DataConnector.from_sources([str(path), str(other)])
+    expected = pa.concat_tables([pyarrow_csv(path), pyarrow_csv(other).select(CSV_NAMES)])
+    assert_batches_match(read_batches(both, batch_size=40), expected, 40)
+
+
+def test_ndjson_unknown_keys_ignored_on_request(tmp_path):
+    path = tmp_path / "late.jsonl"
+    path.write_text("".join(json.dumps({"a": i}) + "\n" for i in range(3000)) + json.dumps({"a": 1, "zz": 5}) + "\n")
+    connector = sluice.DataConnector.from_sources(str(path), ndjson_unknown_keys="ignore")
+    assert connector.schema.names == ["a"]
+    assert_table_equal(pa.Table.from_batches(read_batches(connector)), pajson.read_json(path).select(["a"]))
+    whole = sluice.DataConnector.from_sources(str(path), csv_infer_rows=5000)
+    assert_table_equal(pa.Table.from_batches(read_batches(whole)), pajson.read_json(path))
