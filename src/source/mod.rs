@@ -3,6 +3,7 @@
 //! that every file has the same schema.
 
 mod csv;
+mod decoded_size;
 mod glob;
 mod ipc;
 mod location;
@@ -11,6 +12,7 @@ mod parquet;
 mod slicing;
 mod store;
 
+pub use decoded_size::FragmentSize;
 pub use location::FileRef;
 
 use crate::error::{Error, ErrorKind, Result};
