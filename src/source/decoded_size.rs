@@ -13,7 +13,7 @@
 use super::{FileFormat, Fragment, Projection, Source};
 use arrow::datatypes::DataType;
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
-use parquet::basic::Type as PhysicalType;
+use parquet::basic::{Encoding, Type as PhysicalType};
 use parquet::file::metadata::ColumnChunkMetaData;
 
 /// Memory one fragment's projected columns take to read.
@@ -81,14 +81,50 @@ fn chunk_decoded_bytes(chunk: &ColumnChunkMetaData, dictionary: bool) -> u64 {
     values * width + values / 8
 }
 
-/// The decoded bytes of a BYTE_ARRAY column chunk's values (without offsets).
+/// The decoded bytes of a BYTE_ARRAY column chunk's values (without offsets),
+/// where they differ from the encoded size: exact from the size statistics,
+/// else, for a dictionary-encoded chunk, a lower bound from the shorter of
+/// the min and max values (a long outlier must not make a reasonable shuffle
+/// window look too large; measured batches correct an estimate that is low).
 fn byte_array_data(chunk: &ColumnChunkMetaData, values: u64) -> u64 {
     if let Some(bytes) = chunk.unencoded_byte_array_data_bytes() {
         return bytes.max(0) as u64;
     }
-    let Some(stats) = chunk.statistics() else { return 0 };
-    // Truncated statistics are shorter than the values: still a lower bound.
+    let dictionary = chunk.encodings().any(|e| matches!(e, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY));
+    let Some(stats) = chunk.statistics().filter(|_| dictionary) else { return 0 };
     let length = |v: Option<&[u8]>| v.map_or(0, <[u8]>::len) as u64;
     let non_null = values.saturating_sub(stats.null_count_opt().unwrap_or(0));
-    non_null * (length(stats.min_bytes_opt()) + length(stats.max_bytes_opt())) / 2
+    non_null * length(stats.min_bytes_opt()).min(length(stats.max_bytes_opt()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::arrow_reader::ArrowReaderOptions;
+    use parquet::arrow::ArrowWriter;
+    use std::sync::Arc;
+
+    #[test]
+    fn dictionary_encoded_strings_are_sized_decoded() {
+        let rows = 10_000;
+        let values = (0..rows).map(|i| format!("v{}", i % 10).repeat(250));
+        let batch = RecordBatch::try_from_iter([
+            ("s", Arc::new(StringArray::from_iter_values(values)) as _),
+            ("n", Arc::new(Int64Array::from_iter_values(0..rows as i64)) as _),
+        ])
+        .unwrap();
+        let mut file = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut file, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let meta = ArrowReaderMetadata::load(&bytes::Bytes::from(file), ArrowReaderOptions::new()).unwrap();
+
+        let (decoded, fetched) = parquet_sizes(&meta, 0, Some(&[0]));
+        assert!(fetched < 100_000, "dictionary-encoded on disk: {fetched} bytes");
+        assert!(decoded >= rows * 504, "500-character values and their offsets: {decoded} bytes");
+        let (ints, _) = parquet_sizes(&meta, 0, Some(&[1]));
+        assert!((rows * 8..rows * 9).contains(&ints), "{ints}");
+    }
 }
