@@ -16,6 +16,7 @@ pub mod batch;
 pub mod connector;
 pub mod error;
 pub mod ffi;
+mod memory;
 pub mod options;
 pub mod pack;
 pub mod plan;

@@ -4,6 +4,7 @@
 
 use crate::batch::Rebatcher;
 use crate::error::{Error, ErrorKind, Result};
+use crate::memory::{held_bytes, SizeModel};
 use crate::options::ReadOptions;
 use crate::pack::Packing;
 use crate::plan::{Plan, Task};
@@ -34,9 +35,12 @@ pub struct BatchStream {
 struct Job {
     source: Arc<Source>,
     projection: Projection,
-    decode_rows: usize,
-    /// Estimated decoded bytes per row of each fragment, for the projected columns.
-    row_bytes: Vec<f64>,
+    /// Rows per decoded batch, before the budget lowers it for wide rows.
+    max_decode_rows: usize,
+    budget: u64,
+    shuffle_window: u64,
+    /// What reading each fragment's projected columns costs, corrected as batches are measured.
+    sizes: SizeModel,
     /// Packed mode: how each output batch becomes (features, label).
     packing: Option<Packing>,
     /// Tensor or packed mode: the column policy each output batch goes through.
@@ -73,20 +77,27 @@ impl BatchStream {
         };
         let unpolicied = packing.as_ref().map_or_else(|| projection.schema.clone(), Packing::schema);
         let policy = options.policy_applies().then(|| Policy::new(&unpolicied, &options.tensors)).transpose()?;
-        let share = projection.indices.len() as f64 / source.schema.fields().len().max(1) as f64;
-        let row_bytes: Vec<f64> = source.fragments.iter().map(|f| f.bytes as f64 / f.rows.max(1) as f64 * share).collect();
+        let sizes = SizeModel::new(source.fragments.iter().map(|f| source.fragment_size(f, &projection)).collect());
         if options.shuffle {
-            check_window_fits(&source, &row_bytes, options)?;
+            check_window_fits(&source, &sizes, options)?;
         }
         let rows: Vec<u64> = source.fragments.iter().map(|f| f.rows).collect();
         let plan = Plan::new(&rows, options);
         // Decoding in large batches costs less per row; re-cutting them is zero-copy.
         let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
         let schema = policy.as_ref().map_or(unpolicied, Policy::schema);
-        let job = Arc::new(Job { source, projection, decode_rows, row_bytes, packing, policy });
+        let job = Arc::new(Job {
+            source,
+            projection,
+            max_decode_rows: decode_rows,
+            budget: options.memory_budget,
+            shuffle_window: options.shuffle_window,
+            sizes,
+            packing,
+            policy,
+        });
         let (sender, receiver) = mpsc::channel(1);
-        let settings =
-            Settings { budget: options.memory_budget, concurrency: options.concurrency(), batch_size: options.batch_size as usize };
+        let settings = Settings { concurrency: options.concurrency(), batch_size: options.batch_size as usize };
         let producer = runtime::runtime()?.spawn(async move {
             let failure = sender.clone();
             let run = AssertUnwindSafe(produce(job, plan, settings, sender)).catch_unwind().await;
@@ -153,7 +164,6 @@ impl Drop for BatchStream {
 }
 
 struct Settings {
-    budget: u64,
     concurrency: usize,
     batch_size: usize,
 }
@@ -169,25 +179,31 @@ impl Drop for Spawned {
 
 async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Sender<Result<RecordBatch>>) {
     let mut rebatcher = Rebatcher::new(job.projection.schema.clone(), settings.batch_size);
-    let max_task_bytes = (settings.budget / 4).max(1);
+    let max_task_bytes = (job.budget / 4).max(1);
     let mut tasks = plan.tasks().flat_map(|t| split_large(t, &job, max_task_bytes)).peekable();
-    let mut in_flight: VecDeque<(Spawned, u64)> = VecDeque::new();
-    let mut held = 0u64;
+    let mut in_flight: VecDeque<(Spawned, Footprint)> = VecDeque::new();
     loop {
+        // Until a batch has been measured the estimates are unchecked: one task at a time.
+        let concurrency = if job.sizes.measured() { settings.concurrency } else { 1 };
+        // What the tasks in flight hold, by the latest measurements.
+        let mut held: u64 = in_flight.iter().map(|(_, footprint)| footprint.cost(&job.sizes)).sum();
         // Start tasks while the budget allows; one is always allowed, so reading progresses.
-        while in_flight.len() < settings.concurrency {
+        while in_flight.len() < concurrency {
             let Some(task) = tasks.peek() else { break };
-            let cost = estimate(task, &job);
-            if !in_flight.is_empty() && held + cost > settings.budget {
+            let footprint = Footprint::of(task);
+            if let Err(err) = footprint.check_fits(&job) {
+                let _ = sender.send(Err(err)).await;
+                return;
+            }
+            let cost = footprint.cost(&job.sizes);
+            if !in_flight.is_empty() && held + cost > job.budget {
                 break;
             }
             let task = tasks.next().expect("peeked");
             held += cost;
-            in_flight.push_back((Spawned(tokio::spawn(run_task(job.clone(), task))), cost));
+            in_flight.push_back((Spawned(tokio::spawn(run_task(job.clone(), task))), footprint));
         }
-        let Some((mut next, cost)) = in_flight.pop_front() else {
-            break;
-        };
+        let Some((mut next, _)) = in_flight.pop_front() else { break };
         let batches = match (&mut next.0).await {
             Ok(Ok(batches)) => batches,
             Ok(Err(err)) => {
@@ -206,7 +222,6 @@ async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Se
                 return;
             }
         }
-        held -= cost;
     }
     match rebatcher.finish() {
         Ok(Some(last)) => {
@@ -244,7 +259,8 @@ async fn run_task(job: Arc<Job>, task: Task) -> Result<Vec<RecordBatch>> {
         let job = job.clone();
         async move {
             let fragment = &job.source.fragments[piece.fragment];
-            let batches = job.source.read(fragment, &piece.ranges, &job.projection, job.decode_rows).await?;
+            let decode_rows = job.decode_rows(piece.fragment);
+            let batches = job.source.read(fragment, &piece.ranges, &job.projection, decode_rows).await?;
             let expected: u64 = piece.ranges.iter().map(|r| r.end - r.start).sum();
             let got: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
             if got != expected {
@@ -253,32 +269,96 @@ async fn run_task(job: Arc<Job>, task: Task) -> Result<Vec<RecordBatch>> {
                     "'{name}' gave {got} rows where {expected} were expected: did it change after the connector was opened?"
                 )));
             }
+            job.sizes.record(piece.fragment, got, held_bytes(&batches));
             Ok(batches)
         }
     });
     let batches: Vec<RecordBatch> = futures::future::try_join_all(reads).await?.into_iter().flatten().collect();
-    let Some(order) = task.order else {
-        return Ok(batches);
-    };
+    let Some(order) = task.order else { return Ok(batches) };
+    // A window larger than the estimates said fails before it is joined (which would double it).
+    let measured = held_bytes(&batches);
+    if measured > job.budget {
+        return Err(window_too_large(job.shuffle_window, measured, order.len() as u64, job.budget, "measured"));
+    }
     let joined = crate::batch::concat(&job.projection.schema, &batches)?;
+    drop(batches);
     let shuffled = arrow::compute::take_record_batch(&joined, &UInt32Array::from(order)).map_err(|e| Error::internal(e.to_string()))?;
     Ok(vec![shuffled])
 }
 
-fn estimate(task: &Task, job: &Job) -> u64 {
-    task.pieces.iter().map(|p| p.ranges.iter().map(|r| r.end - r.start).sum::<u64>() as f64 * job.row_bytes[p.fragment]).sum::<f64>() as u64
+impl Job {
+    /// Rows per decoded batch for fragment `f`: fewer for wide rows, so that
+    /// one batch stays a small part of the budget.
+    fn decode_rows(&self, f: usize) -> usize {
+        let fitting = self.budget as f64 / 8.0 / self.sizes.row_bytes(f).max(1.0);
+        self.max_decode_rows.min(fitting as usize).max(1)
+    }
 }
 
-/// Splits an unshuffled task bigger than `max_bytes` (a huge row group) into
-/// several, so that one fragment alone cannot exceed the budget.
+/// What a task holds while it runs: per piece, the fragment and its rows.
+struct Footprint {
+    pieces: Vec<(usize, u64)>,
+    shuffled: bool,
+}
+
+impl Footprint {
+    fn of(task: &Task) -> Footprint {
+        let pieces = task.pieces.iter().map(|p| (p.fragment, p.ranges.iter().map(|r| r.end - r.start).sum())).collect();
+        Footprint { pieces, shuffled: task.order.is_some() }
+    }
+
+    fn decoded(&self, sizes: &SizeModel) -> u64 {
+        self.pieces.iter().map(|&(f, rows)| rows as f64 * sizes.row_bytes(f)).sum::<f64>() as u64
+    }
+
+    /// Peak bytes: the decoded rows (twice for a shuffled window, which is
+    /// joined, then permuted) plus the encoded bytes every piece fetches.
+    fn cost(&self, sizes: &SizeModel) -> u64 {
+        let copies = if self.shuffled { 2 } else { 1 };
+        copies * self.decoded(sizes) + self.pieces.iter().map(|&(f, _)| sizes.fetched(f)).sum::<u64>()
+    }
+
+    /// A shuffled task is held whole: once batches have been measured, one
+    /// that cannot fit the budget is an error rather than a silent overshoot.
+    fn check_fits(&self, job: &Job) -> Result<()> {
+        if !self.shuffled || !job.sizes.measured() {
+            return Ok(());
+        }
+        let rows: u64 = self.pieces.iter().map(|&(_, rows)| rows).sum();
+        let window = self.decoded(&job.sizes);
+        if window <= job.budget {
+            return Ok(());
+        }
+        Err(window_too_large(job.shuffle_window, window, rows, job.budget, "measured"))
+    }
+}
+
+fn window_too_large(shuffle_window: u64, window: u64, rows: u64, budget: u64, how: &str) -> Error {
+    let fitting_rows = (budget as f64 / (window as f64 / rows.max(1) as f64)) as u64;
+    Error::invalid_argument(format!(
+        "option 'shuffle_window' of {shuffle_window} rows needs about {} decoded ({how}), more than option 'memory_budget' ({}): \
+         the smallest memory_budget that works is {}, or lower 'shuffle_window' to {fitting_rows} rows",
+        human_bytes(window),
+        human_bytes(budget),
+        human_bytes(window.div_ceil(1 << 20) << 20)
+    ))
+}
+
+/// Splits an unshuffled task bigger than `max_bytes` decoded (a huge row
+/// group) into several, so that one fragment alone cannot exceed the budget.
+/// Each part fetches the fragment's encoded bytes again, so parts are never
+/// made smaller than those: below that, splitting costs time and saves little.
 fn split_large(task: Task, job: &Job, max_bytes: u64) -> Vec<Task> {
-    let bytes = estimate(&task, job);
-    if task.order.is_some() || bytes <= max_bytes || task.pieces.len() != 1 {
+    if task.order.is_some() || task.pieces.len() != 1 {
         return vec![task];
     }
     let piece = &task.pieces[0];
-    let rows = task.rows();
-    let max_rows = ((rows as f64 * max_bytes as f64 / bytes as f64) as u64).max(8192);
+    let row_bytes = job.sizes.row_bytes(piece.fragment).max(1e-9);
+    let part_bytes = max_bytes.max(job.sizes.fetched(piece.fragment));
+    let max_rows = ((part_bytes as f64 / row_bytes) as u64).max(1);
+    if task.rows() <= max_rows {
+        return vec![task];
+    }
     let mut out = Vec::new();
     let mut current: Vec<std::ops::Range<u64>> = Vec::new();
     let mut current_rows = 0;
@@ -304,21 +384,17 @@ fn split_large(task: Task, job: &Job, max_bytes: u64) -> Vec<Task> {
     out
 }
 
-/// A shuffle window is held whole; it must fit the budget.
-fn check_window_fits(source: &Source, row_bytes: &[f64], options: &ReadOptions) -> Result<()> {
+/// A shuffle window is held whole; by the open-time estimates it must fit the budget.
+fn check_window_fits(source: &Source, sizes: &SizeModel, options: &ReadOptions) -> Result<()> {
     let rows: u64 = source.fragments.iter().map(|f| f.rows).sum();
     if rows == 0 {
         return Ok(());
     }
-    let mean: f64 = row_bytes.iter().zip(&source.fragments).map(|(b, f)| b * f.rows as f64).sum::<f64>() / rows as f64;
-    let window = (options.shuffle_window.min(rows) as f64 * mean) as u64;
+    let total: f64 = source.fragments.iter().enumerate().map(|(i, f)| sizes.row_bytes(i) * f.rows as f64).sum();
+    let window_rows = options.shuffle_window.min(rows);
+    let window = (window_rows as f64 * total / rows as f64) as u64;
     if window > options.memory_budget {
-        return Err(Error::invalid_argument(format!(
-            "option 'shuffle_window' of {} rows needs about {}, more than option 'memory_budget' ({}): lower 'shuffle_window' or raise 'memory_budget'",
-            options.shuffle_window,
-            human_bytes(window),
-            human_bytes(options.memory_budget)
-        )));
+        return Err(window_too_large(options.shuffle_window, window, window_rows, options.memory_budget, "estimated"));
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod csv;
 mod csv_records;
+mod decoded_size;
 mod glob;
 mod ipc;
 mod location;
@@ -12,6 +13,7 @@ mod parquet;
 mod slicing;
 mod store;
 
+pub use decoded_size::FragmentSize;
 pub use location::FileRef;
 
 use crate::error::{Error, ErrorKind, Result};

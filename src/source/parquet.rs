@@ -36,7 +36,7 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)>
         let rows = u64::try_from(rg.num_rows()).map_err(|_| {
             Error::invalid_data(format!("'{}' is not a readable Parquet file: row group {i} has a negative row count", file.name))
         })?;
-        parts.push(PartInfo { index: i, rows, bytes: rg.total_byte_size().max(0) as u64 });
+        parts.push(PartInfo { index: i, rows, bytes: super::decoded_size::parquet_sizes(&meta, i, None).0 });
     }
     Ok((Inspected { schema: meta.schema().clone(), parts }, meta))
 }
