@@ -70,3 +70,12 @@ pub fn unknown(kind: &str, key: &str, known: &[&str]) -> Error {
 pub fn number(key: &str, value: &str) -> Result<f64> {
     value.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| bad(key, value, "expected a finite number"))
 }
+
+/// A positive duration in seconds, such as 30 or 0.5.
+pub fn seconds(key: &str, value: &str) -> Result<std::time::Duration> {
+    let v = number(key, value)?;
+    if v <= 0.0 || v > 1e9 {
+        return Err(bad(key, value, "expected a positive number of seconds, such as 30 or 0.5"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
+}
