@@ -67,6 +67,9 @@ impl Error {
 
     pub fn from_parquet(err: parquet::errors::ParquetError, location: &str) -> Self {
         if let parquet::errors::ParquetError::External(inner) = &err {
+            if let Some(error) = inner.downcast_ref::<Error>() {
+                return error.clone();
+            }
             if let Some(store_err) = inner.downcast_ref::<object_store::Error>() {
                 return Error::from_object_store(store_err, location);
             }

@@ -169,6 +169,8 @@ mod tests {
         ("csv_infer_rows", b"x"),
         ("schema", b"a:notatype"),
         ("ndjson_unknown_keys", b"sometimes"),
+        ("request_timeout", b"0"),
+        ("connect_timeout", b"soon"),
         ("endpoint", b"not a url"),
         ("region", NOT_UTF8),
         ("anonymous", b"sure"),

@@ -140,3 +140,12 @@ pub fn number(key: &str, value: &str) -> Result<Number> {
     let integer = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) { value.parse::<i128>().ok() } else { None };
     Ok(Number { float, integer })
 }
+
+/// A positive duration in seconds, such as 30 or 0.5.
+pub fn seconds(key: &str, value: &str) -> Result<std::time::Duration> {
+    let v = number(key, value)?;
+    if v <= 0.0 || v > 1e9 {
+        return Err(bad(key, value, "expected a positive number of seconds, such as 30 or 0.5"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
+}

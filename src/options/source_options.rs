@@ -65,6 +65,9 @@ pub struct StoreOptions {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
     pub session_token: Option<String>,
+    /// None: the defaults in source/store.rs.
+    pub request_timeout: Option<std::time::Duration>,
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -92,6 +95,8 @@ pub(crate) const KNOWN: &[&str] = &[
     "secret_access_key",
     "session_token",
     "ndjson_unknown_keys",
+    "request_timeout",
+    "connect_timeout",
 ];
 
 impl SourceOptions {
@@ -123,6 +128,8 @@ impl SourceOptions {
             "access_key_id" => self.store.access_key_id = text(),
             "secret_access_key" => self.store.secret_access_key = text(),
             "session_token" => self.store.session_token = text(),
+            "request_timeout" => self.store.request_timeout = Some(parse::seconds(key, value)?),
+            "connect_timeout" => self.store.connect_timeout = Some(parse::seconds(key, value)?),
             _ => return Err(parse::unknown("source", key, KNOWN)),
         }
         Ok(())

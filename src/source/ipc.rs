@@ -10,7 +10,6 @@ use arrow::datatypes::SchemaRef;
 use arrow::ipc::reader::{FileDecoder, StreamReader};
 use arrow::ipc::{Block, MetadataVersion};
 use arrow::record_batch::RecordBatch;
-use object_store::ObjectStoreExt;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -35,7 +34,7 @@ fn bad(file: &FileRef, why: impl std::fmt::Display) -> Error {
 }
 
 async fn fetch(file: &FileRef, range: Range<u64>) -> Result<bytes::Bytes> {
-    file.store.get()?.get_range(&file.path, range).await.map_err(|e| Error::from_object_store(&e, &file.name))
+    file.get_range(range).await
 }
 
 pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
@@ -69,7 +68,7 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
     if header_ranges.iter().any(|r| r.end > file.size) {
         return Err(bad(file, "a record batch lies past the end of the file (truncated?)"));
     }
-    let headers = file.store.get()?.get_ranges(&file.path, &header_ranges).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
+    let headers = file.get_ranges(&header_ranges).await?;
     let mut parts = Vec::with_capacity(batches.len());
     for (index, (block, header)) in batches.iter().zip(headers).enumerate() {
         let message = parse_message(&header).ok_or_else(|| bad(file, format!("record batch {index} has a malformed header")))?;
@@ -112,7 +111,7 @@ async fn read_file_batch(file: &FileRef, layout: &IpcFileLayout, index: usize) -
     let span = |b: &Block| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64 + b.bodyLength() as u64;
     let mut ranges: Vec<Range<u64>> = layout.dictionaries.iter().map(span).collect();
     ranges.push(span(&layout.batches[index]));
-    let mut buffers = file.store.get()?.get_ranges(&file.path, &ranges).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
+    let mut buffers = file.get_ranges(&ranges).await?;
     let batch_bytes = buffers.pop().unwrap_or_default();
     let mut decoder = FileDecoder::new(layout.schema.clone(), layout.version).with_require_alignment(false);
     for (block, bytes) in layout.dictionaries.iter().zip(buffers) {

@@ -8,17 +8,25 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::options::{FormatChoice, SourceOptions};
 use futures::TryStreamExt;
 use object_store::path::Path;
-use object_store::ObjectStoreExt;
+use object_store::{ObjectMeta, ObjectStoreExt};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// One file to read: where it is, the name to show the user, its size in bytes.
+/// One file to read: where it is, the name to show the user, its size in bytes,
+/// and the version every read is pinned to (see pinned.rs).
 #[derive(Debug, Clone)]
 pub struct FileRef {
     pub store: Arc<Store>,
     pub path: Path,
     pub name: String,
     pub size: u64,
+    pub opened: ObjectMeta,
+}
+
+impl FileRef {
+    fn new(store: Arc<Store>, name: String, meta: ObjectMeta) -> Self {
+        FileRef { store, path: meta.location.clone(), name, size: meta.size, opened: meta }
+    }
 }
 
 /// Shares one store between all files of the same bucket or host.
@@ -66,7 +74,11 @@ async fn expand_local(input: &str, path: &std::path::Path, options: &SourceOptio
             }
             Ok(files)
         }
-        Ok(meta) => Ok(vec![FileRef { path: to_path(&absolute)?, store, name: input.to_string(), size: meta.len() }]),
+        Ok(_) => {
+            // The store's own metadata, so that the ETag is the one its reads are checked against.
+            let meta = store.get()?.head(&to_path(&absolute)?).await.map_err(|e| store.error(&e, input))?;
+            Ok(vec![FileRef::new(store, input.to_string(), meta)])
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(Error::not_found(format!("'{input}' not found: no such file or directory")))
         }
@@ -107,9 +119,9 @@ async fn expand_remote(input: &str, options: &SourceOptions, stores: &mut Stores
     let object_store = store.get()?;
     if !key.is_empty() && !key.ends_with('/') {
         match object_store.head(&path).await {
-            Ok(meta) => return Ok(vec![FileRef { store, path, name: input.to_string(), size: meta.size }]),
+            Ok(meta) => return Ok(vec![FileRef::new(store, input.to_string(), ObjectMeta { location: path, ..meta })]),
             Err(object_store::Error::NotFound { .. }) if !is_http => {}
-            Err(e) => return Err(Error::from_object_store(&e, input)),
+            Err(e) => return Err(store.error(&e, input)),
         }
     }
     let files = list(&store, &path, input, options, |_| true).await?;
@@ -144,7 +156,7 @@ async fn list(
         .list(if prefix_text.is_empty() { None } else { Some(prefix) })
         .try_collect()
         .await
-        .map_err(|e| Error::from_object_store(&e, input))?;
+        .map_err(|e| store.error(&e, input))?;
     metas.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));
     Ok(metas
         .into_iter()
@@ -153,7 +165,7 @@ async fn list(
             let relative = location.strip_prefix(prefix_text.as_str()).unwrap_or(location);
             is_data_file(relative, options.format) && keep(location)
         })
-        .map(|m| FileRef { name: store.display(&m.location), path: m.location, store: store.clone(), size: m.size })
+        .map(|m| FileRef::new(store.clone(), store.display(&m.location), m))
         .collect())
 }
 

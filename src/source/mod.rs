@@ -10,6 +10,7 @@ mod ipc;
 mod location;
 mod ndjson;
 mod parquet;
+mod pinned;
 mod slicing;
 mod store;
 
@@ -21,7 +22,6 @@ use crate::options::{FormatChoice, SourceOptions};
 use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use futures::{StreamExt, TryStreamExt};
-use object_store::ObjectStoreExt;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -243,9 +243,7 @@ fn check_same_schema(first_name: &str, first: &Schema, name: &str, other: &Schem
 
 /// The whole object, for formats read from their first byte.
 pub(crate) async fn fetch_all(file: &FileRef) -> Result<bytes::Bytes> {
-    let store = file.store.get()?;
-    let got = store.get(&file.path).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
-    got.bytes().await.map_err(|e| Error::from_object_store(&e, &file.name))
+    file.get_all().await
 }
 
 /// The whole object as a stream of chunks, for a pass that need not hold it all.

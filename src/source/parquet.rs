@@ -1,10 +1,6 @@
 //! Parquet: one fragment per row group; rows are selected inside the reader, so
 //! rows this reader does not emit are never decoded.
 
-// ParquetObjectReader is deprecated in favour of hand-written AsyncFileReaders;
-// it still does exactly what is needed here (ranged reads through object_store).
-#![allow(deprecated)]
-
 use super::{FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, Result};
 use arrow::record_batch::RecordBatch;
@@ -12,18 +8,49 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, TryStreamExt};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, RowSelection};
-use parquet::arrow::async_reader::{AsyncFileReader, MetadataFetch, ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+use parquet::arrow::async_reader::{AsyncFileReader, MetadataFetch, ParquetRecordBatchStreamBuilder};
 use parquet::arrow::ProjectionMask;
+use parquet::errors::ParquetError;
 use parquet::file::metadata::{FooterTail, ParquetMetaData, ParquetMetaDataReader};
 use std::ops::Range;
 use std::sync::Arc;
 
-fn object_reader(file: &FileRef) -> Result<ParquetObjectReader> {
-    Ok(ParquetObjectReader::new(file.store.get()?, file.path.clone()).with_file_size(file.size))
+/// Ranged reads through the file's pinned reads, so that a file replaced
+/// during a read fails instead of mixing versions.
+struct PinnedReader(FileRef);
+
+fn external(err: Error) -> ParquetError {
+    ParquetError::External(Box::new(err))
+}
+
+impl AsyncFileReader for PinnedReader {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        async move { self.0.get_range(range).await.map_err(external) }.boxed()
+    }
+
+    fn get_byte_ranges(&mut self, ranges: Vec<Range<u64>>) -> BoxFuture<'_, parquet::errors::Result<Vec<Bytes>>> {
+        async move { self.0.get_ranges(&ranges).await.map_err(external) }.boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            let mut reader = ParquetMetaDataReader::new().with_metadata_options(options.map(|o| o.metadata_options().clone()));
+            if let Some(options) = options {
+                reader =
+                    reader.with_column_index_policy(options.column_index_policy()).with_offset_index_policy(options.offset_index_policy());
+            }
+            let size = self.0.size;
+            Ok(Arc::new(reader.load_and_finish(self, size).await?))
+        }
+        .boxed()
+    }
 }
 
 pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)> {
-    let mut fetch = FooterWatch { reader: object_reader(file)?, size: file.size, metadata_length: None };
+    let mut fetch = FooterWatch { reader: PinnedReader(file.clone()), size: file.size, metadata_length: None };
     let loaded = ParquetMetaDataReader::new().load_and_finish(&mut fetch, file.size).await;
     let metadata = loaded.map_err(|e| Error::from_parquet(e, &file.name))?;
     if let Some(length) = fetch.metadata_length {
@@ -45,7 +72,7 @@ const FOOTER_SIZE: u64 = 8;
 
 /// Fetches for the metadata loader that note the footer's metadata length on the way.
 struct FooterWatch {
-    reader: ParquetObjectReader,
+    reader: PinnedReader,
     size: u64,
     metadata_length: Option<u64>,
 }
@@ -100,7 +127,7 @@ pub async fn read(
     sorted.sort_unstable();
     let order: Vec<usize> = projection.indices.iter().map(|i| sorted.binary_search(i).unwrap_or(0)).collect();
     let mask = ProjectionMask::roots(meta.parquet_schema(), sorted);
-    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(object_reader(file)?, meta.clone())
+    let mut builder = ParquetRecordBatchStreamBuilder::new_with_metadata(PinnedReader(file.clone()), meta.clone())
         .with_row_groups(vec![row_group])
         .with_projection(mask)
         .with_batch_size(batch_rows);

@@ -9,6 +9,25 @@ use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Retries of a failed request (5xx, reset, timeout), with exponential backoff.
+const MAX_RETRIES: usize = 2;
+/// Time for backoff and for retried 5xx answers, on top of the attempts' own timeouts.
+const RETRY_WINDOW: Duration = Duration::from_secs(15);
+
+/// Whether a request failed because it got no answer in time.
+fn timed_out(err: &object_store::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<object_store::client::HttpError>().is_some_and(|h| h.kind() == object_store::client::HttpErrorKind::Timeout) {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StoreKind {
     Local,
@@ -62,6 +81,32 @@ impl Store {
         }
     }
 
+    /// The longest wait for one request's answer, body included (option `request_timeout`).
+    pub fn request_timeout(&self) -> Duration {
+        self.options.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT)
+    }
+
+    fn connect_timeout(&self) -> Duration {
+        self.options.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// An error from this store about `name`; a request that timed out says after how long and which option sets it.
+    pub fn error(&self, err: &object_store::Error, name: &str) -> Error {
+        let error = Error::from_object_store(err, name);
+        if self.kind != StoreKind::Local && timed_out(err) {
+            return Error::new(
+                error.kind,
+                format!(
+                    "{} (no answer within the request timeout of {:?}, after {MAX_RETRIES} retries; \
+                     the 'request_timeout' and 'connect_timeout' options set the limits)",
+                    error.message,
+                    self.request_timeout()
+                ),
+            );
+        }
+        error
+    }
+
     /// The name a user recognises for an object in this store.
     pub fn display(&self, path: &object_store::path::Path) -> String {
         match &self.kind {
@@ -72,12 +117,14 @@ impl Store {
 
     fn build(&self) -> Result<Arc<dyn ObjectStore>> {
         let o = &self.options;
-        let retry = RetryConfig { max_retries: 2, retry_timeout: Duration::from_secs(15), ..Default::default() };
+        let timeout = self.request_timeout();
+        // object_store stops retrying once retry_timeout has passed since the first
+        // attempt: it must leave room for every attempt to time out, or a stalled
+        // request would never be retried.
+        let retry_timeout = RETRY_WINDOW + (timeout + self.connect_timeout()) * (MAX_RETRIES as u32 + 1);
+        let retry = RetryConfig { max_retries: MAX_RETRIES, retry_timeout, ..Default::default() };
         let allow_http = o.allow_http.unwrap_or_else(|| self.plain_http_expected());
-        let client = ClientOptions::new()
-            .with_connect_timeout(Duration::from_secs(5))
-            .with_timeout(Duration::from_secs(120))
-            .with_allow_http(allow_http);
+        let client = ClientOptions::new().with_connect_timeout(self.connect_timeout()).with_timeout(timeout).with_allow_http(allow_http);
         let failed =
             |e: object_store::Error| Error::invalid_argument(format!("cannot configure the object store for '{}': {e}", self.describe()));
         Ok(match &self.kind {
