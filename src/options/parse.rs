@@ -143,7 +143,7 @@ pub fn number(key: &str, value: &str) -> Result<Number> {
 
 /// A positive duration in seconds, such as 30 or 0.5.
 pub fn seconds(key: &str, value: &str) -> Result<std::time::Duration> {
-    let v = number(key, value)?;
+    let v = number(key, value)?.float;
     if v <= 0.0 || v > 1e9 {
         return Err(bad(key, value, "expected a positive number of seconds, such as 30 or 0.5"));
     }

@@ -248,8 +248,5 @@ pub(crate) async fn fetch_all(file: &FileRef) -> Result<bytes::Bytes> {
 
 /// The whole object as a stream of chunks, for a pass that need not hold it all.
 pub(crate) async fn fetch_chunks(file: &FileRef) -> Result<futures::stream::BoxStream<'static, Result<bytes::Bytes>>> {
-    let store = file.store.get()?;
-    let got = store.get(&file.path).await.map_err(|e| Error::from_object_store(&e, &file.name))?;
-    let name = file.name.clone();
-    Ok(got.into_stream().map(move |chunk| chunk.map_err(|e| Error::from_object_store(&e, &name))).boxed())
+    file.get_stream().await
 }

@@ -12,6 +12,7 @@
 use super::FileRef;
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
 use object_store::{GetOptions, ObjectMeta};
 use std::ops::Range;
 
@@ -28,6 +29,17 @@ impl FileRef {
     /// Several ranges; close ones are fetched together, as object_store's own `get_ranges` does.
     pub async fn get_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
         object_store::coalesce_ranges(ranges, |range| self.get_range(range), object_store::OBJECT_STORE_COALESCE_DEFAULT).await
+    }
+
+    /// The whole file as a stream of chunks, for a pass that need not hold it all.
+    pub async fn get_stream(&self) -> Result<BoxStream<'static, Result<Bytes>>> {
+        let store = self.store.get()?;
+        let got = store.get_opts(&self.path, self.pinned_options(None)).await.map_err(|e| self.read_error(&e))?;
+        if let Some(difference) = difference(&self.opened, &got.meta) {
+            return Err(self.changed(&difference));
+        }
+        let file = self.clone();
+        Ok(got.into_stream().map(move |chunk| chunk.map_err(|e| file.read_error(&e))).boxed())
     }
 
     async fn get_pinned(&self, range: Option<Range<u64>>) -> Result<Bytes> {
