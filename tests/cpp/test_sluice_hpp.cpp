@@ -140,8 +140,16 @@ TEST(SluiceHpp, BuilderNamesAreThePythonKeywords) {
 
   // every other builder method reaches the core under its documented name
   sluice::ReadOptions more;
-  more.epoch(1).equal_shards("drop").limit(10).num_workers(2).worker_index(1).drop_last_batch(false)
-      .shuffle_window(1000).memory_budget(std::uint64_t{64} << 20).memory_budget("64MiB").threads(2);
+  more.epoch(1)
+      .equal_shards("drop")
+      .limit(10)
+      .num_workers(2)
+      .worker_index(1)
+      .drop_last_batch(false)
+      .shuffle_window(1000)
+      .memory_budget(std::uint64_t{64} << 20)
+      .memory_budget("64MiB")
+      .threads(2);
   EXPECT_EQ(more.values().at("memory_budget"), "64MiB");
   EXPECT_EQ(more.values().at("equal_shards"), "drop");
   EXPECT_TRUE(more.has("threads"));
@@ -201,8 +209,8 @@ TEST(SluiceHpp, AnErrorMidStreamThrowsWithTheCoresMessage) {
 
 TEST(SluiceHpp, ACorruptPageFoundWhileIteratingThrowsItsStatus) {
   // The footer is valid (the open succeeds); the second row group's pages are garbage.
-  auto reader = sluice::Connector::open({data("corrupt_pages.parquet")})
-                    .read(sluice::ReadOptions().batch_size(100).threads(1));
+  auto reader =
+      sluice::Connector::open({data("corrupt_pages.parquet")}).read(sluice::ReadOptions().batch_size(100).threads(1));
   std::optional<sluice::Batch> first = reader.next();
   ASSERT_TRUE(first.has_value());
   ASSERT_EQ(first->num_rows(), 100);
@@ -233,7 +241,8 @@ TEST(SluiceHpp, StatusNamesMatchTheHeader) {
   int count = 0, highest = -1;
   for (std::size_t at = body.find("SLUICE_"); at != std::string::npos; at = body.find("SLUICE_", at + 1)) {
     std::size_t name_end = at + 7;
-    while (name_end < body.size() && (std::isupper(static_cast<unsigned char>(body[name_end])) || body[name_end] == '_'))
+    while (name_end < body.size() &&
+           (std::isupper(static_cast<unsigned char>(body[name_end])) || body[name_end] == '_'))
       ++name_end;
     if (body.compare(name_end, 3, " = ") != 0) continue;
     std::string name = body.substr(at + 7, name_end - at - 7);

@@ -18,7 +18,8 @@ namespace {
 TEST(SluiceTensorFlow, ColumnsBecomeNamedTensors) {
   auto connector = sluice::Connector::open({data("table")});
   std::int64_t row = 0;
-  for (sluice::tensorflow::TensorBatch& batch : sluice::tensorflow::read(connector, sluice::ReadOptions().batch_size(128))) {
+  for (sluice::tensorflow::TensorBatch& batch :
+       sluice::tensorflow::read(connector, sluice::ReadOptions().batch_size(128))) {
     const std::int64_t n = batch.num_rows;
     const tensorflow::Tensor& id = batch["id"];
     ASSERT_EQ(id.dtype(), tensorflow::DT_INT64);
@@ -74,7 +75,9 @@ TEST(SluiceTensorFlow, TensorsOutliveTheReaderAndSqueezeGivesOneDimension) {
 
 TEST(SluiceTensorFlow, NullsAreAnErrorNamingTheColumn) {
   try {
-    for (auto& batch : sluice::tensorflow::read(sluice::Connector::open({data("nulls.parquet")}), sluice::ReadOptions())) (void)batch;
+    for (auto& batch :
+         sluice::tensorflow::read(sluice::Connector::open({data("nulls.parquet")}), sluice::ReadOptions()))
+      (void)batch;
     FAIL() << "no error";
   } catch (const sluice::Error& e) {
     EXPECT_NE(std::string(e.what()).find("'v'"), std::string::npos) << e.what();

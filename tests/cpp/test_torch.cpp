@@ -32,7 +32,8 @@ std::string error_message(F&& body) {
 
 TEST(SluiceTorch, DictionaryCodesOnRequest) {
   // codes mean something only with their batch's dictionary: check the type and range
-  for (sluice::torch::TensorBatch& batch : sluice::torch::read(table(), sluice::ReadOptions().batch_size(128).dictionary("codes"))) {
+  for (sluice::torch::TensorBatch& batch :
+       sluice::torch::read(table(), sluice::ReadOptions().batch_size(128).dictionary("codes"))) {
     ASSERT_EQ(batch["cat"].scalar_type(), at::kInt);
     ASSERT_EQ(batch["cat"].sizes(), (std::vector<std::int64_t>{batch.num_rows, 1}));
     ASSERT_TRUE((batch["cat"] >= 0).all().item<bool>() && (batch["cat"] < 3).all().item<bool>());
@@ -113,14 +114,15 @@ TEST(SluiceTorch, StringsCanBeAnErrorNamingTheColumn) {
 
 TEST(SluiceTorch, PackedModeGivesXAndY) {
   std::int64_t rows = 0;
-  for (auto& [X, y] : sluice::torch::read_packed(table(), {"x", "d", "i8"}, "id", sluice::ReadOptions().batch_size(300))) {
+  for (auto& [X, y] :
+       sluice::torch::read_packed(table(), {"x", "d", "i8"}, "id", sluice::ReadOptions().batch_size(300))) {
     ASSERT_EQ(X.scalar_type(), at::kFloat);
     ASSERT_EQ(X.sizes(), (std::vector<std::int64_t>{y.size(0), 3}));
     ASSERT_EQ(y.dim(), 1);
     at::Tensor id = at::arange(rows, rows + y.size(0), at::kLong);
     ASSERT_TRUE(y.equal(id));
-    ASSERT_TRUE(X.equal(at::stack({id.to(at::kFloat) / 2, id.to(at::kFloat) * 0.25f,
-                                   (id.remainder(100) - 50).to(at::kFloat)}, 1)));
+    ASSERT_TRUE(X.equal(
+        at::stack({id.to(at::kFloat) / 2, id.to(at::kFloat) * 0.25f, (id.remainder(100) - 50).to(at::kFloat)}, 1)));
     rows += y.size(0);
   }
   EXPECT_EQ(rows, 1000);
@@ -144,7 +146,8 @@ TEST(SluiceTorch, SameRowsAndOrderAsPython) {
 
 TEST(SluiceTorch, NullsAreAnErrorNamingTheColumn) {
   std::string message = error_message([] {
-    for (auto& batch : sluice::torch::read(sluice::Connector::open({data("nulls.parquet")}), sluice::ReadOptions())) (void)batch;
+    for (auto& batch : sluice::torch::read(sluice::Connector::open({data("nulls.parquet")}), sluice::ReadOptions()))
+      (void)batch;
   });
   EXPECT_NE(message.find("'v'"), std::string::npos) << message;
   EXPECT_NE(message.find("25"), std::string::npos) << message;
@@ -168,7 +171,8 @@ TEST(SluiceTorch, RaggedValuesAndOffsets) {
 
 TEST(SluiceTorch, ATrainingStepRunsOnTheBatches) {
   at::Tensor w = at::zeros({3, 1}, at::kFloat).requires_grad_(true);
-  for (auto& [X, y] : sluice::torch::read_packed(table(), {"x", "d", "i8"}, "d", sluice::ReadOptions().batch_size(256).limit(512))) {
+  for (auto& [X, y] :
+       sluice::torch::read_packed(table(), {"x", "d", "i8"}, "d", sluice::ReadOptions().batch_size(256).limit(512))) {
     at::Tensor loss = (at::matmul(X, w) - y.to(at::kFloat)).pow(2).mean();
     loss.backward();
     ASSERT_TRUE(w.grad().defined());

@@ -272,9 +272,8 @@ class OptionsBase {
 
 /// Source options (docs/options.md, "Source options"): format, CSV settings,
 /// object store settings. Set any of them by name with set().
-class SourceOptions
-    : public detail::OptionsBase<sluice_source_options, detail::SourceOptionsDeleter,
-                                 &sluice_source_options_new, &sluice_source_options_set> {
+class SourceOptions : public detail::OptionsBase<sluice_source_options, detail::SourceOptionsDeleter,
+                                                 &sluice_source_options_new, &sluice_source_options_set> {
  public:
   SourceOptions& set(const std::string& key, const std::string& value) {
     apply(key, value);
@@ -286,9 +285,8 @@ class SourceOptions
 /// Read options, a builder whose method names are the Python keyword arguments
 /// (docs/options.md). Each value is checked by the core when it is set: an
 /// unknown option or a bad value throws an Error naming it.
-class ReadOptions
-    : public detail::OptionsBase<sluice_read_options, detail::ReadOptionsDeleter,
-                                 &sluice_read_options_new, &sluice_read_options_set> {
+class ReadOptions : public detail::OptionsBase<sluice_read_options, detail::ReadOptionsDeleter,
+                                               &sluice_read_options_new, &sluice_read_options_set> {
  public:
   /// Any option by name, with the value as docs/options.md spells it.
   ReadOptions& set(const std::string& key, const std::string& value) {
@@ -340,18 +338,30 @@ class ReadOptions
 namespace detail {
 /// The Arrow format string of a C++ value type (for Column::values<T>()).
 // clang-format off: one type per line reads best here
-template <typename T> constexpr const char* format_of() {
-  if constexpr (std::is_same_v<T, std::int8_t>) return "c";
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return "C";
-  else if constexpr (std::is_same_v<T, std::int16_t>) return "s";
-  else if constexpr (std::is_same_v<T, std::uint16_t>) return "S";  // also float16 ("e") bits
-  else if constexpr (std::is_same_v<T, std::int32_t>) return "i";
-  else if constexpr (std::is_same_v<T, std::uint32_t>) return "I";
-  else if constexpr (std::is_same_v<T, std::int64_t>) return "l";
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return "L";
-  else if constexpr (std::is_same_v<T, float>) return "f";
-  else if constexpr (std::is_same_v<T, double>) return "g";
-  else static_assert(sizeof(T) == 0, "values<T>(): T must be a fixed-width Arrow value type");
+template <typename T>
+constexpr const char* format_of() {
+  if constexpr (std::is_same_v<T, std::int8_t>)
+    return "c";
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return "C";
+  else if constexpr (std::is_same_v<T, std::int16_t>)
+    return "s";
+  else if constexpr (std::is_same_v<T, std::uint16_t>)
+    return "S";  // also float16 ("e") bits
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return "i";
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return "I";
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return "l";
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return "L";
+  else if constexpr (std::is_same_v<T, float>)
+    return "f";
+  else if constexpr (std::is_same_v<T, double>)
+    return "g";
+  else
+    static_assert(sizeof(T) == 0, "values<T>(): T must be a fixed-width Arrow value type");
 }
 // clang-format on
 }  // namespace detail
@@ -371,7 +381,8 @@ class Column {
   bool is_dictionary() const noexcept { return schema_->dictionary != nullptr; }
 
   /// The value buffer of a fixed-width column, offset applied. Throws if T does not match the type.
-  template <typename T> const T* values() const {
+  template <typename T>
+  const T* values() const {
     const char* want = detail::format_of<T>();
     bool same = format() == want || (std::is_same_v<T, std::uint16_t> && format() == "e");
     if (!same) {
@@ -422,8 +433,8 @@ class Column {
   std::int64_t list_offset(std::int64_t i) const {
     std::string_view f = format();
     if (f != "+l" && f != "+L") {
-      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has Arrow format '" +
-                                               std::string(f) + "', not a list");
+      throw Error(SLUICE_INVALID_ARGUMENT,
+                  "sluice: column '" + std::string(name()) + "' has Arrow format '" + std::string(f) + "', not a list");
     }
     std::int64_t j = array_->offset + i;
     return f == "+L" ? static_cast<const std::int64_t*>(array_->buffers[1])[j]
@@ -433,8 +444,8 @@ class Column {
   /// A child (the values of a list); its rows are not sliced by this column's offset.
   Column child(std::int64_t i) const {
     if (i < 0 || i >= schema_->n_children) {
-      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has no child " +
-                                               std::to_string(i));
+      throw Error(SLUICE_INVALID_ARGUMENT,
+                  "sluice: column '" + std::string(name()) + "' has no child " + std::to_string(i));
     }
     return Column(schema_->children[i], array_->children[i]);
   }

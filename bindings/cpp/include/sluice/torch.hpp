@@ -117,7 +117,8 @@ inline at::Tensor elements_tensor(const TensorColumn& column, at::IntArrayRef si
   }
   if (column.element_count() == 0) return at::empty(sizes, dtype);
   // The deleter keeps the whole batch's ArrowArray alive while this tensor lives.
-  return ::torch::from_blob(const_cast<void*>(column.element_data()), sizes, [owner](void*) {}, dtype);
+  return ::torch::from_blob(
+      const_cast<void*>(column.element_data()), sizes, [owner](void*) {}, dtype);
 }
 
 inline std::vector<std::string> string_values(const TensorColumn& column) {
@@ -131,8 +132,8 @@ inline Ragged ragged_tensors(const TensorColumn& column, const std::shared_ptr<U
   Ragged out;
   out.values = elements_tensor(column, {column.element_count()}, owner);
   at::TensorOptions offset_type = at::TensorOptions().dtype(column.large_offsets() ? at::kLong : at::kInt);
-  out.offsets = ::torch::from_blob(const_cast<void*>(column.offsets_data()), {column.num_rows() + 1},
-                                   [owner](void*) {}, offset_type);
+  out.offsets = ::torch::from_blob(
+      const_cast<void*>(column.offsets_data()), {column.num_rows() + 1}, [owner](void*) {}, offset_type);
   // a sliced array: offsets into the whole child
   if (column.offsets_base() != 0) out.offsets = out.offsets - column.offsets_base();
   return out;
@@ -164,7 +165,8 @@ inline TensorBatch to_tensors(const Batch& batch, const Options& options = Optio
         break;
       case TensorColumn::Kind::ragged: out.ragged.emplace(name, detail::ragged_tensors(column, owner)); break;
       case TensorColumn::Kind::values: {
-        std::vector<std::int64_t> sizes = column.scalar() ? scalar_shape : std::vector<std::int64_t>{rows, column.width()};
+        std::vector<std::int64_t> sizes =
+            column.scalar() ? scalar_shape : std::vector<std::int64_t>{rows, column.width()};
         out.tensors.emplace(name, detail::elements_tensor(column, sizes, owner));
         break;
       }
