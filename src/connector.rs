@@ -7,11 +7,14 @@ use crate::read::BatchStream;
 use crate::runtime;
 use crate::source::Source;
 use arrow::datatypes::SchemaRef;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct Connector {
     source: Arc<Source>,
+    /// One share per clone of this connector, to tell them apart from readers' shares of `source`.
+    clones: Arc<()>,
 }
 
 impl Connector {
@@ -20,7 +23,7 @@ impl Connector {
         options.validate()?;
         let (inputs, options) = (inputs.to_vec(), options.clone());
         let source = runtime::block_on(async move { Source::open(&inputs, &options).await })??;
-        Ok(Connector { source: Arc::new(source) })
+        Ok(Connector { source: Arc::new(source), clones: Arc::new(()) })
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -41,6 +44,20 @@ impl Connector {
         options.validate()?;
         let rows: Vec<u64> = self.source.fragments.iter().map(|f| f.rows).collect();
         Ok(crate::plan::Plan::new(&rows, options).rows())
+    }
+
+    /// Fragment reads started so far by the readers of this connector and its clones.
+    /// One relaxed atomic load: for tests and monitoring.
+    pub fn fragment_reads(&self) -> u64 {
+        self.source.reads_started.load(Ordering::Relaxed)
+    }
+
+    /// Readers of this connector and its clones whose work has not ended. A reader holds
+    /// the sources until its producer and every task it started are gone, which happens
+    /// shortly after its stream is dropped (on the runtime's threads). Two atomic loads:
+    /// for tests and monitoring; approximate while connectors are cloned concurrently.
+    pub fn readers_running(&self) -> usize {
+        Arc::strong_count(&self.source).saturating_sub(Arc::strong_count(&self.clones))
     }
 
     /// Starts a reader. The stream keeps the source alive on its own.

@@ -140,14 +140,29 @@ fn a_small_budget_still_streams_every_row() {
 
 #[test]
 fn dropping_a_stream_early_stops_it() {
-    let dir = parquet_dir();
+    // 100 fragments of 20 rows, read two at a time: a read that went on after the
+    // drop would start every one of them before it ended.
+    let dir = tempdir();
+    write_parquet(&dir.path().join("many.parquet"), &rows(0, 2000), 20);
     let c = open(&[dir.path()]).unwrap();
-    for _ in 0..20 {
-        let mut s = c.read(&read_opts(&[("batch_size", "10")])).unwrap();
+    assert_eq!(c.num_fragments(), 100);
+    for round in 1..=5u64 {
+        let mut s = c.read(&read_opts(&[("batch_size", "10"), ("threads", "2")])).unwrap();
         assert!(s.next().unwrap().is_ok());
+        assert_eq!(c.readers_running(), 1);
         drop(s);
+        // The producer and its tasks end on the runtime's threads after the drop: wait for
+        // them (the deadline only bounds a failing run), then count what they had started.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while c.readers_running() > 0 {
+            assert!(std::time::Instant::now() < deadline, "round {round}: the reader's work still runs 20 s after its stream was dropped");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // the first batch's fragment, the next one, and the two in flight: a handful, not 100
+        let reads = c.fragment_reads();
+        assert!(reads <= round * 10, "round {round}: {reads} fragment reads were started in all, for one batch a round");
     }
-    drop(c);
+    assert_eq!(c.readers_running(), 0);
 }
 
 #[test]

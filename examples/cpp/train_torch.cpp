@@ -58,9 +58,9 @@ int main(int argc, char** argv) try {
       rows += y.size(0);
     }
     accuracy = static_cast<double>(correct) / static_cast<double>(rows);
-    std::printf("rank %llu/%llu epoch %d: %lld rows, loss %.4f, accuracy %.3f\n",
-                static_cast<unsigned long long>(rank), static_cast<unsigned long long>(world_size), epoch,
-                static_cast<long long>(rows), loss_sum / static_cast<double>(rows), accuracy);
+    std::printf("rank %llu/%llu epoch %d: %lld rows, loss %.4f, accuracy %.3f\n", static_cast<unsigned long long>(rank),
+                static_cast<unsigned long long>(world_size), epoch, static_cast<long long>(rows),
+                loss_sum / static_cast<double>(rows), accuracy);
   }
   return accuracy >= 0.8 ? 0 : 1;
 } catch (const sluice::Error& e) {

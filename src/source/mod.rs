@@ -23,6 +23,7 @@ use arrow::datatypes::{Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use futures::{StreamExt, TryStreamExt};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// How a file is decoded, with what was learnt about it at open.
@@ -106,6 +107,8 @@ pub struct Source {
     pub schema: SchemaRef,
     pub files: Vec<DataFile>,
     pub fragments: Vec<Fragment>,
+    /// Fragment reads started so far, by every reader (Connector::fragment_reads).
+    pub reads_started: AtomicU64,
 }
 
 impl Source {
@@ -146,7 +149,7 @@ impl Source {
             }
             files.push(DataFile { file, format });
         }
-        Ok(Source { schema, files, fragments })
+        Ok(Source { schema, files, fragments, reads_started: AtomicU64::new(0) })
     }
 
     pub fn num_rows(&self) -> u64 {
@@ -161,6 +164,7 @@ impl Source {
         projection: &Projection,
         batch_rows: usize,
     ) -> Result<Vec<RecordBatch>> {
+        self.reads_started.fetch_add(1, Ordering::Relaxed);
         let data = &self.files[fragment.file];
         match &data.format {
             FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,

@@ -37,7 +37,9 @@ static const char *g_data_dir = NULL;
 
 static double row_value(int64_t id) { return (double)id * 0.25; }
 static int row_flag(int64_t id) { return id % 3 == 0; }
-static void row_name(int64_t id, char *buf, size_t n) { snprintf(buf, n, "row-%lld", (long long)id); }
+static void row_name(int64_t id, char *buf, size_t n) {
+  snprintf(buf, n, "row-%lld", (long long)id);
+}
 
 static char *csv_text(int64_t first, int64_t last, int with_header) {
   size_t cap = 64 + (size_t)(last - first) * 64, len = 0;
@@ -74,7 +76,7 @@ static const char *csv_dir(const char *dir) {
 
 /* Checks every column of a CSV batch against the row's id (whatever the order). */
 typedef struct csv_check {
-  const char *id_format;  /* "l" when inferred, "i" with an explicit int32 schema */
+  const char *id_format; /* "l" when inferred, "i" with an explicit int32 schema */
   int64_t rows_checked;
 } csv_check;
 
@@ -126,8 +128,8 @@ static void check_batch_lens(const collected *c, const int64_t *expected, int64_
   CHECKF(c->n_batches == n, "got %lld batches, expected %lld", (long long)c->n_batches,
          (long long)n);
   for (i = 0; i < n && i < c->n_batches; i++) {
-    CHECKF(c->batch_len[i] == expected[i], "batch %lld has %lld rows, expected %lld",
-           (long long)i, (long long)c->batch_len[i], (long long)expected[i]);
+    CHECKF(c->batch_len[i] == expected[i], "batch %lld has %lld rows, expected %lld", (long long)i,
+           (long long)c->batch_len[i], (long long)expected[i]);
   }
 }
 
@@ -575,9 +577,12 @@ static int is_permutation_of_all_rows(const collected *c) {
 }
 
 static void test_shuffle_is_seeded(void) {
-  const char *e0[] = {"shuffle=true", "seed=7", "epoch=0", "shuffle_window=32", "batch_size=50", NULL};
-  const char *e1[] = {"shuffle=true", "seed=7", "epoch=1", "shuffle_window=32", "batch_size=50", NULL};
-  const char *s8[] = {"shuffle=yes", "seed=8", "epoch=0", "shuffle_window=32", "batch_size=50", NULL};
+  const char *e0[] = {"shuffle=true",      "seed=7",        "epoch=0",
+                      "shuffle_window=32", "batch_size=50", NULL};
+  const char *e1[] = {"shuffle=true",      "seed=7",        "epoch=1",
+                      "shuffle_window=32", "batch_size=50", NULL};
+  const char *s8[] = {"shuffle=yes",       "seed=8",        "epoch=0",
+                      "shuffle_window=32", "batch_size=50", NULL};
   collected a, b, c, d;
   read_csv(e0, &a);
   read_csv(e0, &b);
@@ -602,11 +607,12 @@ static void test_shuffle_is_seeded(void) {
 }
 
 static void test_workers_interleave(void) {
-  const char *all[] = {"shuffle=true", "seed=3", "batch_size=16", "num_shards=2", "shard_index=1", NULL};
-  const char *w0[] = {"shuffle=true", "seed=3", "batch_size=16", "num_shards=2", "shard_index=1",
-                      "num_workers=2", "worker_index=0", NULL};
-  const char *w1[] = {"shuffle=true", "seed=3", "batch_size=16", "num_shards=2", "shard_index=1",
-                      "num_workers=2", "worker_index=1", NULL};
+  const char *all[] = {"shuffle=true", "seed=3",        "batch_size=16",
+                       "num_shards=2", "shard_index=1", NULL};
+  const char *w0[] = {"shuffle=true",  "seed=3",        "batch_size=16",  "num_shards=2",
+                      "shard_index=1", "num_workers=2", "worker_index=0", NULL};
+  const char *w1[] = {"shuffle=true",  "seed=3",        "batch_size=16",  "num_shards=2",
+                      "shard_index=1", "num_workers=2", "worker_index=1", NULL};
   collected single, a, b;
   int64_t i, ia = 0, ib = 0, pos = 0, ok = 1;
   read_csv(all, &single);
@@ -655,10 +661,8 @@ static void test_option_errors(void) {
   struct {
     const char *key, *value, *names;
   } bad_source[] = {
-      {"no_such_option", "x", "no_such_option"},
-      {"format", "excel", "format"},
-      {"csv_delimiter", ";;", "csv_delimiter"},
-      {"csv_header", "perhaps", "csv_header"},
+      {"no_such_option", "x", "no_such_option"}, {"format", "excel", "format"},
+      {"csv_delimiter", ";;", "csv_delimiter"},  {"csv_header", "perhaps", "csv_header"},
       {"schema", "a:int128", "schema"},
   };
   size_t i;
@@ -726,10 +730,12 @@ static void test_shard_and_worker_index_out_of_range(void) {
       struct ArrowArrayStream stream, before;
       if (order == 0) {
         st = sluice_read_options_set(ro, cases[i].count_key, cases[i].count, &err);
-        if (st == SLUICE_OK) st = sluice_read_options_set(ro, cases[i].index_key, cases[i].index, &err);
+        if (st == SLUICE_OK)
+          st = sluice_read_options_set(ro, cases[i].index_key, cases[i].index, &err);
       } else {
         st = sluice_read_options_set(ro, cases[i].index_key, cases[i].index, &err);
-        if (st == SLUICE_OK) st = sluice_read_options_set(ro, cases[i].count_key, cases[i].count, &err);
+        if (st == SLUICE_OK)
+          st = sluice_read_options_set(ro, cases[i].count_key, cases[i].count, &err);
       }
       if (st == SLUICE_OK) {
         memset(&stream, 0x5A, sizeof stream);
@@ -743,8 +749,8 @@ static void test_shard_and_worker_index_out_of_range(void) {
       }
       CHECKF(st == SLUICE_INVALID_ARGUMENT, "%s=%s %s=%s (order %d) gave %s", cases[i].count_key,
              cases[i].count, cases[i].index_key, cases[i].index, order, status_name(st));
-      CHECKF(has_text(err, cases[i].index_key), "message does not name %s: %s",
-             cases[i].index_key, err ? sluice_error_message(err) : "(none)");
+      CHECKF(has_text(err, cases[i].index_key), "message does not name %s: %s", cases[i].index_key,
+             err ? sluice_error_message(err) : "(none)");
       sluice_error_free(err);
       sluice_read_options_free(ro);
     }
@@ -833,16 +839,16 @@ static void test_null_arguments(void) {
   const char *null_src = NULL;
   REQUIRE(good != NULL);
 
-#define EXPECT_INVALID(call)                                                           \
-  do {                                                                                 \
-    sluice_status st_ = (call);                                                        \
-    CHECKF(st_ == SLUICE_INVALID_ARGUMENT, "%s gave %s", #call, status_name(st_));     \
-    CHECKF(err != NULL && sluice_error_message(err) != NULL &&                         \
-               sluice_error_message(err)[0] != '\0',                                   \
-           "%s: no error message", #call);                                             \
-    if (err) CHECK(sluice_error_status(err) == SLUICE_INVALID_ARGUMENT);                \
-    sluice_error_free(err);                                                            \
-    err = NULL;                                                                        \
+#define EXPECT_INVALID(call)                                                                      \
+  do {                                                                                            \
+    sluice_status st_ = (call);                                                                   \
+    CHECKF(st_ == SLUICE_INVALID_ARGUMENT, "%s gave %s", #call, status_name(st_));                \
+    CHECKF(                                                                                       \
+        err != NULL && sluice_error_message(err) != NULL && sluice_error_message(err)[0] != '\0', \
+        "%s: no error message", #call);                                                           \
+    if (err) CHECK(sluice_error_status(err) == SLUICE_INVALID_ARGUMENT);                          \
+    sluice_error_free(err);                                                                       \
+    err = NULL;                                                                                   \
   } while (0)
 
   EXPECT_INVALID(sluice_connector_open(NULL, 1, NULL, &c, &err));
@@ -1085,8 +1091,10 @@ static void test_error_mid_stream_deleted_file(void) {
   }
   CHECKF(rc != 0, "reading past a deleted file did not fail (%lld rows)",
          (long long)rows_before_error);
-  CHECKF(rows_before_error == CSV_SPLIT, "%lld rows before the error, expected the %d rows of "
-         "the file that is still there", (long long)rows_before_error, CSV_SPLIT);
+  CHECKF(rows_before_error == CSV_SPLIT,
+         "%lld rows before the error, expected the %d rows of "
+         "the file that is still there",
+         (long long)rows_before_error, CSV_SPLIT);
   if (rc != 0) {
     const char *msg = stream.get_last_error(&stream);
     CHECKF(rc > 0, "get_next returned %d, expected a positive errno code", rc);
@@ -1255,8 +1263,8 @@ static void test_fork_child_reads(void) {
     _exit(g_check_failures == failures_before ? 0 : 3);
   }
   REQUIRE(waitpid(pid, &wstatus, 0) == pid);
-  CHECKF(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0,
-         "forked child failed: %s %d", WIFSIGNALED(wstatus) ? "signal" : "exit status",
+  CHECKF(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "forked child failed: %s %d",
+         WIFSIGNALED(wstatus) ? "signal" : "exit status",
          WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
   /* The parent still works. */
   if (read_stream(c, kv, &stream) == 0) {
@@ -1266,7 +1274,6 @@ static void test_fork_child_reads(void) {
   }
   sluice_connector_free(c);
 }
-
 
 static void test_error_object_null(void) {
   /* Documented: NULL gives SLUICE_INVALID_ARGUMENT and "". */
@@ -1449,7 +1456,6 @@ static void test_get_next_after_error(void) {
   CHECK(stream.release == NULL);
 }
 
-
 /* A value holding a NUL byte in a row that fails to parse mid-stream: the
  * error message (which quotes the value) must still come through
  * get_last_error, not abort or panic (arrow-rs' own stream export panics on
@@ -1475,7 +1481,6 @@ static void test_stream_error_with_nul_byte(void) {
   collected_free(&got);
   sluice_connector_free(c);
 }
-
 
 /* A Parquet file whose footer is valid but whose second row group is garbage:
  * the error comes from get_next after the first batch, with EBADMSG, and
@@ -1682,8 +1687,8 @@ int main(int argc, char **argv) {
   }
   if (g_data_dir == NULL) g_data_dir = getenv("SLUICE_TEST_DATA_DIR");
 
-  printf("sluice %s (ABI %u), header ABI %d; scratch %s\n", sluice_version(),
-         sluice_abi_version(), SLUICE_ABI_VERSION, scratch_dir());
+  printf("sluice %s (ABI %u), header ABI %d; scratch %s\n", sluice_version(), sluice_abi_version(),
+         SLUICE_ABI_VERSION, scratch_dir());
   for (t = 0; t < n_tests; t++) {
     int before = g_check_failures, k, wanted = n_only == 0;
     for (k = 0; k < n_only; k++) wanted |= strcmp(only[k], TESTS[t].name) == 0;

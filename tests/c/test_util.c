@@ -204,9 +204,10 @@ void collect_stream(struct ArrowArrayStream *stream, const char *id_column, batc
   if (id_column != NULL) {
     id_index = schema_child_index(&schema, id_column);
     CHECKF(id_index >= 0, "stream has no column '%s'", id_column);
-    if (id_index >= 0) CHECKF(strcmp(schema.children[id_index]->format, "l") == 0,
-                              "column '%s' has format '%s', expected int64 'l'", id_column,
-                              schema.children[id_index]->format);
+    if (id_index >= 0)
+      CHECKF(strcmp(schema.children[id_index]->format, "l") == 0,
+             "column '%s' has format '%s', expected int64 'l'", id_column,
+             schema.children[id_index]->format);
   }
 
   for (;;) {

@@ -19,28 +19,28 @@ void check_failed(const char *file, int line, const char *fmt, ...)
     ;
 
 /* Records a failure and goes on. */
-#define CHECK(cond)                                                \
-  do {                                                             \
-    if (!(cond)) check_failed(__FILE__, __LINE__, "%s", #cond);    \
+#define CHECK(cond)                                             \
+  do {                                                          \
+    if (!(cond)) check_failed(__FILE__, __LINE__, "%s", #cond); \
   } while (0)
 
 /* Records a failure with a formatted explanation and goes on. */
-#define CHECKF(cond, ...)                                          \
-  do {                                                             \
-    if (!(cond)) check_failed(__FILE__, __LINE__, __VA_ARGS__);    \
+#define CHECKF(cond, ...)                                       \
+  do {                                                          \
+    if (!(cond)) check_failed(__FILE__, __LINE__, __VA_ARGS__); \
   } while (0)
 
 /* Records a failure and leaves the current test function (which returns void). */
-#define REQUIRE(cond)                                              \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      check_failed(__FILE__, __LINE__, "required: %s", #cond);     \
-      return;                                                      \
-    }                                                              \
+#define REQUIRE(cond)                                          \
+  do {                                                         \
+    if (!(cond)) {                                             \
+      check_failed(__FILE__, __LINE__, "required: %s", #cond); \
+      return;                                                  \
+    }                                                          \
   } while (0)
 
 /* Checks a call's status; on mismatch prints the error message too. */
-#define CHECK_STATUS(expected, status, err)                                        \
+#define CHECK_STATUS(expected, status, err) \
   check_status_at(__FILE__, __LINE__, (expected), (status), (err), #status)
 int check_status_at(const char *file, int line, sluice_status expected, sluice_status got,
                     const sluice_error *err, const char *what);
@@ -74,9 +74,11 @@ double value_float64(const struct ArrowArray *col, int64_t parent_offset, int64_
 float value_float32(const struct ArrowArray *col, int64_t parent_offset, int64_t i);
 int value_bool(const struct ArrowArray *col, int64_t parent_offset, int64_t i);
 /* utf8 ("u") value; *len receives its length. Not NUL-terminated. */
-const char *value_utf8(const struct ArrowArray *col, int64_t parent_offset, int64_t i, int32_t *len);
+const char *value_utf8(const struct ArrowArray *col, int64_t parent_offset, int64_t i,
+                       int32_t *len);
 /* 1 when the utf8 value equals the C string `expected`. */
-int value_utf8_eq(const struct ArrowArray *col, int64_t parent_offset, int64_t i, const char *expected);
+int value_utf8_eq(const struct ArrowArray *col, int64_t parent_offset, int64_t i,
+                  const char *expected);
 
 /* ---- reading whole streams ----------------------------------------------- */
 
@@ -84,12 +86,12 @@ int value_utf8_eq(const struct ArrowArray *col, int64_t parent_offset, int64_t i
 
 /* What a fully read stream gave. */
 typedef struct collected {
-  int status;              /* 0, or the first nonzero get_schema/get_next code */
-  char error[1024];        /* get_last_error() text at the failure, if any */
+  int status;       /* 0, or the first nonzero get_schema/get_next code */
+  char error[1024]; /* get_last_error() text at the failure, if any */
   int64_t n_batches;
   int64_t batch_len[MAX_BATCHES];
   int64_t n_rows;
-  int64_t *ids;            /* values of the `id_column` (int64), malloc'ed */
+  int64_t *ids; /* values of the `id_column` (int64), malloc'ed */
   int64_t ids_cap;
 } collected;
 

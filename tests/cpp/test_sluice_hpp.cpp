@@ -140,8 +140,16 @@ TEST(SluiceHpp, BuilderNamesAreThePythonKeywords) {
 
   // every other builder method reaches the core under its documented name
   sluice::ReadOptions more;
-  more.epoch(1).equal_shards("drop").limit(10).num_workers(2).worker_index(1).drop_last_batch(false)
-      .shuffle_window(1000).memory_budget(std::uint64_t{64} << 20).memory_budget("64MiB").threads(2);
+  more.epoch(1)
+      .equal_shards("drop")
+      .limit(10)
+      .num_workers(2)
+      .worker_index(1)
+      .drop_last_batch(false)
+      .shuffle_window(1000)
+      .memory_budget(std::uint64_t{64} << 20)
+      .memory_budget("64MiB")
+      .threads(2);
   EXPECT_EQ(more.values().at("memory_budget"), "64MiB");
   EXPECT_EQ(more.values().at("equal_shards"), "drop");
   EXPECT_TRUE(more.has("threads"));
@@ -201,8 +209,8 @@ TEST(SluiceHpp, AnErrorMidStreamThrowsWithTheCoresMessage) {
 
 TEST(SluiceHpp, ACorruptPageFoundWhileIteratingThrowsItsStatus) {
   // The footer is valid (the open succeeds); the second row group's pages are garbage.
-  auto reader = sluice::Connector::open({data("corrupt_pages.parquet")})
-                    .read(sluice::ReadOptions().batch_size(100).threads(1));
+  auto reader =
+      sluice::Connector::open({data("corrupt_pages.parquet")}).read(sluice::ReadOptions().batch_size(100).threads(1));
   std::optional<sluice::Batch> first = reader.next();
   ASSERT_TRUE(first.has_value());
   ASSERT_EQ(first->num_rows(), 100);
@@ -233,7 +241,8 @@ TEST(SluiceHpp, StatusNamesMatchTheHeader) {
   int count = 0, highest = -1;
   for (std::size_t at = body.find("SLUICE_"); at != std::string::npos; at = body.find("SLUICE_", at + 1)) {
     std::size_t name_end = at + 7;
-    while (name_end < body.size() && (std::isupper(static_cast<unsigned char>(body[name_end])) || body[name_end] == '_'))
+    while (name_end < body.size() &&
+           (std::isupper(static_cast<unsigned char>(body[name_end])) || body[name_end] == '_'))
       ++name_end;
     if (body.compare(name_end, 3, " = ") != 0) continue;
     std::string name = body.substr(at + 7, name_end - at - 7);
@@ -361,7 +370,6 @@ TEST(SluiceHpp, TypesPassBetweenTranslationUnits) {
 // --- tensor mode (the core applies the column policy) ---------------------------
 
 TEST(SluiceHppTensorMode, NullsAreAnErrorNamingTheColumnUnlessFilledOrMasked) {
-  if (!sluice_test::tensor_mode_available()) GTEST_SKIP() << "the core has no tensors=true yet";
   auto connector = sluice::Connector::open({data("nulls.parquet")});
   auto e = error_of([&] {
     for (const auto& batch : connector.read(sluice::ReadOptions().tensors(true))) (void)batch;
@@ -384,3 +392,102 @@ TEST(SluiceHppTensorMode, NullsAreAnErrorNamingTheColumnUnlessFilledOrMasked) {
 }
 
 }  // namespace
+
+// --- TensorColumn: the one classification the framework adapters build on ---------
+
+TEST(SluiceHppTensorColumn, ClassifiesEveryTensorModeColumnOfTheTable) {
+  auto connector = sluice::Connector::open({data("table")});
+  auto reader = connector.read(sluice::ReadOptions().tensors(true).dictionary("codes").batch_size(100));
+  reader.next();
+  auto batch = reader.next();  // rows 100..199: offsets into the files' buffers
+  ASSERT_TRUE(batch);
+  using Kind = sluice::TensorColumn::Kind;
+  using sluice::ElementType;
+  auto classify = [&](const char* name) { return sluice::TensorColumn::classify(batch->column(name), "test"); };
+
+  sluice::TensorColumn id = classify("id");
+  EXPECT_EQ(id.kind(), Kind::values);
+  EXPECT_TRUE(id.scalar());
+  EXPECT_EQ(id.element_type(), ElementType::int64);
+  ASSERT_EQ(id.element_count(), 100);
+  const auto* ids = static_cast<const std::int64_t*>(id.element_data());
+  EXPECT_EQ(ids, batch->column("id").values<std::int64_t>());  // zero-copy
+  for (std::int64_t i = 0; i < 100; ++i) ASSERT_EQ(ids[i], 100 + i);
+
+  EXPECT_EQ(classify("x").element_type(), ElementType::float32);
+  EXPECT_EQ(classify("d").element_type(), ElementType::float64);
+  EXPECT_EQ(classify("i8").element_type(), ElementType::int8);
+  EXPECT_EQ(classify("u16").element_type(), ElementType::uint16);
+
+  sluice::TensorColumn flag = classify("flag");
+  EXPECT_EQ(flag.element_type(), ElementType::boolean);
+  std::vector<char> flags(100);
+  flag.unpack_booleans(reinterpret_cast<bool*>(flags.data()));
+  for (std::int64_t i = 0; i < 100; ++i) ASSERT_EQ(flags[i] != 0, (100 + i) % 3 == 0) << i;
+
+  sluice::TensorColumn emb = classify("emb");  // fixed_size_list<float32>[3]
+  EXPECT_EQ(emb.kind(), Kind::values);
+  EXPECT_FALSE(emb.scalar());
+  EXPECT_EQ(emb.width(), 3);
+  ASSERT_EQ(emb.element_count(), 300);
+  const auto* embs = static_cast<const float*>(emb.element_data());
+  EXPECT_EQ(embs[3 * 99 + 1], 199.5f);
+  EXPECT_EQ(embs[3 * 99 + 2], -199.0f);
+
+  sluice::TensorColumn cat = classify("cat");  // dictionary=codes: the int32 codes
+  EXPECT_EQ(cat.kind(), Kind::values);
+  EXPECT_EQ(cat.element_type(), ElementType::int32);
+  // codes mean something only with their batch's dictionary
+  std::int32_t code = static_cast<const std::int32_t*>(cat.element_data())[1];
+  EXPECT_EQ(cat.column().dictionary().string(code), std::string(1, "abc"[101 % 3]));
+
+  sluice::TensorColumn name = classify("name");
+  EXPECT_EQ(name.kind(), Kind::strings);
+  EXPECT_EQ(name.string(0), "n100");
+}
+
+TEST(SluiceHppTensorColumn, RaggedListsGiveElementsAndOffsetsFromZero) {
+  auto connector = sluice::Connector::open({data("ragged.parquet")});
+  auto reader = connector.read(sluice::ReadOptions().tensors(true).ragged("values_offsets").batch_size(10));
+  reader.next();
+  auto batch = reader.next();  // rows 10..19: a slice whose offsets do not start at 0
+  ASSERT_TRUE(batch);
+  sluice::TensorColumn tags = sluice::TensorColumn::classify(batch->column("tags"), "test");
+  ASSERT_EQ(tags.kind(), sluice::TensorColumn::Kind::ragged);
+  EXPECT_EQ(tags.element_type(), sluice::ElementType::int32);
+  std::vector<std::int32_t> want_values;
+  for (std::int64_t r = 10; r < 20; ++r) {
+    ASSERT_EQ(tags.row_offset(r - 10), static_cast<std::int64_t>(want_values.size()));
+    for (std::int32_t v = static_cast<std::int32_t>(r); v < r + r % 4; ++v) want_values.push_back(v);
+  }
+  ASSERT_EQ(tags.row_offset(10), static_cast<std::int64_t>(want_values.size()));
+  ASSERT_EQ(tags.element_count(), static_cast<std::int64_t>(want_values.size()));
+  const auto* values = static_cast<const std::int32_t*>(tags.element_data());
+  EXPECT_EQ(std::vector<std::int32_t>(values, values + want_values.size()), want_values);
+  // the raw offsets, for adapters that wrap them: offsets_base() subtracted, they match row_offset
+  ASSERT_FALSE(tags.large_offsets());
+  const auto* raw = static_cast<const std::int32_t*>(tags.offsets_data());
+  for (std::int64_t i = 0; i <= 10; ++i) ASSERT_EQ(raw[i] - tags.offsets_base(), tags.row_offset(i)) << i;
+}
+
+TEST(SluiceHppTensorColumn, NullsAndOtherTypesAreErrorsNamingColumnAndAdapter) {
+  // a plain read (no tensor mode) leaves the nulls in
+  auto nulls = sluice::Connector::open({data("nulls.parquet")}).read(sluice::ReadOptions().batch_size(100)).next();
+  ASSERT_TRUE(nulls);
+  auto e = error_of([&] { sluice::TensorColumn::classify(nulls->column("v"), "libtorch"); });
+  EXPECT_EQ(e.status(), SLUICE_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(e.what()).find("'v' has 25 null value(s)"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("libtorch tensors"), std::string::npos) << e.what();
+
+  // a date32 array ("tdD"): no adapter maps it (tensor mode converts dates in the core)
+  ArrowSchema date{};
+  date.format = "tdD";
+  date.name = "day";
+  ArrowArray days{};
+  const void* buffers[2] = {nullptr, nullptr};
+  days.n_buffers = 2;
+  days.buffers = buffers;
+  e = error_of([&] { sluice::TensorColumn::classify(sluice::Column(&date, &days), "TensorFlow"); });
+  EXPECT_NE(std::string(e.what()).find("'day' has Arrow format 'tdD'"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("TensorFlow tensors"), std::string::npos) << e.what();
+}

@@ -17,14 +17,6 @@ using sluice_test::data;
 
 namespace {
 
-/// Read options for these tests: tensors=true is what the adapter sets; until
-/// the core has tensor mode, plain reads of the numeric columns stand in.
-sluice::ReadOptions base() {
-  sluice::ReadOptions options;
-  if (!sluice_test::tensor_mode_available()) options.tensors(false);
-  return options;
-}
-
 sluice::Connector table() { return sluice::Connector::open({data("table")}); }
 
 template <typename F>
@@ -40,7 +32,8 @@ std::string error_message(F&& body) {
 
 TEST(SluiceTorch, DictionaryCodesOnRequest) {
   // codes mean something only with their batch's dictionary: check the type and range
-  for (sluice::torch::TensorBatch& batch : sluice::torch::read(table(), base().batch_size(128).dictionary("codes"))) {
+  for (sluice::torch::TensorBatch& batch :
+       sluice::torch::read(table(), sluice::ReadOptions().batch_size(128).dictionary("codes"))) {
     ASSERT_EQ(batch["cat"].scalar_type(), at::kInt);
     ASSERT_EQ(batch["cat"].sizes(), (std::vector<std::int64_t>{batch.num_rows, 1}));
     ASSERT_TRUE((batch["cat"] >= 0).all().item<bool>() && (batch["cat"] < 3).all().item<bool>());
@@ -49,7 +42,7 @@ TEST(SluiceTorch, DictionaryCodesOnRequest) {
 
 TEST(SluiceTorch, ColumnsBecomeTensorsWithThePythonShapesAndDtypes) {
   std::int64_t row = 0;
-  for (sluice::torch::TensorBatch& batch : sluice::torch::read(table(), base().batch_size(128))) {
+  for (sluice::torch::TensorBatch& batch : sluice::torch::read(table(), sluice::ReadOptions().batch_size(128))) {
     const std::int64_t n = batch.num_rows;
     EXPECT_EQ(batch.names, (std::vector<std::string>{"id", "x", "d", "i8", "u16", "flag", "emb", "cat", "name"}));
     at::Tensor expected_id = at::arange(row, row + n, at::kLong).reshape({n, 1});
@@ -83,7 +76,7 @@ TEST(SluiceTorch, FixedWidthColumnsAreNotCopiedAndOutliveTheReader) {
   at::Tensor id, emb;
   const void* arrow_id = nullptr;
   {
-    auto reader = table().read(base().tensors(sluice_test::tensor_mode_available()).batch_size(100));
+    auto reader = table().read(sluice::ReadOptions().tensors(true).batch_size(100));
     auto batch = reader.next();
     batch = reader.next();  // the second batch: offsets into the files' buffers
     ASSERT_TRUE(batch);
@@ -103,7 +96,7 @@ TEST(SluiceTorch, FixedWidthColumnsAreNotCopiedAndOutliveTheReader) {
 TEST(SluiceTorch, SqueezeGivesOneDimension) {
   sluice::torch::Options squeeze;
   squeeze.squeeze = true;
-  auto reader = sluice::torch::read(table(), base().batch_size(10).columns({"id", "emb"}), squeeze);
+  auto reader = sluice::torch::read(table(), sluice::ReadOptions().batch_size(10).columns({"id", "emb"}), squeeze);
   auto batch = reader.next();
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->tensors.at("id").sizes(), (std::vector<std::int64_t>{10}));
@@ -114,21 +107,22 @@ TEST(SluiceTorch, StringsCanBeAnErrorNamingTheColumn) {
   sluice::torch::Options strict;
   strict.strings = sluice::torch::Strings::error;
   std::string message = error_message([&] {
-    for (auto& batch : sluice::torch::read(table(), base().columns({"id", "name"}), strict)) (void)batch;
+    for (auto& batch : sluice::torch::read(table(), sluice::ReadOptions().columns({"id", "name"}), strict)) (void)batch;
   });
   EXPECT_NE(message.find("'name'"), std::string::npos) << message;
 }
 
 TEST(SluiceTorch, PackedModeGivesXAndY) {
   std::int64_t rows = 0;
-  for (auto& [X, y] : sluice::torch::read_packed(table(), {"x", "d", "i8"}, "id", base().batch_size(300))) {
+  for (auto& [X, y] :
+       sluice::torch::read_packed(table(), {"x", "d", "i8"}, "id", sluice::ReadOptions().batch_size(300))) {
     ASSERT_EQ(X.scalar_type(), at::kFloat);
     ASSERT_EQ(X.sizes(), (std::vector<std::int64_t>{y.size(0), 3}));
     ASSERT_EQ(y.dim(), 1);
     at::Tensor id = at::arange(rows, rows + y.size(0), at::kLong);
     ASSERT_TRUE(y.equal(id));
-    ASSERT_TRUE(X.equal(at::stack({id.to(at::kFloat) / 2, id.to(at::kFloat) * 0.25f,
-                                   (id.remainder(100) - 50).to(at::kFloat)}, 1)));
+    ASSERT_TRUE(X.equal(
+        at::stack({id.to(at::kFloat) / 2, id.to(at::kFloat) * 0.25f, (id.remainder(100) - 50).to(at::kFloat)}, 1)));
     rows += y.size(0);
   }
   EXPECT_EQ(rows, 1000);
@@ -140,7 +134,6 @@ TEST(SluiceTorch, PackedModeGivesXAndY) {
 TEST(SluiceTorch, SameRowsAndOrderAsPython) {
   std::string base_path = data("orders/shard_1_of_3");
   sluice::ReadOptions options = sluice_test::options_file(base_path + ".options");
-  if (!sluice_test::tensor_mode_available()) options.tensors(false);
   std::vector<std::string> got;
   for (auto& batch : sluice::torch::read(table(), options.columns({"id"}))) {
     std::ostringstream line;
@@ -153,14 +146,14 @@ TEST(SluiceTorch, SameRowsAndOrderAsPython) {
 
 TEST(SluiceTorch, NullsAreAnErrorNamingTheColumn) {
   std::string message = error_message([] {
-    for (auto& batch : sluice::torch::read(sluice::Connector::open({data("nulls.parquet")}), base())) (void)batch;
+    for (auto& batch : sluice::torch::read(sluice::Connector::open({data("nulls.parquet")}), sluice::ReadOptions()))
+      (void)batch;
   });
   EXPECT_NE(message.find("'v'"), std::string::npos) << message;
   EXPECT_NE(message.find("25"), std::string::npos) << message;
 }
 
 TEST(SluiceTorch, RaggedValuesAndOffsets) {
-  if (!sluice_test::tensor_mode_available()) GTEST_SKIP() << "the core has no tensors=true yet";
   auto reader = sluice::torch::read(sluice::Connector::open({data("ragged.parquet")}),
                                     sluice::ReadOptions().ragged("values_offsets").batch_size(10));
   reader.next();
@@ -178,7 +171,8 @@ TEST(SluiceTorch, RaggedValuesAndOffsets) {
 
 TEST(SluiceTorch, ATrainingStepRunsOnTheBatches) {
   at::Tensor w = at::zeros({3, 1}, at::kFloat).requires_grad_(true);
-  for (auto& [X, y] : sluice::torch::read_packed(table(), {"x", "d", "i8"}, "d", base().batch_size(256).limit(512))) {
+  for (auto& [X, y] :
+       sluice::torch::read_packed(table(), {"x", "d", "i8"}, "d", sluice::ReadOptions().batch_size(256).limit(512))) {
     at::Tensor loss = (at::matmul(X, w) - y.to(at::kFloat)).pow(2).mean();
     loss.backward();
     ASSERT_TRUE(w.grad().defined());

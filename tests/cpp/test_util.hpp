@@ -1,5 +1,4 @@
-// Helpers shared by the C++ tests: where the data is, and whether the core
-// has tensor mode yet.
+// Helpers shared by the C++ tests: where the data is, and the files make_data.py writes.
 #ifndef SLUICE_TEST_UTIL_HPP
 #define SLUICE_TEST_UTIL_HPP
 
@@ -20,16 +19,6 @@ inline std::string data_dir() {
   return dir;
 }
 inline std::string data(const std::string& name) { return data_dir() + "/" + name; }
-
-/// Whether the core knows tensors=true (the "tensor mode" read options).
-inline bool tensor_mode_available() {
-  try {
-    sluice::ReadOptions().tensors(true);
-    return true;
-  } catch (const sluice::Error&) {
-    return false;
-  }
-}
 
 /// Lines of a text file.
 inline std::vector<std::string> lines(const std::string& path) {

@@ -272,9 +272,8 @@ class OptionsBase {
 
 /// Source options (docs/options.md, "Source options"): format, CSV settings,
 /// object store settings. Set any of them by name with set().
-class SourceOptions
-    : public detail::OptionsBase<sluice_source_options, detail::SourceOptionsDeleter,
-                                 &sluice_source_options_new, &sluice_source_options_set> {
+class SourceOptions : public detail::OptionsBase<sluice_source_options, detail::SourceOptionsDeleter,
+                                                 &sluice_source_options_new, &sluice_source_options_set> {
  public:
   SourceOptions& set(const std::string& key, const std::string& value) {
     apply(key, value);
@@ -286,9 +285,8 @@ class SourceOptions
 /// Read options, a builder whose method names are the Python keyword arguments
 /// (docs/options.md). Each value is checked by the core when it is set: an
 /// unknown option or a bad value throws an Error naming it.
-class ReadOptions
-    : public detail::OptionsBase<sluice_read_options, detail::ReadOptionsDeleter,
-                                 &sluice_read_options_new, &sluice_read_options_set> {
+class ReadOptions : public detail::OptionsBase<sluice_read_options, detail::ReadOptionsDeleter,
+                                               &sluice_read_options_new, &sluice_read_options_set> {
  public:
   /// Any option by name, with the value as docs/options.md spells it.
   ReadOptions& set(const std::string& key, const std::string& value) {
@@ -339,19 +337,33 @@ class ReadOptions
 
 namespace detail {
 /// The Arrow format string of a C++ value type (for Column::values<T>()).
-template <typename T> constexpr const char* format_of() {
-  if constexpr (std::is_same_v<T, std::int8_t>) return "c";
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return "C";
-  else if constexpr (std::is_same_v<T, std::int16_t>) return "s";
-  else if constexpr (std::is_same_v<T, std::uint16_t>) return "S";  // also float16 ("e") bits
-  else if constexpr (std::is_same_v<T, std::int32_t>) return "i";
-  else if constexpr (std::is_same_v<T, std::uint32_t>) return "I";
-  else if constexpr (std::is_same_v<T, std::int64_t>) return "l";
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return "L";
-  else if constexpr (std::is_same_v<T, float>) return "f";
-  else if constexpr (std::is_same_v<T, double>) return "g";
-  else static_assert(sizeof(T) == 0, "values<T>(): T must be a fixed-width Arrow value type");
+// clang-format off: one type per line reads best here
+template <typename T>
+constexpr const char* format_of() {
+  if constexpr (std::is_same_v<T, std::int8_t>)
+    return "c";
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return "C";
+  else if constexpr (std::is_same_v<T, std::int16_t>)
+    return "s";
+  else if constexpr (std::is_same_v<T, std::uint16_t>)
+    return "S";  // also float16 ("e") bits
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return "i";
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return "I";
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return "l";
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return "L";
+  else if constexpr (std::is_same_v<T, float>)
+    return "f";
+  else if constexpr (std::is_same_v<T, double>)
+    return "g";
+  else
+    static_assert(sizeof(T) == 0, "values<T>(): T must be a fixed-width Arrow value type");
 }
+// clang-format on
 }  // namespace detail
 
 /// A borrowed view of one column of a batch (or a child or dictionary of one):
@@ -369,7 +381,8 @@ class Column {
   bool is_dictionary() const noexcept { return schema_->dictionary != nullptr; }
 
   /// The value buffer of a fixed-width column, offset applied. Throws if T does not match the type.
-  template <typename T> const T* values() const {
+  template <typename T>
+  const T* values() const {
     const char* want = detail::format_of<T>();
     bool same = format() == want || (std::is_same_v<T, std::uint16_t> && format() == "e");
     if (!same) {
@@ -420,8 +433,8 @@ class Column {
   std::int64_t list_offset(std::int64_t i) const {
     std::string_view f = format();
     if (f != "+l" && f != "+L") {
-      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has Arrow format '" +
-                                               std::string(f) + "', not a list");
+      throw Error(SLUICE_INVALID_ARGUMENT,
+                  "sluice: column '" + std::string(name()) + "' has Arrow format '" + std::string(f) + "', not a list");
     }
     std::int64_t j = array_->offset + i;
     return f == "+L" ? static_cast<const std::int64_t*>(array_->buffers[1])[j]
@@ -431,8 +444,8 @@ class Column {
   /// A child (the values of a list); its rows are not sliced by this column's offset.
   Column child(std::int64_t i) const {
     if (i < 0 || i >= schema_->n_children) {
-      throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' has no child " +
-                                               std::to_string(i));
+      throw Error(SLUICE_INVALID_ARGUMENT,
+                  "sluice: column '" + std::string(name()) + "' has no child " + std::to_string(i));
     }
     return Column(schema_->children[i], array_->children[i]);
   }
@@ -525,6 +538,162 @@ class Batch {
  private:
   std::shared_ptr<const UniqueSchema> schema_;
   std::shared_ptr<UniqueArray> array_;
+};
+
+// --- tensor-mode columns ----------------------------------------------------------
+
+/// The element type of a fixed-width or bool Arrow array.
+enum class ElementType { boolean, int8, uint8, int16, uint16, int32, uint32, int64, uint64, float16, float32, float64 };
+
+/// The element type of an Arrow format string ("l" int64, "b" bool ...), or nothing.
+inline std::optional<ElementType> element_type(std::string_view format) noexcept {
+  if (format.size() != 1) return std::nullopt;
+  switch (format[0]) {
+    case 'b': return ElementType::boolean;
+    case 'c': return ElementType::int8;
+    case 'C': return ElementType::uint8;
+    case 's': return ElementType::int16;
+    case 'S': return ElementType::uint16;
+    case 'i': return ElementType::int32;
+    case 'I': return ElementType::uint32;
+    case 'l': return ElementType::int64;
+    case 'L': return ElementType::uint64;
+    case 'e': return ElementType::float16;
+    case 'f': return ElementType::float32;
+    case 'g': return ElementType::float64;
+    default: return std::nullopt;
+  }
+}
+
+/// Bytes per element; 0 for bool, which Arrow packs into bits.
+inline std::size_t element_size(ElementType type) noexcept {
+  switch (type) {
+    case ElementType::boolean: return 0;
+    case ElementType::int8:
+    case ElementType::uint8: return 1;
+    case ElementType::int16:
+    case ElementType::uint16:
+    case ElementType::float16: return 2;
+    case ElementType::int32:
+    case ElementType::uint32:
+    case ElementType::float32: return 4;
+    case ElementType::int64:
+    case ElementType::uint64:
+    case ElementType::float64: return 8;
+  }
+  return 0;
+}
+
+/// One column of a tensor-mode batch (tensors=true), classified once for every
+/// framework adapter (sluice/torch.hpp, sluice/tensorflow.hpp): each adapter only
+/// builds its own tensor type from what this says. Valid while the column's batch is.
+class TensorColumn {
+ public:
+  enum class Kind {
+    values,   ///< fixed-width or bool elements, width() per row: int8..uint64, float16/32/64,
+              ///< bool, a dictionary's codes (width 1), fixed_size_list<T>[k] (width k)
+    strings,  ///< utf8, large_utf8, binary, large_binary: string(i) per row
+    ragged,   ///< list / large_list<T> (ragged=values_offsets): the elements, and row_offset(i)
+  };
+
+  /// Classifies `column`. An Error names the column for nulls (the core fills or
+  /// masks them in tensor mode only when asked) and for a type no tensor can hold;
+  /// `adapter` ("libtorch", "TensorFlow") is named in those messages.
+  static TensorColumn classify(const Column& column, std::string_view adapter) {
+    TensorColumn out(column, adapter);
+    out.require_no_nulls(column);
+    std::string_view format = column.format();
+    if (format == "u" || format == "U" || format == "z" || format == "Z") {
+      out.kind_ = Kind::strings;
+    } else if (std::int64_t k = column.list_size(); k > 0) {
+      out.set_child_elements(column.offset() * k, column.length() * k);
+      out.width_ = k;
+    } else if (format == "+l" || format == "+L") {
+      out.kind_ = Kind::ragged;
+      out.set_child_elements(column.list_offset(0), column.list_offset(column.length()) - column.list_offset(0));
+    } else {
+      out.set_elements(column, 0, column.length());  // a scalar, or a dictionary's codes
+    }
+    return out;
+  }
+
+  Kind kind() const noexcept { return kind_; }
+  const Column& column() const noexcept { return column_; }
+  std::string_view name() const noexcept { return column_.name(); }
+  std::int64_t num_rows() const noexcept { return column_.length(); }
+
+  /// values and ragged: the elements' type, and how many elements there are in all.
+  ElementType element_type() const noexcept { return type_; }
+  std::int64_t element_count() const noexcept { return count_; }
+  /// values: elements per row (1, or k of a fixed_size_list<T>[k]).
+  std::int64_t width() const noexcept { return width_; }
+  /// values: one element per row, not a list (adapters shape it (rows, 1), or (rows,) to squeeze).
+  bool scalar() const noexcept { return kind_ == Kind::values && column_.list_size() == 0; }
+  /// values and ragged, not bool: the first element, to wrap without a copy.
+  const void* element_data() const noexcept {
+    return static_cast<const char*>(elements_.array()->buffers[1]) +
+           first_ * static_cast<std::int64_t>(element_size(type_));
+  }
+  /// values and ragged, bool: the element_count() elements unpacked from Arrow's bits.
+  void unpack_booleans(bool* out) const noexcept {
+    const auto* bits = static_cast<const std::uint8_t*>(elements_.array()->buffers[1]);
+    for (std::int64_t i = 0; i < count_; ++i) {
+      std::int64_t j = first_ + i;
+      out[i] = ((bits[j >> 3] >> (j & 7)) & 1) != 0;
+    }
+  }
+
+  /// ragged: where row i starts among the elements; row_offset(num_rows()) == element_count().
+  std::int64_t row_offset(std::int64_t i) const { return column_.list_offset(i) - column_.list_offset(0); }
+  /// ragged: the list's own offsets buffer from row 0 (num_rows() + 1 entries, int64 when
+  /// large_offsets(), else int32), to wrap without a copy; subtract offsets_base() to start at 0.
+  const void* offsets_data() const noexcept {
+    return static_cast<const char*>(column_.array()->buffers[1]) + column_.offset() * (large_offsets() ? 8 : 4);
+  }
+  bool large_offsets() const noexcept { return column_.format() == "+L"; }
+  std::int64_t offsets_base() const { return column_.list_offset(0); }
+
+  /// strings: row i.
+  std::string_view string(std::int64_t i) const { return column_.string(i); }
+
+  /// An Error naming this column, for what the adapter cannot map.
+  Error error(const std::string& what) const {
+    return Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name()) + "' " + what + "; " + adapter_ +
+                                              " tensors are made from tensor-mode reads (tensors=true, which apply "
+                                              "the column policy in the core)");
+  }
+
+ private:
+  TensorColumn(const Column& column, std::string_view adapter)
+      : column_(column), elements_(column), adapter_(adapter) {}
+
+  void require_no_nulls(const Column& column) const {
+    if (column.null_count() != 0) throw error("has " + std::to_string(column.null_count()) + " null value(s)");
+  }
+  /// `count` elements of `elements` from element `first` (its own offset is added here).
+  void set_elements(const Column& elements, std::int64_t first, std::int64_t count) {
+    std::optional<ElementType> type = sluice::element_type(elements.format());
+    if (!type) throw error("has Arrow format '" + std::string(elements.format()) + "'");
+    elements_ = elements;
+    type_ = *type;
+    first_ = elements.offset() + first;
+    count_ = count;
+  }
+  /// The elements of a list: its child, whose nulls the list's validity does not cover.
+  void set_child_elements(std::int64_t first, std::int64_t count) {
+    Column child = column_.child(0);
+    require_no_nulls(child);
+    set_elements(child, first, count);
+  }
+
+  Kind kind_ = Kind::values;
+  Column column_;
+  Column elements_;  ///< the array holding the elements: the column, or its child
+  std::string adapter_;
+  ElementType type_ = ElementType::boolean;
+  std::int64_t first_ = 0;
+  std::int64_t count_ = 0;
+  std::int64_t width_ = 1;
 };
 
 // --- readers ------------------------------------------------------------------

@@ -32,7 +32,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -85,90 +84,68 @@ class ArrowBuffer : public ::tensorflow::TensorBuffer {
   std::shared_ptr<UniqueArray> owner_;
 };
 
-inline Error column_error(std::string_view name, const std::string& what) {
-  return Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name) + "' " + what +
-                                            "; TensorFlow tensors are made from tensor-mode reads (tensors=true, "
-                                            "which apply the column policy in the core)");
-}
-
-/// The TensorFlow dtype and element size of a fixed-width Arrow format.
-inline std::optional<std::pair<::tensorflow::DataType, std::size_t>> dtype_of(std::string_view format) {
+/// The TensorFlow dtype of an element type.
+inline ::tensorflow::DataType dtype_of(ElementType type) noexcept {
   using namespace ::tensorflow;
-  if (format.size() != 1) return std::nullopt;
-  switch (format[0]) {
-    case 'c': return std::make_pair(DT_INT8, std::size_t{1});
-    case 'C': return std::make_pair(DT_UINT8, std::size_t{1});
-    case 's': return std::make_pair(DT_INT16, std::size_t{2});
-    case 'S': return std::make_pair(DT_UINT16, std::size_t{2});
-    case 'i': return std::make_pair(DT_INT32, std::size_t{4});
-    case 'I': return std::make_pair(DT_UINT32, std::size_t{4});
-    case 'l': return std::make_pair(DT_INT64, std::size_t{8});
-    case 'L': return std::make_pair(DT_UINT64, std::size_t{8});
-    case 'e': return std::make_pair(DT_HALF, std::size_t{2});
-    case 'f': return std::make_pair(DT_FLOAT, std::size_t{4});
-    case 'g': return std::make_pair(DT_DOUBLE, std::size_t{8});
-    default: return std::nullopt;
+  switch (type) {
+    case ElementType::boolean: return DT_BOOL;
+    case ElementType::int8: return DT_INT8;
+    case ElementType::uint8: return DT_UINT8;
+    case ElementType::int16: return DT_INT16;
+    case ElementType::uint16: return DT_UINT16;
+    case ElementType::int32: return DT_INT32;
+    case ElementType::uint32: return DT_UINT32;
+    case ElementType::int64: return DT_INT64;
+    case ElementType::uint64: return DT_UINT64;
+    case ElementType::float16: return DT_HALF;
+    case ElementType::float32: return DT_FLOAT;
+    case ElementType::float64: return DT_DOUBLE;
   }
+  return DT_INVALID;  // not reached: the switch names every type
 }
 
-inline void require_no_nulls(const Column& column, std::string_view name) {
-  if (column.null_count() != 0) {
-    throw column_error(name, "has " + std::to_string(column.null_count()) + " null value(s)");
-  }
-}
-
-/// `count` values of a fixed-width or bool array from element `first` (plus the
-/// array's own offset), shaped `shape`.
-inline ::tensorflow::Tensor values_tensor(const Column& values, std::string_view name, std::int64_t first,
-                                          std::int64_t count, const ::tensorflow::TensorShape& shape,
-                                          const std::shared_ptr<UniqueArray>& owner) {
-  require_no_nulls(values, name);
-  std::int64_t start = values.offset() + first;
-  if (values.format() == "b") {
-    ::tensorflow::Tensor out(::tensorflow::DT_BOOL, shape);
-    bool* dst = out.flat<bool>().data();
-    const auto* bits = static_cast<const std::uint8_t*>(values.array()->buffers[1]);
-    for (std::int64_t i = 0; i < count; ++i) {
-      std::int64_t j = start + i;
-      dst[i] = ((bits[j >> 3] >> (j & 7)) & 1) != 0;
-    }
+/// The column's elements shaped `shape`: wrapped when aligned, else copied (bool
+/// always: Arrow packs bits).
+inline ::tensorflow::Tensor elements_tensor(const TensorColumn& column, const ::tensorflow::TensorShape& shape,
+                                            const std::shared_ptr<UniqueArray>& owner) {
+  ::tensorflow::DataType type = dtype_of(column.element_type());
+  if (column.element_type() == ElementType::boolean) {
+    ::tensorflow::Tensor out(type, shape);
+    column.unpack_booleans(out.flat<bool>().data());
     return out;
   }
-  auto dtype = dtype_of(values.format());
-  if (!dtype) throw column_error(name, "has Arrow format '" + std::string(values.format()) + "'");
-  auto [type, size] = *dtype;
-  const char* data = static_cast<const char*>(values.array()->buffers[1]) + start * static_cast<std::int64_t>(size);
-  std::size_t bytes = static_cast<std::size_t>(count) * size;
-  if (count > 0 && reinterpret_cast<std::uintptr_t>(data) % EIGEN_MAX_ALIGN_BYTES == 0) {
-    auto* buffer = new ArrowBuffer(const_cast<char*>(data), bytes, owner);
+  const std::int64_t count = column.element_count();
+  std::size_t bytes = static_cast<std::size_t>(count) * element_size(column.element_type());
+  if (count == 0) return ::tensorflow::Tensor(type, shape);
+  const void* data = column.element_data();
+  if (reinterpret_cast<std::uintptr_t>(data) % EIGEN_MAX_ALIGN_BYTES == 0) {
+    auto* buffer = new ArrowBuffer(const_cast<void*>(data), bytes, owner);
     ::tensorflow::Tensor out(type, shape, buffer);
     buffer->Unref();  // the tensor holds its own reference
     return out;
   }
   ::tensorflow::Tensor out(type, shape);
-  if (bytes != 0) std::memcpy(out.data(), data, bytes);
+  std::memcpy(out.data(), data, bytes);
   return out;
 }
 
-inline ::tensorflow::Tensor string_tensor(const Column& column, const ::tensorflow::TensorShape& shape) {
+inline ::tensorflow::Tensor string_tensor(const TensorColumn& column, const ::tensorflow::TensorShape& shape) {
   ::tensorflow::Tensor out(::tensorflow::DT_STRING, shape);
   auto flat = out.flat<::tensorflow::tstring>();
-  for (std::int64_t i = 0; i < column.length(); ++i) {
+  for (std::int64_t i = 0; i < column.num_rows(); ++i) {
     std::string_view s = column.string(i);
     flat(i).assign(s.data(), s.size());
   }
   return out;
 }
 
-inline Ragged ragged_tensors(const Column& column, const std::shared_ptr<UniqueArray>& owner) {
-  std::int64_t rows = column.length();
-  std::int64_t first = column.list_offset(0), last = column.list_offset(rows);
+inline Ragged ragged_tensors(const TensorColumn& column, const std::shared_ptr<UniqueArray>& owner) {
+  const std::int64_t rows = column.num_rows();
   Ragged out;
-  out.values = values_tensor(column.child(0), column.name(), first, last - first,
-                             ::tensorflow::TensorShape({last - first}), owner);
+  out.values = elements_tensor(column, ::tensorflow::TensorShape({column.element_count()}), owner);
   out.row_splits = ::tensorflow::Tensor(::tensorflow::DT_INT64, ::tensorflow::TensorShape({rows + 1}));
   auto splits = out.row_splits.flat<std::int64_t>();
-  for (std::int64_t i = 0; i <= rows; ++i) splits(i) = column.list_offset(i) - first;
+  for (std::int64_t i = 0; i <= rows; ++i) splits(i) = column.row_offset(i);
   return out;
 }
 
@@ -183,27 +160,18 @@ inline TensorBatch to_tensors(const Batch& batch, const Options& options = Optio
   ::tensorflow::TensorShape scalar_shape =
       options.squeeze ? ::tensorflow::TensorShape({rows}) : ::tensorflow::TensorShape({rows, 1});
   for (std::int64_t c = 0; c < batch.num_columns(); ++c) {
-    Column column = batch.column(c);
+    TensorColumn column = TensorColumn::classify(batch.column(c), "TensorFlow");
     std::string name(column.name());
-    std::string_view format = column.format();
     out.names.push_back(name);
-    if (format == "u" || format == "U" || format == "z" || format == "Z") {
-      detail::require_no_nulls(column, name);
-      out.tensors.emplace(name, detail::string_tensor(column, scalar_shape));
-    } else if (column.is_dictionary()) {
-      detail::require_no_nulls(column, name);
-      out.tensors.emplace(name, detail::values_tensor(column, name, 0, rows, scalar_shape, owner));
-    } else if (std::int64_t k = column.list_size(); k > 0) {
-      detail::require_no_nulls(column, name);
-      out.tensors.emplace(name, detail::values_tensor(column.child(0), name, column.offset() * k, rows * k,
-                                                      ::tensorflow::TensorShape({rows, k}), owner));
-    } else if (format == "+l" || format == "+L") {
-      detail::require_no_nulls(column, name);
-      out.ragged.emplace(name, detail::ragged_tensors(column, owner));
-    } else if (format == "b" || detail::dtype_of(format)) {
-      out.tensors.emplace(name, detail::values_tensor(column, name, 0, rows, scalar_shape, owner));
-    } else {
-      throw detail::column_error(name, "has Arrow format '" + std::string(format) + "'");
+    switch (column.kind()) {
+      case TensorColumn::Kind::strings: out.tensors.emplace(name, detail::string_tensor(column, scalar_shape)); break;
+      case TensorColumn::Kind::ragged: out.ragged.emplace(name, detail::ragged_tensors(column, owner)); break;
+      case TensorColumn::Kind::values: {
+        ::tensorflow::TensorShape shape =
+            column.scalar() ? scalar_shape : ::tensorflow::TensorShape({rows, column.width()});
+        out.tensors.emplace(name, detail::elements_tensor(column, shape, owner));
+        break;
+      }
     }
   }
   return out;

@@ -35,7 +35,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -87,80 +87,55 @@ struct PackedBatch {
 
 namespace detail {
 
-inline Error column_error(std::string_view name, const std::string& what) {
-  return Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + std::string(name) + "' " + what +
-                                            "; libtorch tensors are made from tensor-mode reads (tensors=true, "
-                                            "which apply the column policy in the core)");
-}
-
-/// The torch dtype of a fixed-width Arrow format, or nothing.
-inline std::optional<at::ScalarType> dtype_of(std::string_view format) {
-  if (format.size() != 1) return std::nullopt;
-  switch (format[0]) {
-    case 'c': return at::kChar;
-    case 'C': return at::kByte;
-    case 's': return at::kShort;
-    case 'S': return at::kUInt16;
-    case 'i': return at::kInt;
-    case 'I': return at::kUInt32;
-    case 'l': return at::kLong;
-    case 'L': return at::kUInt64;
-    case 'e': return at::kHalf;
-    case 'f': return at::kFloat;
-    case 'g': return at::kDouble;
-    default: return std::nullopt;
+/// The torch dtype of an element type.
+inline at::ScalarType dtype_of(ElementType type) noexcept {
+  switch (type) {
+    case ElementType::boolean: return at::kBool;
+    case ElementType::int8: return at::kChar;
+    case ElementType::uint8: return at::kByte;
+    case ElementType::int16: return at::kShort;
+    case ElementType::uint16: return at::kUInt16;
+    case ElementType::int32: return at::kInt;
+    case ElementType::uint32: return at::kUInt32;
+    case ElementType::int64: return at::kLong;
+    case ElementType::uint64: return at::kUInt64;
+    case ElementType::float16: return at::kHalf;
+    case ElementType::float32: return at::kFloat;
+    case ElementType::float64: return at::kDouble;
   }
+  return at::kByte;  // not reached: the switch names every type
 }
 
-inline void require_no_nulls(const Column& column, std::string_view name) {
-  if (column.null_count() != 0) {
-    throw column_error(name, "has " + std::to_string(column.null_count()) + " null value(s)");
-  }
-}
-
-/// `count` values of a fixed-width or bool array starting at element `first`
-/// (the array's own offset is added here), shaped `sizes`. Zero-copy except bool.
-inline at::Tensor values_tensor(const Column& values, std::string_view name, std::int64_t first,
-                                std::int64_t count, at::IntArrayRef sizes, const std::shared_ptr<UniqueArray>& owner) {
-  require_no_nulls(values, name);
-  std::int64_t start = values.offset() + first;
-  if (values.format() == "b") {
-    at::Tensor out = at::empty(sizes, at::TensorOptions().dtype(at::kBool));
-    bool* dst = out.data_ptr<bool>();
-    const auto* bits = static_cast<const std::uint8_t*>(values.array()->buffers[1]);
-    for (std::int64_t i = 0; i < count; ++i) {
-      std::int64_t j = start + i;
-      dst[i] = ((bits[j >> 3] >> (j & 7)) & 1) != 0;
-    }
+/// The column's elements shaped `sizes`: zero-copy, except bool (Arrow packs bits).
+inline at::Tensor elements_tensor(const TensorColumn& column, at::IntArrayRef sizes,
+                                  const std::shared_ptr<UniqueArray>& owner) {
+  at::TensorOptions dtype = at::TensorOptions().dtype(dtype_of(column.element_type()));
+  if (column.element_type() == ElementType::boolean) {
+    at::Tensor out = at::empty(sizes, dtype);
+    column.unpack_booleans(out.data_ptr<bool>());
     return out;
   }
-  std::optional<at::ScalarType> dtype = dtype_of(values.format());
-  if (!dtype) throw column_error(name, "has Arrow format '" + std::string(values.format()) + "'");
-  if (count == 0) return at::empty(sizes, at::TensorOptions().dtype(*dtype));
-  auto* base = static_cast<char*>(const_cast<void*>(values.array()->buffers[1]));
-  void* data = base + start * static_cast<std::int64_t>(c10::elementSize(*dtype));
+  if (column.element_count() == 0) return at::empty(sizes, dtype);
   // The deleter keeps the whole batch's ArrowArray alive while this tensor lives.
-  return ::torch::from_blob(data, sizes, [owner](void*) {}, at::TensorOptions().dtype(*dtype));
+  return ::torch::from_blob(
+      const_cast<void*>(column.element_data()), sizes, [owner](void*) {}, dtype);
 }
 
-inline std::vector<std::string> string_values(const Column& column) {
+inline std::vector<std::string> string_values(const TensorColumn& column) {
   std::vector<std::string> out;
-  out.reserve(static_cast<std::size_t>(column.length()));
-  for (std::int64_t i = 0; i < column.length(); ++i) out.emplace_back(column.string(i));
+  out.reserve(static_cast<std::size_t>(column.num_rows()));
+  for (std::int64_t i = 0; i < column.num_rows(); ++i) out.emplace_back(column.string(i));
   return out;
 }
 
-inline Ragged ragged_tensors(const Column& column, const std::shared_ptr<UniqueArray>& owner) {
-  bool large = column.format() == "+L";
-  std::int64_t rows = column.length();
-  std::int64_t first = column.list_offset(0), last = column.list_offset(rows);
+inline Ragged ragged_tensors(const TensorColumn& column, const std::shared_ptr<UniqueArray>& owner) {
   Ragged out;
-  out.values = values_tensor(column.child(0), column.name(), first, last - first, {last - first}, owner);
-  at::ScalarType offset_type = large ? at::kLong : at::kInt;
-  std::int64_t size = static_cast<std::int64_t>(c10::elementSize(offset_type));
-  void* data = static_cast<char*>(const_cast<void*>(column.array()->buffers[1])) + column.offset() * size;
-  out.offsets = ::torch::from_blob(data, {rows + 1}, [owner](void*) {}, at::TensorOptions().dtype(offset_type));
-  if (first != 0) out.offsets = out.offsets - first;  // a sliced array: offsets into the whole child
+  out.values = elements_tensor(column, {column.element_count()}, owner);
+  at::TensorOptions offset_type = at::TensorOptions().dtype(column.large_offsets() ? at::kLong : at::kInt);
+  out.offsets = ::torch::from_blob(
+      const_cast<void*>(column.offsets_data()), {column.num_rows() + 1}, [owner](void*) {}, offset_type);
+  // a sliced array: offsets into the whole child
+  if (column.offsets_base() != 0) out.offsets = out.offsets - column.offsets_base();
   return out;
 }
 
@@ -172,36 +147,29 @@ inline TensorBatch to_tensors(const Batch& batch, const Options& options = Optio
   out.num_rows = batch.num_rows();
   const std::int64_t rows = batch.num_rows();
   const auto& owner = batch.array();
+  const std::vector<std::int64_t> scalar_shape =
+      options.squeeze ? std::vector<std::int64_t>{rows} : std::vector<std::int64_t>{rows, 1};
   for (std::int64_t c = 0; c < batch.num_columns(); ++c) {
-    Column column = batch.column(c);
+    TensorColumn column = TensorColumn::classify(batch.column(c), "libtorch");
     std::string name(column.name());
-    std::string_view format = column.format();
     out.names.push_back(name);
-    std::vector<std::int64_t> scalar_shape = options.squeeze ? std::vector<std::int64_t>{rows}
-                                                             : std::vector<std::int64_t>{rows, 1};
-    if (format == "u" || format == "U" || format == "z" || format == "Z") {
-      if (options.strings == Strings::error) {
-        throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + name + "' holds strings (Arrow format '" +
-                                                 std::string(format) +
-                                                 "'), which cannot be a libtorch tensor; leave it out with "
-                                                 "columns, or use Strings::separate");
+    switch (column.kind()) {
+      case TensorColumn::Kind::strings:
+        if (options.strings == Strings::error) {
+          throw Error(SLUICE_INVALID_ARGUMENT, "sluice: column '" + name + "' holds strings (Arrow format '" +
+                                                   std::string(column.column().format()) +
+                                                   "'), which cannot be a libtorch tensor; leave it out with "
+                                                   "columns, or use Strings::separate");
+        }
+        out.strings.emplace(name, detail::string_values(column));
+        break;
+      case TensorColumn::Kind::ragged: out.ragged.emplace(name, detail::ragged_tensors(column, owner)); break;
+      case TensorColumn::Kind::values: {
+        std::vector<std::int64_t> sizes =
+            column.scalar() ? scalar_shape : std::vector<std::int64_t>{rows, column.width()};
+        out.tensors.emplace(name, detail::elements_tensor(column, sizes, owner));
+        break;
       }
-      detail::require_no_nulls(column, name);
-      out.strings.emplace(name, detail::string_values(column));
-    } else if (column.is_dictionary()) {
-      detail::require_no_nulls(column, name);
-      out.tensors.emplace(name, detail::values_tensor(column, name, 0, rows, scalar_shape, owner));
-    } else if (std::int64_t k = column.list_size(); k > 0) {
-      detail::require_no_nulls(column, name);
-      out.tensors.emplace(name, detail::values_tensor(column.child(0), name, column.offset() * k, rows * k,
-                                                      {rows, k}, owner));
-    } else if (format == "+l" || format == "+L") {
-      detail::require_no_nulls(column, name);
-      out.ragged.emplace(name, detail::ragged_tensors(column, owner));
-    } else if (format == "b" || detail::dtype_of(format)) {
-      out.tensors.emplace(name, detail::values_tensor(column, name, 0, rows, scalar_shape, owner));
-    } else {
-      throw detail::column_error(name, "has Arrow format '" + std::string(format) + "'");
     }
   }
   return out;

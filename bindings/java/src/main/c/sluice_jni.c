@@ -20,8 +20,8 @@
 
 #include <jni.h>
 
-#include "sluice.h"
 #include "dev_sluice_Native.h"
+#include "sluice.h"
 
 #define SLUICE_FUNCTIONS(X)      \
   X(sluice_version)              \
@@ -49,9 +49,9 @@ static struct {
 #undef SLUICE_FIELD
 } api;
 
-static void *library;                /* dlopen handle; set once by init */
-static jclass exception_class;       /* global ref to dev.sluice.SluiceException */
-static jmethodID exception_factory;  /* SluiceException.fromNative(int, byte[]) */
+static void *library;               /* dlopen handle; set once by init */
+static jclass exception_class;      /* global ref to dev.sluice.SluiceException */
+static jmethodID exception_factory; /* SluiceException.fromNative(int, byte[]) */
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -73,11 +73,13 @@ static jbyteArray bytes_of(JNIEnv *env, const char *text) {
 
 /* The SluiceException for a status and error (which may be NULL; it is freed); NULL with
  * a Java exception pending if it cannot be made. */
-static jthrowable sluice_exception(JNIEnv *env, enum sluice_status status, struct sluice_error *error) {
+static jthrowable sluice_exception(JNIEnv *env, enum sluice_status status,
+                                   struct sluice_error *error) {
   char fallback[96];
   const char *message = error != NULL ? api.sluice_error_message(error) : "";
   if (message[0] == '\0') {
-    snprintf(fallback, sizeof fallback, "sluice: the call failed with status %d and no message", (int)status);
+    snprintf(fallback, sizeof fallback, "sluice: the call failed with status %d and no message",
+             (int)status);
     message = fallback;
   }
   jbyteArray bytes = bytes_of(env, message);
@@ -85,7 +87,8 @@ static jthrowable sluice_exception(JNIEnv *env, enum sluice_status status, struc
   if (bytes == NULL) {
     return NULL; /* OutOfMemoryError pending */
   }
-  return (jthrowable)(*env)->CallStaticObjectMethod(env, exception_class, exception_factory, (jint)status, bytes);
+  return (jthrowable)(*env)->CallStaticObjectMethod(env, exception_class, exception_factory,
+                                                    (jint)status, bytes);
 }
 
 /* Throws the SluiceException for a failed call and frees `error` (which may be NULL). */
@@ -113,7 +116,8 @@ static char *c_string(JNIEnv *env, jbyteArray array) {
   if (memchr(out, '\0', (size_t)n) != NULL) {
     /* The C API would read the string only up to there: refuse it rather than cut it. */
     free(out);
-    throw_java(env, "java/lang/IllegalArgumentException", "sluice: a string argument contains a NUL byte");
+    throw_java(env, "java/lang/IllegalArgumentException",
+               "sluice: a string argument contains a NUL byte");
     return NULL;
   }
   return out;
@@ -196,7 +200,8 @@ static int set_options(JNIEnv *env, void *options, option_setter set, jobjectArr
   }
   int ok = 1;
   if (k.count != v.count) {
-    throw_java(env, "java/lang/IllegalArgumentException", "sluice: option keys and values differ in number");
+    throw_java(env, "java/lang/IllegalArgumentException",
+               "sluice: option keys and values differ in number");
     ok = 0;
   }
   for (jsize i = 0; ok && i < k.count; i++) {
@@ -212,7 +217,8 @@ static int set_options(JNIEnv *env, void *options, option_setter set, jobjectArr
   return ok;
 }
 
-static struct sluice_read_options *read_options_from(JNIEnv *env, jobjectArray keys, jobjectArray values) {
+static struct sluice_read_options *read_options_from(JNIEnv *env, jobjectArray keys,
+                                                     jobjectArray values) {
   struct sluice_read_options *options = api.sluice_read_options_new();
   if (options == NULL) {
     throw_java(env, "java/lang/OutOfMemoryError", "sluice: out of native memory");
@@ -245,17 +251,17 @@ JNIEXPORT jbyteArray JNICALL Java_dev_sluice_Native_init(JNIEnv *env, jclass cls
     return bytes_of(env, message);
   }
 #define SLUICE_RESOLVE(name)                                                                     \
-  *(void **)(&api.name) = dlsym(handle, #name);                                                 \
+  *(void **)(&api.name) = dlsym(handle, #name);                                                  \
   if (api.name == NULL) {                                                                        \
-    snprintf(message, sizeof message, "sluice: %s has no function %s (a library older than this binding?)", \
-             file, #name);                                                                       \
+    snprintf(message, sizeof message,                                                            \
+             "sluice: %s has no function %s (a library older than this binding?)", file, #name); \
     goto fail;                                                                                   \
   }
   SLUICE_FUNCTIONS(SLUICE_RESOLVE)
 #undef SLUICE_RESOLVE
   if (api.sluice_abi_version() != SLUICE_ABI_VERSION) {
-    snprintf(message, sizeof message, "sluice: %s has ABI version %u, this binding needs %d",
-             file, (unsigned)api.sluice_abi_version(), SLUICE_ABI_VERSION);
+    snprintf(message, sizeof message, "sluice: %s has ABI version %u, this binding needs %d", file,
+             (unsigned)api.sluice_abi_version(), SLUICE_ABI_VERSION);
     goto fail;
   }
   jclass found = (*env)->FindClass(env, "dev/sluice/SluiceException");
@@ -308,8 +314,10 @@ JNIEXPORT jbyteArray JNICALL Java_dev_sluice_Native_version(JNIEnv *env, jclass 
 
 /* --- connector ---------------------------------------------------------------- */
 
-JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorOpen(JNIEnv *env, jclass cls, jobjectArray sources,
-                                                             jobjectArray keys, jobjectArray values) {
+JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorOpen(JNIEnv *env, jclass cls,
+                                                             jobjectArray sources,
+                                                             jobjectArray keys,
+                                                             jobjectArray values) {
   (void)cls;
   if (!library_ready(env)) {
     return 0;
@@ -327,8 +335,8 @@ JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorOpen(JNIEnv *env, jclass
   struct sluice_connector *connector = NULL;
   if (set_options(env, options, set_source_option, keys, values)) {
     struct sluice_error *error = NULL;
-    enum sluice_status status = api.sluice_connector_open((const char *const *)paths.items,
-                                                          (size_t)paths.count, options, &connector, &error);
+    enum sluice_status status = api.sluice_connector_open(
+        (const char *const *)paths.items, (size_t)paths.count, options, &connector, &error);
     if (status != SLUICE_OK) {
       connector = NULL;
       throw_sluice(env, status, error);
@@ -339,28 +347,32 @@ JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorOpen(JNIEnv *env, jclass
   return (jlong)(intptr_t)connector;
 }
 
-JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorFree(JNIEnv *env, jclass cls, jlong connector) {
+JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorFree(JNIEnv *env, jclass cls,
+                                                            jlong connector) {
   (void)cls;
   if (library_ready(env)) {
     api.sluice_connector_free((struct sluice_connector *)(intptr_t)connector);
   }
 }
 
-JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorSchema(JNIEnv *env, jclass cls, jlong connector,
+JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorSchema(JNIEnv *env, jclass cls,
+                                                              jlong connector,
                                                               jlong schema_address) {
   (void)cls;
   if (!library_ready(env)) {
     return;
   }
   struct sluice_error *error = NULL;
-  enum sluice_status status = api.sluice_connector_schema(
-      (const struct sluice_connector *)(intptr_t)connector, (struct ArrowSchema *)(intptr_t)schema_address, &error);
+  enum sluice_status status =
+      api.sluice_connector_schema((const struct sluice_connector *)(intptr_t)connector,
+                                  (struct ArrowSchema *)(intptr_t)schema_address, &error);
   if (status != SLUICE_OK) {
     throw_sluice(env, status, error);
   }
 }
 
-static jlong row_count(JNIEnv *env, enum sluice_status status, struct sluice_error *error, uint64_t rows) {
+static jlong row_count(JNIEnv *env, enum sluice_status status, struct sluice_error *error,
+                       uint64_t rows) {
   if (status != SLUICE_OK) {
     throw_sluice(env, status, error);
     return 0;
@@ -372,20 +384,23 @@ static jlong row_count(JNIEnv *env, enum sluice_status status, struct sluice_err
   return (jlong)rows;
 }
 
-JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorNumRows(JNIEnv *env, jclass cls, jlong connector) {
+JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorNumRows(JNIEnv *env, jclass cls,
+                                                                jlong connector) {
   (void)cls;
   if (!library_ready(env)) {
     return 0;
   }
   struct sluice_error *error = NULL;
   uint64_t rows = 0;
-  enum sluice_status status =
-      api.sluice_connector_num_rows((const struct sluice_connector *)(intptr_t)connector, &rows, &error);
+  enum sluice_status status = api.sluice_connector_num_rows(
+      (const struct sluice_connector *)(intptr_t)connector, &rows, &error);
   return row_count(env, status, error, rows);
 }
 
-JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorCountRows(JNIEnv *env, jclass cls, jlong connector,
-                                                                  jobjectArray keys, jobjectArray values) {
+JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorCountRows(JNIEnv *env, jclass cls,
+                                                                  jlong connector,
+                                                                  jobjectArray keys,
+                                                                  jobjectArray values) {
   (void)cls;
   if (!library_ready(env)) {
     return 0;
@@ -402,8 +417,9 @@ JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorCountRows(JNIEnv *env, j
   return row_count(env, status, error, rows);
 }
 
-JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorRead(JNIEnv *env, jclass cls, jlong connector,
-                                                            jobjectArray keys, jobjectArray values,
+JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorRead(JNIEnv *env, jclass cls,
+                                                            jlong connector, jobjectArray keys,
+                                                            jobjectArray values,
                                                             jlong stream_address) {
   (void)cls;
   if (!library_ready(env)) {
@@ -427,7 +443,8 @@ JNIEXPORT void JNICALL Java_dev_sluice_Native_connectorRead(JNIEnv *env, jclass 
   }
 }
 
-JNIEXPORT jthrowable JNICALL Java_dev_sluice_Native_streamLastError(JNIEnv *env, jclass cls, jlong stream_address) {
+JNIEXPORT jthrowable JNICALL Java_dev_sluice_Native_streamLastError(JNIEnv *env, jclass cls,
+                                                                    jlong stream_address) {
   (void)cls;
   if (!library_ready(env)) {
     return NULL;
