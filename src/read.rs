@@ -85,8 +85,7 @@ impl BatchStream {
         let schema = policy.as_ref().map_or(unpolicied, Policy::schema);
         let job = Arc::new(Job { source, projection, decode_rows, row_bytes, packing, policy });
         let (sender, receiver) = mpsc::channel(1);
-        let settings =
-            Settings { budget: options.memory_budget, concurrency: options.concurrency(), batch_size: options.batch_size as usize };
+        let settings = Settings { budget: options.memory_budget, concurrency: options.concurrency(), chunk_rows: options.chunk_rows() };
         let producer = runtime::runtime()?.spawn(async move {
             let failure = sender.clone();
             let run = AssertUnwindSafe(produce(job, plan, settings, sender)).catch_unwind().await;
@@ -155,7 +154,8 @@ impl Drop for BatchStream {
 struct Settings {
     budget: u64,
     concurrency: usize,
-    batch_size: usize,
+    /// Rows per emitted batch: whole batches of `batch_size` (see `ReadOptions::chunk_rows`).
+    chunk_rows: usize,
 }
 
 /// A spawned task that is aborted when dropped (the consumer went away).
@@ -168,7 +168,7 @@ impl Drop for Spawned {
 }
 
 async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Sender<Result<RecordBatch>>) {
-    let mut rebatcher = Rebatcher::new(job.projection.schema.clone(), settings.batch_size);
+    let mut rebatcher = Rebatcher::new(job.projection.schema.clone(), settings.chunk_rows);
     let max_task_bytes = (settings.budget / 4).max(1);
     let mut tasks = plan.tasks().flat_map(|t| split_large(t, &job, max_task_bytes)).peekable();
     let mut in_flight: VecDeque<(Spawned, u64)> = VecDeque::new();

@@ -22,6 +22,8 @@ pub struct ReadOptions {
     /// Packed mode: the label column, emitted next to `features`.
     pub label: Option<String>,
     pub batch_size: u64,
+    /// Batches joined into each emitted Arrow batch (a chunk of whole batches).
+    pub batches_per_chunk: u64,
     pub drop_last_batch: bool,
     pub limit: Option<u64>,
     pub shuffle: bool,
@@ -48,6 +50,7 @@ impl Default for ReadOptions {
             features: None,
             label: None,
             batch_size: 65_536,
+            batches_per_chunk: 1,
             drop_last_batch: false,
             limit: None,
             shuffle: false,
@@ -72,6 +75,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "features",
     "label",
     "batch_size",
+    "batches_per_chunk",
     "drop_last_batch",
     "limit",
     "shuffle",
@@ -100,6 +104,7 @@ impl ReadOptions {
                 self.label = Some(value.to_string())
             }
             "batch_size" => self.batch_size = parse::positive(key, value)?,
+            "batches_per_chunk" => self.batches_per_chunk = parse::positive(key, value)?,
             "drop_last_batch" => self.drop_last_batch = parse::boolean(key, value)?,
             "limit" => self.limit = Some(parse::unsigned(key, value)?),
             "shuffle" => self.shuffle = parse::boolean(key, value)?,
@@ -158,6 +163,20 @@ impl ReadOptions {
                 self.worker_index, self.num_workers
             )));
         }
+        if self.batch_size.checked_mul(self.batches_per_chunk).is_none_or(|rows| usize::try_from(rows).is_err()) {
+            return Err(Error::invalid_argument(format!(
+                "options 'batch_size' ({}) times 'batches_per_chunk' ({}) is too many rows for one emitted batch",
+                self.batch_size, self.batches_per_chunk
+            )));
+        }
+        let turn = self.worker_interleave.unwrap_or(self.batch_size);
+        if self.drop_last_batch && self.num_workers > 1 && turn % self.batch_size != 0 {
+            return Err(Error::invalid_argument(format!(
+                "option 'drop_last_batch' with {} workers needs 'worker_interleave' ({turn}) to be a multiple of 'batch_size' ({}): \
+                 otherwise a worker's last batch could be short",
+                self.num_workers, self.batch_size
+            )));
+        }
         let policy = &self.tensors;
         if !self.policy_applies() {
             if let Some(option) = policy.policy_options_set().first() {
@@ -173,6 +192,14 @@ impl ReadOptions {
             return Err(Error::invalid_argument("option 'pad_length' needs ragged=pad"));
         }
         Ok(())
+    }
+
+    /// Rows per emitted Arrow batch: `batches_per_chunk` whole batches. Batch `i` of a
+    /// chunk is its rows `i * batch_size ..`; only the stream's last batch can be short,
+    /// and only without `drop_last_batch` (the plan drops it; `validate` makes every
+    /// worker's turns whole batches then).
+    pub fn chunk_rows(&self) -> usize {
+        (self.batch_size * self.batches_per_chunk) as usize
     }
 
     /// Whether columns go through the column policy: tensor mode, or packed mode.
