@@ -145,15 +145,16 @@ def test_values_equal_pyarrow(connector, expected):
 
 def test_dictionary_codes_are_the_streams_codes(connector, expected):
     # with dictionary="codes", codes index the dictionary of the core's read batch, which TensorFlow does not carry
-    # (the core reads chunks of chunk_rows(batch_size) rows for TF, see _options.py):
+    # (the core reads chunks of batches_per_chunk(batch_size) batches for TF, see _options.py):
     # decoded through it, they give pyarrow's values
-    from sluice._options import chunk_rows
+    from sluice._options import batches_per_chunk
 
     dataset = connector.to_tf_dataset(columns=["cat"], batch_size=700, drop_last_batch=False, squeeze=True,
                                       dictionary="codes")
     assert dataset.element_spec == {"cat": tf.TensorSpec((None,), tf.int32)}
     codes = np.concatenate([e["cat"] for e in collect(dataset)])
-    with connector.to_arrow(tensors=True, columns=["cat"], batch_size=chunk_rows(700), dictionary="codes") as reader:
+    with connector.to_arrow(tensors=True, columns=["cat"], batch_size=700,
+                           batches_per_chunk=batches_per_chunk(700), dictionary="codes") as reader:
         batches = list(reader)
     values, offset = [], 0
     for batch in batches:
