@@ -15,7 +15,7 @@ from _util import write_parquet  # noqa: E402
 
 # up to 4 workers on a 2-core machine is the point of the worker tests
 pytestmark = pytest.mark.filterwarnings("ignore:This DataLoader will create:UserWarning")
-from test_numpy_policy import N, READ_ERRORS, policy_table, write_ipc  # noqa: E402
+from test_numpy_policy import READ_ERRORS, N, policy_table, write_ipc  # noqa: E402
 
 #: torch dtype of each numeric/bool column of the policy table (torch has every numpy dtype used)
 TORCH_DTYPES = {
@@ -176,8 +176,9 @@ WORKER_CASES = [
 
 @pytest.mark.parametrize("dataset_options, loader_options", WORKER_CASES)
 def test_every_worker_count_gives_the_same_batches_fork(ids_connector, ids_dataset, dataset_options, loader_options):
-    dataset = ids_connector.to_torch_dataset(columns=["id"], **dataset_options)
     loader_options.setdefault("batch_size", None)
+    dataset = ids_connector.to_torch_dataset(columns=["id"], loader_batch_size=loader_options["batch_size"] or 1,
+                                             **dataset_options)
     single = loader_batches(dataset, 0, **loader_options)
     rows = [i for batch in single for i in batch]
     assert len(rows) == len(set(rows)), "a row came twice"
@@ -200,9 +201,32 @@ def test_every_worker_count_gives_the_same_batches_fork(ids_connector, ids_datas
     ({}, dict(batch_size=64), 2),
 ], ids=["batches-shuffled-2", "rows-2"])
 def test_spawned_workers_give_the_same_batches(ids_connector, dataset_options, loader_options, workers):
-    dataset = ids_connector.to_torch_dataset(columns=["id", "s"], **dataset_options)
+    dataset = ids_connector.to_torch_dataset(columns=["id", "s"], loader_batch_size=loader_options["batch_size"] or 1,
+                                             **dataset_options)
     single = loader_batches(dataset, 0, **loader_options)
     assert loader_batches(dataset, workers, "spawn", **loader_options) == single
+
+
+def test_single_rows_in_workers_need_the_loader_batch_size(ids_connector):
+    # without it a worker cannot know how many rows make one DataLoader batch (torch does not say)
+    dataset = ids_connector.to_torch_dataset(columns=["id"])
+    with pytest.raises(ValueError, match="loader_batch_size"):
+        loader_batches(dataset, 2, batch_size=64)
+    assert len(loader_batches(dataset, 0, batch_size=64)) == -(-ids_connector.count_rows() // 64)
+    for bad in [0, -1, 2.0, True]:
+        with pytest.raises(ValueError, match="loader_batch_size"):
+            ids_connector.to_torch_dataset(loader_batch_size=bad)
+
+
+def test_the_core_cuts_the_batches_and_drops_the_last(ids_connector):
+    # batches are cut from chunks of whole batches (batches_per_chunk): the same as one core batch per item
+    for drop_last in [True, False]:
+        dataset = ids_connector.to_torch_dataset(batch_size=300, drop_last_batch=drop_last, columns=["id"])
+        got = [ids_of(b) for b in DataLoader(dataset, batch_size=None)]
+        with ids_connector.to_arrow(batch_size=300, drop_last_batch=drop_last, columns=["id"]) as reader:
+            assert got == [batch.column("id").to_pylist() for batch in reader]
+    with pytest.raises(TypeError, match="batches_per_chunk"):
+        ids_connector.to_torch_dataset(batch_size=10, batches_per_chunk=2)
 
 
 def test_dataset_pickles(ids_connector):
@@ -225,7 +249,7 @@ def test_set_epoch_in_every_worker_mode(ids_connector):
         assert loader_batches(direct, 0, batch_size=None) == orders[epoch]
     assert orders[0] != orders[1] != orders[2] != orders[0]
     assert sorted(sum(orders[0], [])) == sorted(sum(orders[1], []))
-    rows = ids_connector.to_torch_dataset(shuffle=True, seed=11, columns=["id"])
+    rows = ids_connector.to_torch_dataset(shuffle=True, seed=11, columns=["id"], loader_batch_size=32)
     rows.set_epoch(1)
     assert loader_batches(rows, 2, batch_size=32) == loader_batches(rows, 0, batch_size=32)
 

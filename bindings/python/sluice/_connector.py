@@ -179,7 +179,8 @@ class _Reads:
         return self.to_arrow(**read_options)
 
     def to_torch_dataset(self, *, batch_size=None, shuffle=False, drop_last_batch=True, seed=None, epoch=0,
-                         squeeze=False, columns=None, features=None, label=None, **read_options):
+                         squeeze=False, columns=None, features=None, label=None, loader_batch_size=None,
+                         **read_options):
         """A `torch.utils.data.IterableDataset` over the rows, for a DataLoader (see `_torch.py`).
 
         Items are {column: tensor} (text columns: list of str or bytes). Scalar columns have the
@@ -194,8 +195,13 @@ class _Reads:
         (batch_size,) tensor of its own dtype, what `nn` losses take (without `label`: X alone).
 
         DataLoader workers (fork or spawn) each decode only their own rows, and any number of
-        workers gives the same batches in the same order. `shuffle` without `seed` uses the
-        fixed seed 0, so ranks and workers always agree; `set_epoch(e)` (or `epoch=`) picks the
+        workers gives the same batches in the same order. For that each worker must fill whole
+        DataLoader batches, so the dataset needs the number of items per DataLoader batch:
+        `loader_batch_size`, the DataLoader's own `batch_size` (1 for `batch_size=None`). With
+        `batch_size=None` (single rows) and `num_workers > 1` it is required (iterating without
+        it raises ValueError); with batches it defaults to 1, as with `DataLoader(ds,
+        batch_size=None)` or the DataLoader's default 1. `shuffle` without `seed` uses the core's
+        fixed default seed (0), so ranks and workers always agree; `set_epoch(e)` (or `epoch=`) picks the
         epoch's order. Tensors share memory with the decoded batch: do not write into them.
         Other read options (null_fill, null_mask, decimal, ragged, memory_budget ...) go to
         the core: docs/options.md.
@@ -204,7 +210,7 @@ class _Reads:
 
         return SluiceTorchDataset(self, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch,
                                   seed=seed, epoch=epoch, squeeze=squeeze, columns=columns, features=features,
-                                  label=label, read_options=read_options)
+                                  label=label, loader_batch_size=loader_batch_size, read_options=read_options)
 
     def to_tf_dataset(self, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
                       columns=None, features=None, label=None, **read_options):
