@@ -41,6 +41,8 @@ pub struct ReadOptions {
     pub threads: u64,
     /// The column policy (tensor mode and its options).
     pub tensors: TensorOptions,
+    /// Options that cannot be set again (`fixed_options`): a shard's, or a bound stream's.
+    pub fixed: Vec<String>,
 }
 
 impl Default for ReadOptions {
@@ -66,6 +68,7 @@ impl Default for ReadOptions {
             memory_budget: 512 << 20,
             threads: 0,
             tensors: TensorOptions::default(),
+            fixed: Vec::new(),
         }
     }
 }
@@ -90,11 +93,19 @@ pub(crate) const KNOWN: &[&str] = &[
     "worker_interleave",
     "memory_budget",
     "threads",
+    "fixed_options",
 ];
 
 impl ReadOptions {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        if self.fixed.iter().any(|fixed| fixed == key) {
+            return Err(Error::invalid_argument(format!(
+                "option '{key}' is fixed (by 'fixed_options': a shard's reads carry it, as a bound stream does its options); \
+                 it cannot be set again"
+            )));
+        }
         match key {
+            "fixed_options" => self.fix(parse::name_list(key, value)?)?,
             "columns" => self.columns = Some(parse::name_list(key, value)?),
             "features" => self.features = Some(parse::name_list(key, value)?),
             "label" => {
@@ -136,6 +147,22 @@ impl ReadOptions {
                     let known: Vec<&str> = KNOWN.iter().chain(tensor_options::KNOWN).copied().collect();
                     return Err(parse::unknown("read", key, &known));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `names` to the options that cannot be set again. How bindings merge a shard's
+    /// options (or a bound stream's) with each read's: the fixed ones first, then
+    /// `fixed_options` naming them, then the read's; setting a fixed one is an error.
+    fn fix(&mut self, names: Vec<String>) -> Result<()> {
+        let fixable = |name: &str| name != "fixed_options" && (KNOWN.contains(&name) || tensor_options::KNOWN.contains(&name));
+        if let Some(name) = names.iter().find(|name| !fixable(name)) {
+            return Err(parse::bad("fixed_options", name, "is not a read option that can be fixed"));
+        }
+        for name in names {
+            if !self.fixed.contains(&name) {
+                self.fixed.push(name);
             }
         }
         Ok(())
