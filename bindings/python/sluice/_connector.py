@@ -82,32 +82,36 @@ def _sources_list(paths_or_uris):
 class _Reads:
     """The read API shared by connectors, shards and streams.
 
-    `_fixed_read_options()` are options that every read of this object carries.
+    `_option_layers(read_options)` gives the options of one read in layers: a shard's
+    options, a bound stream's, then the read's own. The core merges them by one rule
+    (read option `fixed_options`, docs/options.md): every layer but the last is fixed,
+    and setting a fixed option again is an error naming it.
     """
 
     def _use_connector(self):
         """A context manager giving the open connector's handle, kept alive until it exits."""
         raise NotImplementedError
 
-    def _fixed_read_options(self):
-        return {}
+    def _option_layers(self, read_options):
+        return [dict(read_options)]
 
-    def _merged(self, read_options):
-        fixed = self._fixed_read_options()
-        clash = sorted(key for key in read_options if key in fixed)
-        if clash:
-            raise TypeError(
-                f"sluice: {', '.join(clash)} is fixed by this {type(self).__name__} "
-                f"({', '.join(f'{k}={fixed[k]!r}' for k in clash)}); it cannot be passed again"
-            )
-        merged = dict(fixed)
-        merged.update(read_options)
-        return merged
+    def _read_option_items(self, read_options):
+        """(key, value) pairs for the core, in order: each fixed layer, then `fixed_options`
+        naming its keys, then the read's options."""
+        layers = self._option_layers(read_options)
+        items = []
+        for layer in layers[:-1]:
+            fixed = {key: value for key, value in layer.items() if value is not None}
+            items.extend(fixed.items())
+            if fixed:
+                items.append(("fixed_options", list(fixed)))
+        items.extend(layers[-1].items())
+        return items
 
     def to_arrow(self, **read_options):
         """A new `pyarrow.RecordBatchReader` over the rows (read options: docs/options.md)."""
         with self._use_connector() as connector:
-            return _open_stream(connector, self._merged(read_options))
+            return _open_stream(connector, self._read_option_items(read_options))
 
     def stream(self, **read_options):
         """An object with `__arrow_c_stream__` (and the same reads) that remembers `read_options`."""
@@ -150,7 +154,7 @@ class _Reads:
             _lib_handle.sluice_read_options_new,
             _lib_handle.sluice_read_options_free,
             _lib_handle.sluice_read_options_set,
-            self._merged(read_options),
+            self._read_option_items(read_options),
         )
         try:
             out = ctypes.c_uint64()
@@ -167,10 +171,11 @@ class _Reads:
     def _tensor_arrow(self, read_options):
         """A reader in tensor mode (tensors=true: the core applies the column policy), which
         the numpy and framework outputs need; they only map the resulting types."""
-        tensors = self._merged(read_options).get("tensors", True)
+        layers = self._option_layers(read_options)
+        tensors = next((layer["tensors"] for layer in reversed(layers) if "tensors" in layer), True)
         if tensors not in (True, "true", "1"):
             raise ValueError(f"sluice: numpy and tensor outputs read with tensors=True, not {tensors!r}")
-        if "tensors" not in self._fixed_read_options():
+        if not any("tensors" in layer for layer in layers[:-1]):
             read_options = {**read_options, "tensors": True}
         return self.to_arrow(**read_options)
 
@@ -437,8 +442,9 @@ class DataShard(_Reads):
     def _use_connector(self):
         return self._connector._use_connector()
 
-    def _fixed_read_options(self):
-        return {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
+    def _option_layers(self, read_options):
+        shard = {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
+        return [shard, dict(read_options)]
 
     @property
     def schema(self):
@@ -453,13 +459,13 @@ class Stream(_Reads):
 
     def __init__(self, parent, read_options):
         self._parent = parent
-        self._read_options = parent._merged(dict(read_options))
+        self._read_options = dict(read_options)
 
     def _use_connector(self):
         return self._parent._use_connector()
 
-    def _fixed_read_options(self):
-        return self._read_options
+    def _option_layers(self, read_options):
+        return self._parent._option_layers(self._read_options) + [dict(read_options)]
 
     @property
     def schema(self):

@@ -27,8 +27,9 @@ def encode(text, what="a source"):
 
 
 def option_items(options):
-    """(key bytes, value bytes) for every option whose value is not None."""
-    for key, value in options.items():
+    """(key bytes, value bytes) for every option whose value is not None; `options` is a dict
+    or a list of (key, value) pairs, set in their order."""
+    for key, value in options.items() if isinstance(options, dict) else options:
         if value is None:
             continue
         yield encode(key, f"the option name {key!r}"), encode(option_value(key, value), f"the value of option {key!r}")
