@@ -203,8 +203,10 @@ def test_csv_inferred_schema_several_files(tmp_path):
 
 
 def test_csv_explicit_schema_with_dates_and_timestamps(tmp_path):
-    rows = [[str(i), f"2024-01-{1 + i % 28:02d}", f"2024-02-03T04:05:{i % 60:02d}.{i % 1000:03d}", str(i * 3)]
-            for i in range(300)]
+    rows = [
+        [str(i), f"2024-01-{1 + i % 28:02d}", f"2024-02-03T04:05:{i % 60:02d}.{i % 1000:03d}", str(i * 3)]
+        for i in range(300)
+    ]
     path = write_csv(tmp_path / "t.csv", rows, header=["id", "day", "ts", "small"])
     schema = "id:int64,day:date32,ts:timestamp[ms],small:int16"
     connector = sluice.DataConnector.from_sources(str(path), schema=schema)
@@ -262,7 +264,7 @@ def test_csv_infer_rows_option(tmp_path):
 def write_ndjson(path, start, n):
     with open(path, "w", encoding="utf-8") as f:
         for i in range(start, start + n):
-            record = {"id": i, "name": f"n{i} \"q\" ü", "score": i * 0.5, "flag": bool(i % 3), "tags": list(range(i % 3))}
+            record = {"id": i, "name": f'n{i} "q" ü', "score": i * 0.5, "flag": bool(i % 3), "tags": list(range(i % 3))}
             if (i - start) % 9 == 4:
                 del record["score"]  # a missing key is a null
             f.write(json.dumps(record) + "\n")
@@ -270,8 +272,11 @@ def write_ndjson(path, start, n):
 
 
 def test_ndjson_inferred_several_files(tmp_path):
-    files = [write_ndjson(tmp_path / "a.jsonl", 0, 150), write_ndjson(tmp_path / "b.ndjson", 150, 61),
-             write_ndjson(tmp_path / "c.json", 211, 333)]
+    files = [
+        write_ndjson(tmp_path / "a.jsonl", 0, 150),
+        write_ndjson(tmp_path / "b.ndjson", 150, 61),
+        write_ndjson(tmp_path / "c.json", 211, 333),
+    ]
     connector = sluice.DataConnector.from_sources([str(f) for f in files])
     expected = pa.concat_tables([pajson.read_json(f) for f in files])
     assert_same_schema(connector.schema, expected.schema)

@@ -147,8 +147,9 @@ def test_equal_shards_pad_and_drop_equal_batch_counts(ids_connector):
     for mode in ["drop", "pad"]:
         counts = []
         for i in range(3):
-            with ids_connector.to_arrow(num_shards=3, shard_index=i, equal_shards=mode, batch_size=128,
-                                        columns=["id"]) as reader:
+            with ids_connector.to_arrow(
+                num_shards=3, shard_index=i, equal_shards=mode, batch_size=128, columns=["id"]
+            ) as reader:
                 counts.append(sum(1 for _ in reader))
         assert len(set(counts)) == 1, (mode, counts)
 

@@ -183,9 +183,21 @@ class _Reads:
     def to_pyarrow(self, **read_options):
         return self.to_arrow(**read_options)
 
-    def to_torch_dataset(self, *, batch_size=None, shuffle=False, drop_last_batch=True, seed=None, epoch=0,
-                         squeeze=False, columns=None, features=None, label=None, loader_batch_size=None,
-                         **read_options):
+    def to_torch_dataset(
+        self,
+        *,
+        batch_size=None,
+        shuffle=False,
+        drop_last_batch=True,
+        seed=None,
+        epoch=0,
+        squeeze=False,
+        columns=None,
+        features=None,
+        label=None,
+        loader_batch_size=None,
+        **read_options,
+    ):
         """A `torch.utils.data.IterableDataset` over the rows, for a DataLoader (see `_torch.py`).
 
         Items are {column: tensor} (text columns: list of str or bytes). Scalar columns have the
@@ -213,19 +225,52 @@ class _Reads:
         """
         from ._torch import SluiceTorchDataset
 
-        return SluiceTorchDataset(self, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch,
-                                  seed=seed, epoch=epoch, squeeze=squeeze, columns=columns, features=features,
-                                  label=label, loader_batch_size=loader_batch_size, read_options=read_options)
+        return SluiceTorchDataset(
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last_batch=drop_last_batch,
+            seed=seed,
+            epoch=epoch,
+            squeeze=squeeze,
+            columns=columns,
+            features=features,
+            label=label,
+            loader_batch_size=loader_batch_size,
+            read_options=read_options,
+        )
 
-    def to_tf_dataset(self, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
-                      columns=None, features=None, label=None, **read_options):
+    def to_tf_dataset(
+        self,
+        *,
+        batch_size,
+        shuffle=False,
+        drop_last_batch=True,
+        seed=None,
+        epoch=0,
+        squeeze=False,
+        columns=None,
+        features=None,
+        label=None,
+        **read_options,
+    ):
         """A streaming tf.data.Dataset whose element_spec comes from the schema, no data read
         ({name: tensor}, or (X, y) with features=/label=); see `_tensorflow.py`."""
         from ._tensorflow import to_tf_dataset
 
-        return to_tf_dataset(self, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch,
-                             seed=seed, epoch=epoch, squeeze=squeeze, columns=columns, features=features,
-                             label=label, **read_options)
+        return to_tf_dataset(
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last_batch=drop_last_batch,
+            seed=seed,
+            epoch=epoch,
+            squeeze=squeeze,
+            columns=columns,
+            features=features,
+            label=label,
+            **read_options,
+        )
 
     def to_xgboost(self, features, label=None, *, kind="quantile", **options):
         """An xgboost QuantileDMatrix ("quantile"), ExtMemQuantileDMatrix ("extmem") or DMatrix
@@ -279,8 +324,9 @@ class DataConnector(_Reads):
         self._source_options = dict(_source_options)
         self._schema = None
         self._num_rows = None
-        self._guard = HandleGuard(_handle, _lib_handle.sluice_connector_free,
-                                  f"sluice: this {type(self).__name__} is closed")
+        self._guard = HandleGuard(
+            _handle, _lib_handle.sluice_connector_free, f"sluice: this {type(self).__name__} is closed"
+        )
         self._finalizer = weakref.finalize(self, self._guard.close)
 
     @classmethod
@@ -374,7 +420,9 @@ def _open_connector(sources, options):
         out = ctypes.c_void_p()
         error = _new_error()
         _check(
-            _lib_handle.sluice_connector_open(array, len(sources), source_options, ctypes.byref(out), ctypes.byref(error)),
+            _lib_handle.sluice_connector_open(
+                array, len(sources), source_options, ctypes.byref(out), ctypes.byref(error)
+            ),
             error,
         )
     finally:

@@ -35,8 +35,20 @@ _types = pa.types
 _OWN_KEYS = ("tensors", "batches_per_chunk")
 
 
-def to_tf_dataset(reads, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
-                  columns=None, features=None, label=None, **read_options):
+def to_tf_dataset(
+    reads,
+    *,
+    batch_size,
+    shuffle=False,
+    drop_last_batch=True,
+    seed=None,
+    epoch=0,
+    squeeze=False,
+    columns=None,
+    features=None,
+    label=None,
+    **read_options,
+):
     """A tf.data.Dataset over `reads` (a DataConnector, DataShard or Stream); see the module docstring."""
     import tensorflow as tf
 
@@ -134,8 +146,9 @@ class _Column:
     def spec(self, tf):
         dtype = tf.string if self.dtype == "string" else tf.as_dtype(self.dtype)
         if self.ragged:
-            return tf.RaggedTensorSpec(shape=self.shape, dtype=dtype, ragged_rank=1,
-                                       row_splits_dtype=tf.as_dtype(self.ragged))
+            return tf.RaggedTensorSpec(
+                shape=self.shape, dtype=dtype, ragged_rank=1, row_splits_dtype=tf.as_dtype(self.ragged)
+            )
         return tf.TensorSpec(shape=self.shape, dtype=dtype)
 
     def value(self, array):

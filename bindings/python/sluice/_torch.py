@@ -98,22 +98,40 @@ def _slice(item, start, end):
 class SluiceTorchDataset(IterableDataset):
     """A `torch.utils.data.IterableDataset` over a sluice read (see `_Reads.to_torch_dataset`)."""
 
-    def __init__(self, reads, *, batch_size=None, shuffle=False, drop_last_batch=True, seed=None, epoch=0,
-                 squeeze=False, columns=None, features=None, label=None, loader_batch_size=None, read_options=None):
+    def __init__(
+        self,
+        reads,
+        *,
+        batch_size=None,
+        shuffle=False,
+        drop_last_batch=True,
+        seed=None,
+        epoch=0,
+        squeeze=False,
+        columns=None,
+        features=None,
+        label=None,
+        loader_batch_size=None,
+        read_options=None,
+    ):
         super().__init__()
         read_options = dict(read_options or {})
         own = sorted(key for key in read_options if key in _OWN_KEYS)
         if own:
             raise TypeError(f"sluice: to_torch_dataset sets {', '.join(own)} itself; leave it out")
-        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
-                                       or batch_size <= 0):
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0
+        ):
             raise ValueError(f"sluice: batch_size must be a positive int or None, not {batch_size!r}")
-        if loader_batch_size is not None and (isinstance(loader_batch_size, bool)
-                                              or not isinstance(loader_batch_size, int) or loader_batch_size <= 0):
+        if loader_batch_size is not None and (
+            isinstance(loader_batch_size, bool) or not isinstance(loader_batch_size, int) or loader_batch_size <= 0
+        ):
             raise ValueError(f"sluice: loader_batch_size must be a positive int or None, not {loader_batch_size!r}")
         if label is not None and features is None:
-            raise ValueError("sluice: label= is for packed mode and needs features=[...]; "
-                             "without features, name the label in columns=[...]")
+            raise ValueError(
+                "sluice: label= is for packed mode and needs features=[...]; "
+                "without features, name the label in columns=[...]"
+            )
         if isinstance(features, str):
             features = [features]
         self._reads = reads
@@ -186,7 +204,8 @@ class SluiceTorchDataset(IterableDataset):
                 f"sluice: this dataset yields single rows (batch_size=None) to {workers} DataLoader workers: "
                 "pass to_torch_dataset(loader_batch_size=...) the DataLoader's batch_size (1 for "
                 "DataLoader(batch_size=None)), so that each worker fills whole DataLoader batches and "
-                "every num_workers gives the same batches")
+                "every num_workers gives the same batches"
+            )
         return 1  # one dataset batch per DataLoader batch: DataLoader(batch_size=None) or its default 1
 
     def _generate(self):
@@ -196,8 +215,11 @@ class SluiceTorchDataset(IterableDataset):
         info = get_worker_info()
         if info is not None and info.num_workers > 1:
             rows_per_item = 1 if size is None else size
-            options.update(num_workers=info.num_workers, worker_index=info.id,
-                           worker_interleave=self._items_per_loader_batch(info.num_workers) * rows_per_item)
+            options.update(
+                num_workers=info.num_workers,
+                worker_index=info.id,
+                worker_interleave=self._items_per_loader_batch(info.num_workers) * rows_per_item,
+            )
         chunked = size is not None and _sliceable(self.schema)
         if chunked:
             options.update(batches_per_chunk=batches_per_chunk(size))
@@ -228,6 +250,7 @@ class SluiceTorchDataset(IterableDataset):
 
     def _batch_converter(self, schema):
         """batch -> item, chosen once per read: a read's column types never change."""
+
         def column(name, squeeze):
             index = schema.get_field_index(name)
             convert = torch_converter(name, schema.field(index).type, squeeze)
