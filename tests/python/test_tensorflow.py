@@ -239,8 +239,8 @@ def test_shards_cover_the_rows(parquet_dataset):
 
 @pytest.mark.parametrize("drop_last_batch", [False, True])
 def test_batches_are_the_cores_batches_with_workers(connector, drop_last_batch):
-    # TF gets the core's rows in chunks and cuts them itself: the batches must still be exactly
-    # the ones the core cuts at batch_size, for every worker
+    # TF gets the core's chunks of whole batches (batches_per_chunk) and cuts them every batch_size
+    # rows: the batches must be exactly the ones the core cuts at batch_size, for every worker
     options = dict(batch_size=300, shuffle=True, seed=2, epoch=5, num_workers=2, drop_last_batch=drop_last_batch)
     for worker in range(2):
         got = [
@@ -250,6 +250,8 @@ def test_batches_are_the_cores_batches_with_workers(connector, drop_last_batch):
         with connector.to_arrow(tensors=True, columns=["id"], worker_index=worker, **options) as reader:
             want = [batch.column(0).to_pylist() for batch in reader]
         assert got == want, worker
+    with pytest.raises(TypeError, match="batches_per_chunk"):
+        connector.to_tf_dataset(batch_size=300, batches_per_chunk=2)
 
 
 def test_iteration_can_stop_early_and_restart(connector):
