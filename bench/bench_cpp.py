@@ -105,17 +105,21 @@ def main():
         raise SystemExit(f"the cases read different rows: rows {rows}, label sums {sums}")
     (total,) = rows
     base = statistics.median(r["seconds"] for r in results["Python packed"])
-    print(f"{total:,} rows, 1,024-row batches, median of {args.repeat}; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} at the end\n")
+    print(
+        f"{total:,} rows, 1,024-row batches, median of {args.repeat}; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at the end\n"
+    )
     print("| case | what | rows/s | time (s) | process CPU (s) | peak RSS (MiB) | vs Python packed |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for case, what in CASES.items():
         seconds = statistics.median(r["seconds"] for r in results[case])
         rss = statistics.median(r["peak_rss_mib"] for r in results[case])
         cpu = statistics.median(r["cpu_seconds"] for r in results[case])
-        print(f"| {case} | {what} | {total / seconds:,.0f} | {seconds:.2f} | {cpu:.2f} | {rss:,.0f} "
-              f"| {base / seconds:.2f}x |")
+        print(
+            f"| {case} | {what} | {total / seconds:,.0f} | {seconds:.2f} | {cpu:.2f} | {rss:,.0f} "
+            f"| {base / seconds:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -47,10 +47,20 @@ def library():
 
 def build_java():
     subprocess.run(
-        ["mvn", "-B", "-q", "-Dstyle.color=never", f"-Dsluice.native.library={library()}", "-DskipTests",
-         "package", "dependency:build-classpath", "-Dmdep.outputFile=target/classpath.txt",
-         "-Dmdep.includeScope=runtime"],
-        cwd=JAVA_DIR, check=True,
+        [
+            "mvn",
+            "-B",
+            "-q",
+            "-Dstyle.color=never",
+            f"-Dsluice.native.library={library()}",
+            "-DskipTests",
+            "package",
+            "dependency:build-classpath",
+            "-Dmdep.outputFile=target/classpath.txt",
+            "-Dmdep.includeScope=runtime",
+        ],
+        cwd=JAVA_DIR,
+        check=True,
     )
     jar = next((JAVA_DIR / "target").glob("sluice-*.jar"))
     return f"{jar}:{(JAVA_DIR / 'target' / 'classpath.txt').read_text().strip()}"
@@ -72,8 +82,16 @@ def main():
         sys.exit(f"{args.dir} not found: make it with .venv/bin/python bench/make_reference_table.py")
 
     classpath = build_java()
-    java = ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", classpath,
-            str(ROOT / "bench" / "java" / "BenchFullPass.java"), args.dir, str(args.batch_size), str(PASSES)]
+    java = [
+        "java",
+        "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        "-cp",
+        classpath,
+        str(ROOT / "bench" / "java" / "BenchFullPass.java"),
+        args.dir,
+        str(args.batch_size),
+        str(PASSES),
+    ]
     python = [sys.executable, "-c", PYTHON_PASS, args.dir, str(args.batch_size), str(PASSES)]
     python_env = dict(os.environ, SLUICE_LIBRARY=str(library()))
 
@@ -91,12 +109,16 @@ def main():
         best[(side, p)] = fastest["rows"] / fastest["seconds"]
         label = f"{side} pass {p + 1}" + (" (fresh process)" if p == 0 else " (same process)")
         times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
-        print(f"{label:30s} {fastest['rows']:>10,d} rows {fastest['batches']:>6,d} batches  "
-              f"best {fastest['seconds']:.2f} s ({times})  {best[(side, p)] / 1e6:6.2f} M rows/s")
+        print(
+            f"{label:30s} {fastest['rows']:>10,d} rows {fastest['batches']:>6,d} batches  "
+            f"best {fastest['seconds']:.2f} s ({times})  {best[(side, p)] / 1e6:6.2f} M rows/s"
+        )
     assert len({runs[0]["rows"] for runs in results.values()}) == 1, "Java and Python read different row counts"
     for p in range(PASSES):
-        print(f"java / python, pass {p + 1}: {best[('java', p)] / best[('python', p)]:.2f}x  "
-              f"(batch_size={args.batch_size})")
+        print(
+            f"java / python, pass {p + 1}: {best[('java', p)] / best[('python', p)]:.2f}x  "
+            f"(batch_size={args.batch_size})"
+        )
 
 
 if __name__ == "__main__":

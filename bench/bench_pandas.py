@@ -43,7 +43,11 @@ CASES = {
     "pandas": ("pandas", "pyarrow", "pandas.read_parquet(dir)"),
     "polars": ("pandas", "pyarrow", "polars.read_parquet('dir/*.parquet').to_pandas()"),
     "duckdb": ("pandas", "pyarrow", "duckdb.sql(\"select * from read_parquet('dir/*.parquet')\").df()"),
-    "sluice-stream": ("stream", "pyarrow-stream", "for batch in sluice.DataConnector.from_sources([dir]).to_arrow(): pass"),
+    "sluice-stream": (
+        "stream",
+        "pyarrow-stream",
+        "for batch in sluice.DataConnector.from_sources([dir]).to_arrow(): pass",
+    ),
     "pyarrow-stream": ("stream", "pyarrow-stream", "for batch in pyarrow.dataset.dataset(dir).to_batches(): pass"),
 }
 GROUP_TITLES = {
@@ -65,6 +69,7 @@ def child(case: str, directory: str) -> None:
     glob = os.path.join(directory, "*.parquet")
     if case == "sluice":
         import pandas  # noqa: F401  (imported before the clock starts, as in the other cases)
+
         import sluice
     if case == "sluice-stream":
         import sluice
@@ -133,8 +138,10 @@ def run_script(argv: list, timeout: float) -> dict:
     def drain(name, stream):
         captured[name] = stream.read()
 
-    readers = [threading.Thread(target=drain, args=(n, s), daemon=True)
-               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    readers = [
+        threading.Thread(target=drain, args=(n, s), daemon=True)
+        for n, s in (("out", proc.stdout), ("err", proc.stderr))
+    ]
     for t in readers:
         t.start()
     deadline = time.monotonic() + timeout
@@ -240,16 +247,22 @@ def render(results: dict, args, directory: Path, table_bytes: int, command: str)
     lines = []
     lines.append(f"Command: `{command}`")
     lines.append("")
-    lines.append(f"- table: {args.rows:,} rows × {NUM_COLUMNS} columns (16 float32, 4 int64, 1 string, "
-                 f"1 int32) in {args.files} Parquet files, snappy, {reference.ROW_GROUP_SIZE:,}-row groups, "
-                 f"{table_bytes / 2**20:,.0f} MiB on disk, warm page cache; its fixed-width columns alone take "
-                 f"{args.rows * FIXED_WIDTH_BYTES_PER_ROW / 2**20:,.0f} MiB in memory")
+    lines.append(
+        f"- table: {args.rows:,} rows × {NUM_COLUMNS} columns (16 float32, 4 int64, 1 string, "
+        f"1 int32) in {args.files} Parquet files, snappy, {reference.ROW_GROUP_SIZE:,}-row groups, "
+        f"{table_bytes / 2**20:,.0f} MiB on disk, warm page cache; its fixed-width columns alone take "
+        f"{args.rows * FIXED_WIDTH_BYTES_PER_ROW / 2**20:,.0f} MiB in memory"
+    )
     lines.append(f"- machine: {machine_description()}")
-    lines.append(f"- python {platform.python_version()}; sluice {version('sluice')}, "
-                 f"pyarrow {version('pyarrow')}, pandas {version('pandas')}, polars {version('polars')}, "
-                 f"duckdb {version('duckdb')}, numpy {version('numpy')}")
-    lines.append(f"- each case in a fresh process, median of {args.repeat} run(s); every tool at its "
-                 f"default thread count; peak RSS = the process's ru_maxrss, interpreter and imports included")
+    lines.append(
+        f"- python {platform.python_version()}; sluice {version('sluice')}, "
+        f"pyarrow {version('pyarrow')}, pandas {version('pandas')}, polars {version('polars')}, "
+        f"duckdb {version('duckdb')}, numpy {version('numpy')}"
+    )
+    lines.append(
+        f"- each case in a fresh process, median of {args.repeat} run(s); every tool at its "
+        f"default thread count; peak RSS = the process's ru_maxrss, interpreter and imports included"
+    )
     for group, title in GROUP_TITLES.items():
         names = [n for n in args.cases if CASES[n][0] == group]
         if not names:
@@ -259,8 +272,10 @@ def render(results: dict, args, directory: Path, table_bytes: int, command: str)
         lines.append("")
         lines.append(f"### {title}")
         lines.append("")
-        lines.append(f"| case | what runs | rows/s | seconds (min–max) | speed vs {baseline} "
-                     f"| peak RSS MiB | RSS vs {baseline} | RSS after imports MiB |")
+        lines.append(
+            f"| case | what runs | rows/s | seconds (min–max) | speed vs {baseline} "
+            f"| peak RSS MiB | RSS vs {baseline} | RSS after imports MiB |"
+        )
         lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
         for name in names:
             r = results.get(name, {})
@@ -292,8 +307,12 @@ def main() -> int:
     assert len(reference.schema()) == NUM_COLUMNS
     assert (reference.DEFAULT_ROWS, reference.DEFAULT_FILES) == (DEFAULT_ROWS, DEFAULT_FILES)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="table directory (default: bench/data/reference, "
-                        "or bench/data/reference-<rows> when --rows is not 8,000,000)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="table directory (default: bench/data/reference, "
+        "or bench/data/reference-<rows> when --rows is not 8,000,000)",
+    )
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the table")
     parser.add_argument("--files", type=int, default=DEFAULT_FILES, help="files in the table")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
@@ -330,14 +349,18 @@ def main() -> int:
             if "error" in r:
                 print(f"  run {i + 1}/{args.repeat} {name:15s} FAILED: {r['error']}", file=sys.stderr, flush=True)
             else:
-                print(f"  run {i + 1}/{args.repeat} {name:15s} {r['seconds']:7.3f} s "
-                      f"{args.rows / r['seconds']:>14,.0f} rows/s  peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  run {i + 1}/{args.repeat} {name:15s} {r['seconds']:7.3f} s "
+                    f"{args.rows / r['seconds']:>14,.0f} rows/s  peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     results = {name: summarize(rs, args.rows) for name, rs in runs.items()}
 
     command = " ".join(["python bench/bench_pandas.py"] + sys.argv[1:])
     return publish(render(results, args, directory, table_bytes, command), args, runs, results)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -38,7 +38,9 @@ FEATURES = [f"f{i:02d}" for i in range(16)] + [f"i{i}" for i in range(4)]
 DEFAULT_CSV_ROWS = 1_000_000
 
 CASES = {
-    "sluice-packed": "connector.to_tf_dataset(batch_size=1024, features=[20 cols], label='label', drop_last_batch=False)",
+    "sluice-packed": (
+        "connector.to_tf_dataset(batch_size=1024, features=[20 cols], label='label', drop_last_batch=False)"
+    ),
     "sluice-dict": "connector.to_tf_dataset(batch_size=1024, drop_last_batch=False)",
     "pyarrow-packed": "from_generator(pyarrow.dataset batches -> (np.column_stack(20 cols).astype(float32), label))",
     "pyarrow-dict": "from_generator(pyarrow.dataset batches -> {col: (n, 1) array})",
@@ -61,8 +63,10 @@ def pyarrow_generator(directory, packed):
                 x = np.column_stack([batch.column(n).to_numpy() for n in FEATURES]).astype(np.float32)
                 yield x, batch.column("label").to_numpy().reshape(-1, 1)
             else:
-                yield {name: column.to_numpy(zero_copy_only=False).reshape(-1, 1)
-                       for name, column in zip(batch.schema.names, batch.columns)}
+                yield {
+                    name: column.to_numpy(zero_copy_only=False).reshape(-1, 1)
+                    for name, column in zip(batch.schema.names, batch.columns)
+                }
 
     return generate
 
@@ -93,12 +97,17 @@ def child(case: str, directory: str, csv_path: str) -> None:
         import pyarrow.dataset as ds
 
         schema = ds.dataset(directory, format="parquet").schema
-        signature = {f.name: tf.TensorSpec((None, 1), tf.string if pa.types.is_string(f.type) else tf.as_dtype(
-            f.type.to_pandas_dtype())) for f in schema}
+        signature = {
+            f.name: tf.TensorSpec(
+                (None, 1), tf.string if pa.types.is_string(f.type) else tf.as_dtype(f.type.to_pandas_dtype())
+            )
+            for f in schema
+        }
         dataset = tf.data.Dataset.from_generator(pyarrow_generator(directory, False), output_signature=signature)
     elif case == "tf-csv":
-        dataset = tf.data.experimental.make_csv_dataset(csv_path, batch_size=BATCH, num_epochs=1, shuffle=False,
-                                                        label_name="label")
+        dataset = tf.data.experimental.make_csv_dataset(
+            csv_path, batch_size=BATCH, num_epochs=1, shuffle=False, label_name="label"
+        )
     else:
         raise SystemExit(f"unknown case {case}")
 
@@ -117,8 +126,9 @@ def child(case: str, directory: str, csv_path: str) -> None:
 
 
 def run_child(case: str, directory: Path, csv_path: Path, timeout: float) -> dict:
-    return bench_pandas.run_script([str(Path(__file__).resolve()), "--child", case, "--data", str(directory),
-                                    "--csv", str(csv_path)], timeout)
+    return bench_pandas.run_script(
+        [str(Path(__file__).resolve()), "--child", case, "--data", str(directory), "--csv", str(csv_path)], timeout
+    )
 
 
 def csv_path_for(directory: Path, rows: int) -> Path:
@@ -133,8 +143,10 @@ def ensure_csv(directory: Path, rows: int) -> Path:
     """
     path = csv_path_for(directory, rows)
     if not path.exists():
-        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--make-csv", str(rows), "--data",
-                        str(directory)], check=True)
+        subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--make-csv", str(rows), "--data", str(directory)],
+            check=True,
+        )
     return path
 
 
@@ -151,18 +163,26 @@ def make_csv(directory: Path, rows: int) -> None:
 
 def render(results, args, directory, csv_path, command):
     lines = [f"Command: `{command}`", ""]
-    lines.append(f"- table: {args.rows:,} rows × 22 columns (16 float32, 4 int64, 1 string, 1 int32) in "
-                 f"{len(list(directory.glob('*.parquet')))} Parquet files ({directory}); tf-csv reads "
-                 f"{args.csv_rows:,} rows of it as one CSV file ({csv_path.stat().st_size / 2**20:,.0f} MiB)")
+    lines.append(
+        f"- table: {args.rows:,} rows × 22 columns (16 float32, 4 int64, 1 string, 1 int32) in "
+        f"{len(list(directory.glob('*.parquet')))} Parquet files ({directory}); tf-csv reads "
+        f"{args.csv_rows:,} rows of it as one CSV file ({csv_path.stat().st_size / 2**20:,.0f} MiB)"
+    )
     lines.append(f"- machine: {bench_pandas.machine_description()}")
-    lines.append(f"- python {platform.python_version()}; sluice {bench_pandas.version('sluice')}, "
-                 f"tensorflow-cpu {bench_pandas.version('tensorflow-cpu')}, pyarrow {bench_pandas.version('pyarrow')}, "
-                 f"numpy {bench_pandas.version('numpy')}")
-    lines.append(f"- batches of {BATCH:,} rows, one full pass consumed by Dataset.reduce, no shuffle, no prefetch; each case in a fresh "
-                 f"process, median of {args.repeat} run(s); peak RSS = ru_maxrss, TensorFlow included")
+    lines.append(
+        f"- python {platform.python_version()}; sluice {bench_pandas.version('sluice')}, "
+        f"tensorflow-cpu {bench_pandas.version('tensorflow-cpu')}, pyarrow {bench_pandas.version('pyarrow')}, "
+        f"numpy {bench_pandas.version('numpy')}"
+    )
+    lines.append(
+        f"- batches of {BATCH:,} rows, one full pass consumed by Dataset.reduce, no shuffle, no prefetch; "
+        f"each case in a fresh process, median of {args.repeat} run(s); peak RSS = ru_maxrss, TensorFlow included"
+    )
     lines.append("")
-    lines.append("| case | what runs | rows | rows/s | seconds (min–max) | vs pyarrow-packed | peak RSS MiB "
-                 "| RSS after imports MiB |")
+    lines.append(
+        "| case | what runs | rows | rows/s | seconds (min–max) | vs pyarrow-packed | peak RSS MiB "
+        "| RSS after imports MiB |"
+    )
     lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
     base = results.get("pyarrow-packed", {})
     for name in args.cases:
@@ -171,9 +191,11 @@ def render(results, args, directory, csv_path, command):
             lines.append(f"| {name} | `{CASES[name]}` | failed: {r['error'].replace('|', '/')} | | | | | |")
             continue
         vs = f"{r['rows_per_s'] / base['rows_per_s']:.2f}×" if "rows_per_s" in base else "–"
-        lines.append(f"| {name} | `{CASES[name]}` | {r['rows']:,} | {r['rows_per_s']:,.0f} | {r['seconds']:.2f} "
-                     f"({r['seconds_min']:.2f}–{r['seconds_max']:.2f}) | {vs} | {r['peak_rss_mib']:,.0f} "
-                     f"| {r['rss_imports_mib']:,.0f} |")
+        lines.append(
+            f"| {name} | `{CASES[name]}` | {r['rows']:,} | {r['rows_per_s']:,.0f} | {r['seconds']:.2f} "
+            f"({r['seconds_min']:.2f}–{r['seconds_max']:.2f}) | {vs} | {r['peak_rss_mib']:,.0f} "
+            f"| {r['rss_imports_mib']:,.0f} |"
+        )
     lines.append("")
     lines.append("vs pyarrow-packed > 1 means more rows/s than the pyarrow generator with the same packing.")
     return "\n".join(lines) + "\n"
@@ -228,8 +250,12 @@ def main() -> int:
             if "error" in r:
                 print(f"  run {i + 1}/{args.repeat} {name:15s} FAILED: {r['error']}", file=sys.stderr, flush=True)
             else:
-                print(f"  run {i + 1}/{args.repeat} {name:15s} {r['seconds']:8.2f} s {r['rows'] / r['seconds']:>12,.0f} "
-                      f"rows/s  peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB", file=sys.stderr, flush=True)
+                print(
+                    f"  run {i + 1}/{args.repeat} {name:15s} {r['seconds']:8.2f} s {r['rows'] / r['seconds']:>12,.0f} "
+                    f"rows/s  peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     results = {}
     for name, rs in runs.items():
@@ -239,6 +265,7 @@ def main() -> int:
             results[name]["rows"] = rows
     command = " ".join(["python bench/bench_tf.py"] + sys.argv[1:])
     return bench_pandas.publish(render(results, args, directory, csv_path, command), args, runs, results)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -95,8 +95,9 @@ def child(case: str, directory: str) -> None:
 
         datasets.disable_progress_bars()
     elif case.startswith("sluice"):
-        import sluice
         from torch.utils.data import DataLoader
+
+        import sluice
     else:
         raise SystemExit(f"unknown case {case}")
 
@@ -108,8 +109,9 @@ def child(case: str, directory: str) -> None:
     started = time.perf_counter()
     if case == "plain":
         for batch in ds.dataset(directory, format="parquet").to_batches(columns=columns, batch_size=BATCH):
-            tensors = {name: torch.from_numpy(column.to_numpy()) for name, column in
-                       zip(batch.schema.names, batch.columns)}
+            tensors = {
+                name: torch.from_numpy(column.to_numpy()) for name, column in zip(batch.schema.names, batch.columns)
+            }
             X = torch.stack([tensors[name] for name in FEATURES], dim=1).to(torch.float32)
             y = tensors[LABEL]
             rows += len(y)
@@ -122,8 +124,8 @@ def child(case: str, directory: str) -> None:
         labels = table.column(LABEL).to_numpy()
         del table
         for start in range(0, len(labels), BATCH):
-            X = torch.from_numpy(matrix[start:start + BATCH])
-            y = torch.from_numpy(labels[start:start + BATCH])
+            X = torch.from_numpy(matrix[start : start + BATCH])
+            y = torch.from_numpy(labels[start : start + BATCH])
             rows += len(y)
             checksum += float(X[-1, 0])
     elif case == "hf-datasets":
@@ -137,7 +139,7 @@ def child(case: str, directory: str) -> None:
     elif case.startswith("sluice-dict"):
         connector = sluice.DataConnector.from_sources(files)
         dataset = connector.to_torch_dataset(batch_size=BATCH, drop_last_batch=False, columns=columns)
-        for batch in (DataLoader(dataset, batch_size=None) if case.endswith("loader") else dataset):
+        for batch in DataLoader(dataset, batch_size=None) if case.endswith("loader") else dataset:
             y = batch.pop(LABEL)
             X = torch.concat(list(batch.values()), dim=-1).to(torch.float32)
             rows += len(y)
@@ -165,9 +167,20 @@ def child(case: str, directory: str) -> None:
     if case == "hf-datasets":
         shutil.rmtree(cache, ignore_errors=True)
     workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"rows": rows, "columns": len(columns), "seconds": seconds, "cpu_seconds": cpu,
-                      "rss_imports_kib": rss_imports,
-                      "workers_peak_kib": workers_peak, "checksum": checksum, **extra}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "columns": len(columns),
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "rss_imports_kib": rss_imports,
+                "workers_peak_kib": workers_peak,
+                "checksum": checksum,
+                **extra,
+            }
+        )
+    )
 
 
 # --------------------------------------------------------------------------
@@ -176,20 +189,28 @@ def child(case: str, directory: str) -> None:
 
 def render(results: dict, args, directory: Path, table_bytes: int, command: str) -> str:
     lines = [f"Command: `{command}`", ""]
-    lines.append(f"- table: {args.rows:,} rows in {args.files} Parquet files ({table_bytes / 2**20:,.0f} MiB on disk, "
-                 f"warm page cache); read: the 16 float32 and 4 int64 feature columns and the int32 label; "
-                 f"every batch becomes a ({BATCH}, {len(FEATURES)}) float32 tensor and a label tensor")
+    lines.append(
+        f"- table: {args.rows:,} rows in {args.files} Parquet files ({table_bytes / 2**20:,.0f} MiB on disk, "
+        f"warm page cache); read: the 16 float32 and 4 int64 feature columns and the int32 label; "
+        f"every batch becomes a ({BATCH}, {len(FEATURES)}) float32 tensor and a label tensor"
+    )
     lines.append(f"- machine: {bench_pandas.machine_description()}")
     v = bench_pandas.version
-    lines.append(f"- python {bench_pandas.platform.python_version()}; sluice {v('sluice')}, torch {v('torch')}, "
-                 f"pyarrow {v('pyarrow')}, numpy {v('numpy')}, datasets {v('datasets')}")
-    lines.append(f"- each case in a fresh process, median of {args.repeat} run(s); peak RSS = the process's "
-                 f"ru_maxrss (interpreter, torch and imports included: importing torch alone takes about 600 MiB "
-                 f"here); largest worker: RUSAGE_CHILDREN's ru_maxrss, which counts the pages a forked worker "
-                 f"shares with its parent")
+    lines.append(
+        f"- python {bench_pandas.platform.python_version()}; sluice {v('sluice')}, torch {v('torch')}, "
+        f"pyarrow {v('pyarrow')}, numpy {v('numpy')}, datasets {v('datasets')}"
+    )
+    lines.append(
+        f"- each case in a fresh process, median of {args.repeat} run(s); peak RSS = the process's "
+        f"ru_maxrss (interpreter, torch and imports included: importing torch alone takes about 600 MiB "
+        f"here); largest worker: RUSAGE_CHILDREN's ru_maxrss, which counts the pages a forked worker "
+        f"shares with its parent"
+    )
     lines.append("")
-    lines.append(f"| case | what runs | rows/s | seconds (min–max) | vs {BASELINE} | vs {CEILING} "
-                 f"| CPU s | rows per CPU s | peak RSS MiB | RSS after imports MiB | peak − after imports MiB |")
+    lines.append(
+        f"| case | what runs | rows/s | seconds (min–max) | vs {BASELINE} | vs {CEILING} "
+        f"| CPU s | rows per CPU s | peak RSS MiB | RSS after imports MiB | peak − after imports MiB |"
+    )
     lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base, ceiling = results.get(BASELINE, {}), results.get(CEILING, {})
     for name in args.cases:
@@ -205,12 +226,17 @@ def render(results: dict, args, directory: Path, table_bytes: int, command: str)
         secs = f"{r['seconds']:.2f} ({r['seconds_min']:.2f}–{r['seconds_max']:.2f})"
         if "prepare_seconds" in r:
             secs += f", of which building its cache {r['prepare_seconds']:.2f}"
-        lines.append(f"| {name} | {CASES[name]} | {r['rows_per_s']:,.0f} | {secs} | {vs_base} | {vs_ceiling} "
-                     f"| {r['cpu_seconds']:.2f} | {args.rows / r['cpu_seconds']:,.0f} | {rss} | {r['rss_imports_mib']:,.0f} | {r['peak_rss_mib'] - r['rss_imports_mib']:,.0f} |")
+        lines.append(
+            f"| {name} | {CASES[name]} | {r['rows_per_s']:,.0f} | {secs} | {vs_base} | {vs_ceiling} "
+            f"| {r['cpu_seconds']:.2f} | {args.rows / r['cpu_seconds']:,.0f} | {rss} | {r['rss_imports_mib']:,.0f} "
+            f"| {r['peak_rss_mib'] - r['rss_imports_mib']:,.0f} |"
+        )
     lines.append("")
-    lines.append(f"vs X > 1 means faster than X. {CEILING} converts nothing: the decode rate of the core for "
-                 f"these columns and batches. CPU s: the timed part's CPU time, all threads and DataLoader "
-                 f"workers together (steadier than wall time on a loaded machine).")
+    lines.append(
+        f"vs X > 1 means faster than X. {CEILING} converts nothing: the decode rate of the core for "
+        f"these columns and batches. CPU s: the timed part's CPU time, all threads and DataLoader "
+        f"workers together (steadier than wall time on a loaded machine)."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -218,8 +244,12 @@ def main() -> int:
     import make_reference_table as reference
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="table directory (default: bench/data/reference, "
-                        "or bench/data/reference-<rows> when --rows is not 8,000,000)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="table directory (default: bench/data/reference, "
+        "or bench/data/reference-<rows> when --rows is not 8,000,000)",
+    )
     parser.add_argument("--rows", type=int, default=reference.DEFAULT_ROWS, help="rows in the table")
     parser.add_argument("--files", type=int, default=reference.DEFAULT_FILES, help="files in the table")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
@@ -256,9 +286,12 @@ def main() -> int:
             if "error" in r:
                 print(f"  run {i + 1}/{args.repeat} {name:24s} FAILED: {r['error']}", file=sys.stderr, flush=True)
             else:
-                print(f"  run {i + 1}/{args.repeat} {name:24s} {r['seconds']:7.2f} s {r['cpu_seconds']:7.2f} CPU s "
-                      f"{args.rows / r['seconds']:>12,.0f} rows/s  peak RSS {r['peak_rss_kib'] / 1024:6,.0f} MiB",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  run {i + 1}/{args.repeat} {name:24s} {r['seconds']:7.2f} s {r['cpu_seconds']:7.2f} CPU s "
+                    f"{args.rows / r['seconds']:>12,.0f} rows/s  peak RSS {r['peak_rss_kib'] / 1024:6,.0f} MiB",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     results = {}
     for name, rs in runs.items():
@@ -273,8 +306,10 @@ def main() -> int:
     command = " ".join(["python bench/bench_training.py"] + sys.argv[1:])
     return bench_pandas.publish(render(results, args, directory, table_bytes, command), args, runs, results)
 
+
 def run_child(case: str, directory: Path, timeout: float) -> dict:
     return bench_pandas.run_script([str(Path(__file__).resolve()), "--child", case, "--data", str(directory)], timeout)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -38,9 +38,30 @@ ROW_GROUP_SIZE = 131_072
 NUM_FLOAT = 16
 NUM_INT = 4
 CATEGORIES = [
-    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-    "india", "juliett", "kilo", "lima", "mike", "november", "oscar", "papa",
-    "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray",
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliett",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
 ]
 
 
@@ -91,8 +112,9 @@ def is_complete(directory: Path, rows: int, files: int) -> bool:
     return True
 
 
-def ensure_reference_table(directory: Path, rows: int = DEFAULT_ROWS, files: int = DEFAULT_FILES,
-                           quiet: bool = False) -> Path:
+def ensure_reference_table(
+    directory: Path, rows: int = DEFAULT_ROWS, files: int = DEFAULT_FILES, quiet: bool = False
+) -> Path:
     directory = Path(directory)
     if is_complete(directory, rows, files):
         if not quiet:
@@ -106,8 +128,7 @@ def ensure_reference_table(directory: Path, rows: int = DEFAULT_ROWS, files: int
     width = len(str(files - 1))
     for k, n in enumerate(file_rows(rows, files)):
         table = make_file(k, first, n)
-        pq.write_table(table, tmp / f"part-{k:0{width}d}.parquet",
-                       row_group_size=ROW_GROUP_SIZE, compression="snappy")
+        pq.write_table(table, tmp / f"part-{k:0{width}d}.parquet", row_group_size=ROW_GROUP_SIZE, compression="snappy")
         first += n
         if not quiet:
             print(f"  wrote file {k + 1}/{files} ({n:,} rows)", flush=True)
@@ -116,8 +137,10 @@ def ensure_reference_table(directory: Path, rows: int = DEFAULT_ROWS, files: int
     os.replace(tmp, directory)
     if not quiet:
         size = sum(p.stat().st_size for p in directory.glob("*.parquet"))
-        print(f"reference table: wrote {rows:,} rows in {files} files, {size / 2**20:,.0f} MiB, "
-              f"to {directory} in {time.perf_counter() - started:.1f} s")
+        print(
+            f"reference table: wrote {rows:,} rows in {files} files, {size / 2**20:,.0f} MiB, "
+            f"to {directory} in {time.perf_counter() - started:.1f} s"
+        )
     return directory
 
 

@@ -37,15 +37,23 @@ SLACK = 256 * MIB
 CASES = [
     ("dict strings, shuffle", "strings", 16 * MIB, dict(batch_size=1024, shuffle=True)),
     ("dict strings, shuffle, threads=64", "strings", 16 * MIB, dict(batch_size=1024, shuffle=True, threads=64)),
-    ("dict strings, shuffle_window=20000", "strings", 16 * MIB,
-     dict(batch_size=1024, shuffle=True, shuffle_window=20_000)),
+    (
+        "dict strings, shuffle_window=20000",
+        "strings",
+        16 * MIB,
+        dict(batch_size=1024, shuffle=True, shuffle_window=20_000),
+    ),
     ("dict strings, plain read", "strings", 16 * MIB, dict(batch_size=1024)),
     ("plain table, threads=64", "plain", 256 * MIB, dict(batch_size=8192, threads=64)),
     ("plain table, default threads", "plain", 256 * MIB, dict(batch_size=8192)),
     ("plain table, 1MiB", "plain", 1 * MIB, dict(batch_size=1024)),
     ("plain table, 1MiB, threads=64", "plain", 1 * MIB, dict(batch_size=1024, threads=64)),
-    ("plain table, shuffle, threads=64", "plain", 256 * MIB,
-     dict(batch_size=8192, shuffle=True, shuffle_window=100_000, threads=64)),
+    (
+        "plain table, shuffle, threads=64",
+        "plain",
+        256 * MIB,
+        dict(batch_size=8192, shuffle=True, shuffle_window=100_000, threads=64),
+    ),
 ]
 
 CHILD = r"""
@@ -102,8 +110,9 @@ def make_plain(directory: Path, rows: int) -> None:
 
 def run_case(path: Path, budget: int, options: dict) -> dict:
     options = dict(options, memory_budget=budget)
-    done = subprocess.run([sys.executable, "-c", CHILD, str(path), json.dumps(options)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), json.dumps(options)], capture_output=True, text=True, timeout=600
+    )
     if done.returncode != 0:
         return dict(growth=None, rows=0, error=f"exit {done.returncode}: {done.stderr.strip()[-500:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

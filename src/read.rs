@@ -97,7 +97,7 @@ impl BatchStream {
             policy,
         });
         let (sender, receiver) = mpsc::channel(1);
-        let settings = Settings { concurrency: options.concurrency(), batch_size: options.batch_size as usize };
+        let settings = Settings { concurrency: options.concurrency(), chunk_rows: options.chunk_rows() };
         let producer = runtime::runtime()?.spawn(async move {
             let failure = sender.clone();
             let run = AssertUnwindSafe(produce(job, plan, settings, sender)).catch_unwind().await;
@@ -165,7 +165,8 @@ impl Drop for BatchStream {
 
 struct Settings {
     concurrency: usize,
-    batch_size: usize,
+    /// Rows per emitted batch: whole batches of `batch_size` (see `ReadOptions::chunk_rows`).
+    chunk_rows: usize,
 }
 
 /// A spawned task that is aborted when dropped (the consumer went away).
@@ -178,7 +179,7 @@ impl Drop for Spawned {
 }
 
 async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Sender<Result<RecordBatch>>) {
-    let mut rebatcher = Rebatcher::new(job.projection.schema.clone(), settings.batch_size);
+    let mut rebatcher = Rebatcher::new(job.projection.schema.clone(), settings.chunk_rows);
     let max_task_bytes = (job.budget / 4).max(1);
     let mut tasks = plan.tasks().flat_map(|t| split_large(t, &job, max_task_bytes)).peekable();
     let mut in_flight: VecDeque<(Spawned, Footprint)> = VecDeque::new();

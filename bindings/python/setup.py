@@ -73,9 +73,7 @@ def build_native_library():
     """Run `cargo build --release` at the repository root; return the library path."""
     cargo = os.environ.get("CARGO", "cargo")
     if shutil.which(cargo) is None:
-        raise SystemExit(
-            "sluice: building the package needs Rust's cargo on PATH (or CARGO=/path/to/cargo)"
-        )
+        raise SystemExit("sluice: building the package needs Rust's cargo on PATH (or CARGO=/path/to/cargo)")
     command = [cargo, "build", "--release"]
     print(f"sluice: running {' '.join(command)} in {REPO}", file=sys.stderr, flush=True)
     result = subprocess.run(command, cwd=REPO)

@@ -6,6 +6,7 @@ Columns: f0..f3 float32 (standard normal), label int64 = the class whose
 centre (a fixed 3x4 matrix) has the largest dot product with (f0..f3), so a
 small network can learn it; id int64 = row. Deterministic (seed 0).
 """
+
 import argparse
 import pathlib
 
@@ -26,8 +27,9 @@ def main():
     rng = np.random.default_rng(0)
     features = rng.standard_normal((args.rows, 4), dtype=np.float32)
     label = np.argmax(features @ CENTRES.T, axis=1).astype(np.int64)
-    table = pa.table({f"f{i}": features[:, i] for i in range(4)} | {"label": label,
-                                                                     "id": np.arange(args.rows, dtype=np.int64)})
+    table = pa.table(
+        {f"f{i}": features[:, i] for i in range(4)} | {"label": label, "id": np.arange(args.rows, dtype=np.int64)}
+    )
     for k, part in enumerate(np.array_split(np.arange(args.rows), 4)):
         pq.write_table(table.take(pa.array(part)), out / f"part-{k}.parquet", row_group_size=2048)
     print(f"wrote {args.rows} rows to {out}; sum(label) = {int(label.sum())}")

@@ -71,8 +71,10 @@ def ensure_sample(directory: Path, num_rows: int) -> None:
         first += n
     shutil.rmtree(directory, ignore_errors=True)
     os.replace(tmp, directory)
-    print(f"sample table: wrote {num_rows:,} rows in {NUM_FILES} Parquet files to {directory} "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(
+        f"sample table: wrote {num_rows:,} rows in {NUM_FILES} Parquet files to {directory} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
 
 
 def main() -> int:
@@ -96,8 +98,7 @@ def main() -> int:
     print()
     print(df.head())
     print()
-    print(f"to_pandas: {len(df):,} rows x {df.shape[1]} columns in {seconds:.2f} s "
-          f"= {len(df) / seconds:,.0f} rows/s")
+    print(f"to_pandas: {len(df):,} rows x {df.shape[1]} columns in {seconds:.2f} s = {len(df) / seconds:,.0f} rows/s")
 
     # 2. A training-style stream: two columns, shuffled, this rank's half, exact batch sizes.
     reader = connector.to_arrow(
@@ -131,9 +132,11 @@ def main() -> int:
         losses.append(loss.item())
     seconds = time.perf_counter() - started
     accuracy = ((model(X).squeeze(-1) > 0).int() == y).float().mean().item()
-    print(f"to_torch_dataset(packed, shuffled): one epoch of {rows:,} rows in {seconds:.2f} s "
-          f"= {rows / seconds:,.0f} rows/s, loss {losses[0]:.3f} -> {np.mean(losses[-20:]):.3f}, "
-          f"last batch accuracy {accuracy:.2f}")
+    print(
+        f"to_torch_dataset(packed, shuffled): one epoch of {rows:,} rows in {seconds:.2f} s "
+        f"= {rows / seconds:,.0f} rows/s, loss {losses[0]:.3f} -> {np.mean(losses[-20:]):.3f}, "
+        f"last batch accuracy {accuracy:.2f}"
+    )
     if rows != args.rows // 1024 * 1024 or not np.mean(losses[-20:]) < losses[0] / 2:
         print("FAILED: one epoch should cover every full batch and the loss should fall", file=sys.stderr)
         return 1

@@ -138,6 +138,8 @@ mod tests {
         ("features", b"[\"a\""),
         ("label", NOT_UTF8),
         ("batch_size", b"0"),
+        ("batches_per_chunk", b"0"),
+        ("fixed_options", b"[\"nope\"]"),
         ("drop_last_batch", b"maybe"),
         ("limit", b"many"),
         ("shuffle", b"maybe"),

@@ -22,6 +22,8 @@ pub struct ReadOptions {
     /// Packed mode: the label column, emitted next to `features`.
     pub label: Option<String>,
     pub batch_size: u64,
+    /// Batches joined into each emitted Arrow batch (a chunk of whole batches).
+    pub batches_per_chunk: u64,
     pub drop_last_batch: bool,
     pub limit: Option<u64>,
     pub shuffle: bool,
@@ -39,6 +41,8 @@ pub struct ReadOptions {
     pub threads: u64,
     /// The column policy (tensor mode and its options).
     pub tensors: TensorOptions,
+    /// Options that cannot be set again (`fixed_options`): a shard's, or a bound stream's.
+    pub fixed: Vec<String>,
 }
 
 impl Default for ReadOptions {
@@ -48,6 +52,7 @@ impl Default for ReadOptions {
             features: None,
             label: None,
             batch_size: 65_536,
+            batches_per_chunk: 1,
             drop_last_batch: false,
             limit: None,
             shuffle: false,
@@ -63,6 +68,7 @@ impl Default for ReadOptions {
             memory_budget: 512 << 20,
             threads: 0,
             tensors: TensorOptions::default(),
+            fixed: Vec::new(),
         }
     }
 }
@@ -72,6 +78,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "features",
     "label",
     "batch_size",
+    "batches_per_chunk",
     "drop_last_batch",
     "limit",
     "shuffle",
@@ -86,11 +93,19 @@ pub(crate) const KNOWN: &[&str] = &[
     "worker_interleave",
     "memory_budget",
     "threads",
+    "fixed_options",
 ];
 
 impl ReadOptions {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        if self.fixed.iter().any(|fixed| fixed == key) {
+            return Err(Error::invalid_argument(format!(
+                "option '{key}' is fixed (by 'fixed_options': a shard's reads carry it, as a bound stream does its options); \
+                 it cannot be set again"
+            )));
+        }
         match key {
+            "fixed_options" => self.fix(parse::name_list(key, value)?)?,
             "columns" => self.columns = Some(parse::name_list(key, value)?),
             "features" => self.features = Some(parse::name_list(key, value)?),
             "label" => {
@@ -100,6 +115,7 @@ impl ReadOptions {
                 self.label = Some(value.to_string())
             }
             "batch_size" => self.batch_size = parse::positive(key, value)?,
+            "batches_per_chunk" => self.batches_per_chunk = parse::positive(key, value)?,
             "drop_last_batch" => self.drop_last_batch = parse::boolean(key, value)?,
             "limit" => self.limit = Some(parse::unsigned(key, value)?),
             "shuffle" => self.shuffle = parse::boolean(key, value)?,
@@ -136,6 +152,22 @@ impl ReadOptions {
         Ok(())
     }
 
+    /// Adds `names` to the options that cannot be set again. How bindings merge a shard's
+    /// options (or a bound stream's) with each read's: the fixed ones first, then
+    /// `fixed_options` naming them, then the read's; setting a fixed one is an error.
+    fn fix(&mut self, names: Vec<String>) -> Result<()> {
+        let fixable = |name: &str| name != "fixed_options" && (KNOWN.contains(&name) || tensor_options::KNOWN.contains(&name));
+        if let Some(name) = names.iter().find(|name| !fixable(name)) {
+            return Err(parse::bad("fixed_options", name, "is not a read option that can be fixed"));
+        }
+        for name in names {
+            if !self.fixed.contains(&name) {
+                self.fixed.push(name);
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that depend on several options at once (their order of setting is free).
     pub fn validate(&self) -> Result<()> {
         if self.features.is_some() && self.columns.is_some() {
@@ -158,6 +190,20 @@ impl ReadOptions {
                 self.worker_index, self.num_workers
             )));
         }
+        if self.batch_size.checked_mul(self.batches_per_chunk).is_none_or(|rows| usize::try_from(rows).is_err()) {
+            return Err(Error::invalid_argument(format!(
+                "options 'batch_size' ({}) times 'batches_per_chunk' ({}) is too many rows for one emitted batch",
+                self.batch_size, self.batches_per_chunk
+            )));
+        }
+        let turn = self.worker_interleave.unwrap_or(self.batch_size);
+        if self.drop_last_batch && self.num_workers > 1 && turn % self.batch_size != 0 {
+            return Err(Error::invalid_argument(format!(
+                "option 'drop_last_batch' with {} workers needs 'worker_interleave' ({turn}) to be a multiple of 'batch_size' ({}): \
+                 otherwise a worker's last batch could be short",
+                self.num_workers, self.batch_size
+            )));
+        }
         let policy = &self.tensors;
         if !self.policy_applies() {
             if let Some(option) = policy.policy_options_set().first() {
@@ -173,6 +219,14 @@ impl ReadOptions {
             return Err(Error::invalid_argument("option 'pad_length' needs ragged=pad"));
         }
         Ok(())
+    }
+
+    /// Rows per emitted Arrow batch: `batches_per_chunk` whole batches. Batch `i` of a
+    /// chunk is its rows `i * batch_size ..`; only the stream's last batch can be short,
+    /// and only without `drop_last_batch` (the plan drops it; `validate` makes every
+    /// worker's turns whole batches then).
+    pub fn chunk_rows(&self) -> usize {
+        (self.batch_size * self.batches_per_chunk) as usize
     }
 
     /// Whether columns go through the column policy: tensor mode, or packed mode.

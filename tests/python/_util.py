@@ -17,7 +17,7 @@ def typed_table(start, n):
     rng = np.random.default_rng(start + 1)
     f64 = rng.normal(size=n)
     maybe = pa.array(np.where(ids % 7 == 0, np.nan, f64), mask=(ids % 7 == 0))
-    note = pa.array([None if i % 5 == 0 else f"note {i}, \"quoted\"" for i in ids], pa.string())
+    note = pa.array([None if i % 5 == 0 else f'note {i}, "quoted"' for i in ids], pa.string())
     return pa.table(
         {
             "id": ids,

@@ -190,9 +190,7 @@ def http_server(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield types.SimpleNamespace(
-            root=root, url=f"http://127.0.0.1:{server.server_address[1]}", log=handler.log
-        )
+        yield types.SimpleNamespace(root=root, url=f"http://127.0.0.1:{server.server_address[1]}", log=handler.log)
     finally:
         server.shutdown()
         server.server_close()

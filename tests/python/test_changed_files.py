@@ -109,8 +109,13 @@ def bucket(moto_server):
 
 
 def s3_options(moto_server):
-    return dict(endpoint=moto_server.endpoint, allow_http=True, access_key_id=MOTO_KEY,
-                secret_access_key=MOTO_SECRET, region=MOTO_REGION)
+    return dict(
+        endpoint=moto_server.endpoint,
+        allow_http=True,
+        access_key_id=MOTO_KEY,
+        secret_access_key=MOTO_SECRET,
+        region=MOTO_REGION,
+    )
 
 
 def test_moto_honours_if_match(bucket):

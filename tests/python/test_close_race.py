@@ -51,8 +51,13 @@ RACE = textwrap.dedent("""
 
 def test_close_racing_reads_in_threads(parquet_dataset):
     env = dict(os.environ, PYTHONPATH=str(Path(sluice.__file__).parent.parent))
-    run = subprocess.run([sys.executable, "-c", RACE, str(parquet_dataset.files[0]), "80"],
-                         env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", RACE, str(parquet_dataset.files[0]), "80"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, f"exit status {run.returncode}\n{run.stdout}\n{run.stderr[-3000:]}"
 
 

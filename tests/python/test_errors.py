@@ -226,7 +226,7 @@ def test_unknown_read_option(tmp_path):
         ("num_shards", 0),
         ("limit", "many"),
         ("seed", "x"),
-        ("columns", "[\"a\""),
+        ("columns", '["a"'),
     ],
 )
 def test_bad_read_option_value_names_the_option(ids_connector, key, value):
@@ -236,8 +236,14 @@ def test_bad_read_option_value_names_the_option(ids_connector, key, value):
 
 @pytest.mark.parametrize(
     "key, value",
-    [("format", "excel"), ("csv_delimiter", "ab"), ("csv_header", "perhaps"), ("csv_infer_rows", "x"),
-     ("schema", "a:notatype"), ("anonymous", "sure")],
+    [
+        ("format", "excel"),
+        ("csv_delimiter", "ab"),
+        ("csv_header", "perhaps"),
+        ("csv_infer_rows", "x"),
+        ("schema", "a:notatype"),
+        ("anonymous", "sure"),
+    ],
 )
 def test_bad_source_option_value_names_the_option(tmp_path, key, value):
     good = write_parquet(tmp_path / "g.parquet", ids_table(0, 10), 5)
@@ -259,8 +265,9 @@ def run_python(code, timeout):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(Path(sluice.__file__).parent.parent), env.get("PYTHONPATH", "")])
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=timeout
+    )
     return result.returncode, result.stdout, result.stderr, time.monotonic() - started
 
 
@@ -345,7 +352,9 @@ def test_many_concurrent_readers(ids_connector, ids_dataset):
     results = {}
 
     def work(i):
-        results[i] = [x for b in ids_connector.to_arrow(columns=["id"], batch_size=100 + i) for x in b.column(0).to_pylist()]
+        results[i] = [
+            x for b in ids_connector.to_arrow(columns=["id"], batch_size=100 + i) for x in b.column(0).to_pylist()
+        ]
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
     for t in threads:
@@ -524,7 +533,7 @@ def test_parquet_data_cut_under_its_footer(tmp_path):
     data = good.read_bytes()
     middle = len(data) // 3
     cut = tmp_path / "cut-middle.parquet"
-    cut.write_bytes(data[:middle] + data[middle + 500:])  # the footer is whole
+    cut.write_bytes(data[:middle] + data[middle + 500 :])  # the footer is whole
     assert pq.ParquetFile(cut).metadata.num_rows == 5000
     message = r"cut-middle\.parquet.*truncated or its data does not match its footer"
     with pytest.raises(sluice.SluiceInvalidData, match=message):

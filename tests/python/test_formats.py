@@ -203,8 +203,10 @@ def test_csv_inferred_schema_several_files(tmp_path):
 
 
 def test_csv_explicit_schema_with_dates_and_timestamps(tmp_path):
-    rows = [[str(i), f"2024-01-{1 + i % 28:02d}", f"2024-02-03T04:05:{i % 60:02d}.{i % 1000:03d}", str(i * 3)]
-            for i in range(300)]
+    rows = [
+        [str(i), f"2024-01-{1 + i % 28:02d}", f"2024-02-03T04:05:{i % 60:02d}.{i % 1000:03d}", str(i * 3)]
+        for i in range(300)
+    ]
     path = write_csv(tmp_path / "t.csv", rows, header=["id", "day", "ts", "small"])
     schema = "id:int64,day:date32,ts:timestamp[ms],small:int16"
     connector = sluice.DataConnector.from_sources(str(path), schema=schema)
@@ -262,7 +264,7 @@ def test_csv_infer_rows_option(tmp_path):
 def write_ndjson(path, start, n):
     with open(path, "w", encoding="utf-8") as f:
         for i in range(start, start + n):
-            record = {"id": i, "name": f"n{i} \"q\" ü", "score": i * 0.5, "flag": bool(i % 3), "tags": list(range(i % 3))}
+            record = {"id": i, "name": f'n{i} "q" ü', "score": i * 0.5, "flag": bool(i % 3), "tags": list(range(i % 3))}
             if (i - start) % 9 == 4:
                 del record["score"]  # a missing key is a null
             f.write(json.dumps(record) + "\n")
@@ -270,8 +272,11 @@ def write_ndjson(path, start, n):
 
 
 def test_ndjson_inferred_several_files(tmp_path):
-    files = [write_ndjson(tmp_path / "a.jsonl", 0, 150), write_ndjson(tmp_path / "b.ndjson", 150, 61),
-             write_ndjson(tmp_path / "c.json", 211, 333)]
+    files = [
+        write_ndjson(tmp_path / "a.jsonl", 0, 150),
+        write_ndjson(tmp_path / "b.ndjson", 150, 61),
+        write_ndjson(tmp_path / "c.json", 211, 333),
+    ]
     connector = sluice.DataConnector.from_sources([str(f) for f in files])
     expected = pa.concat_tables([pajson.read_json(f) for f in files])
     assert_same_schema(connector.schema, expected.schema)
@@ -334,8 +339,9 @@ def test_csv_schema_option_matches_columns_by_name(tmp_path):
     expected = pyarrow_csv(path).select(["flag", "score", "id", "name"])
     assert_batches_match(read_batches(connector, batch_size=25), expected, 25)
     # a second file whose header lists the same columns in another order reads by name too
-    other = write_csv(tmp_path / "u.csv", [[r[3], r[2], r[1], r[0]] for r in csv_rows(60, 30)],
-                      header=["flag", "score", "name", "id"])
+    other = write_csv(
+        tmp_path / "u.csv", [[r[3], r[2], r[1], r[0]] for r in csv_rows(60, 30)], header=["flag", "score", "name", "id"]
+    )
     both = sluice.DataConnector.from_sources([str(path), str(other)])
     expected = pa.concat_tables([pyarrow_csv(path), pyarrow_csv(other).select(CSV_NAMES)])
     assert_batches_match(read_batches(both, batch_size=40), expected, 40)

@@ -62,7 +62,7 @@ def test_polars(connector, ids_dataset):
 
 def test_duckdb(connector, ids_dataset):
     con = duckdb.connect()
-    stream = connector.stream(columns=["id", "x"])
+    stream = connector.stream(columns=["id", "x"])  # noqa: F841 (duckdb finds it by its name)
     [(total, count)] = con.execute("SELECT sum(id), count(*) FROM stream").fetchall()
     n = ids_dataset.total
     assert count == n
@@ -86,11 +86,13 @@ def test_every_exported_array_has_offset_zero(tmp_path):
     import pyarrow.parquet as pq
 
     n = 5000
-    table = pa.table({
-        "flag": pa.array([i % 3 == 0 for i in range(n)]),
-        "maybe": pa.array([None if i % 5 == 0 else i for i in range(n)], pa.int64()),
-        "lists": pa.array([[i, None] if i % 7 == 0 else [i] for i in range(n)], pa.list_(pa.int32())),
-    })
+    table = pa.table(
+        {
+            "flag": pa.array([i % 3 == 0 for i in range(n)]),
+            "maybe": pa.array([None if i % 5 == 0 else i for i in range(n)], pa.int64()),
+            "lists": pa.array([[i, None] if i % 7 == 0 else [i] for i in range(n)], pa.list_(pa.int32())),
+        }
+    )
     pq.write_table(table, tmp_path / "t.parquet", row_group_size=1500)
     reader = sluice.DataConnector.from_sources(str(tmp_path / "t.parquet")).to_arrow(batch_size=1000)
 

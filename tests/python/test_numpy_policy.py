@@ -25,37 +25,41 @@ FLOATS = ["f16", "f32", "f64"]
 def policy_table(n):
     """One column of each input type of the policy table, no nulls."""
     ids = np.arange(n, dtype=np.int64)
-    return pa.table({
-        "i8": (ids % 256 - 128).astype(np.int8),
-        "i16": (ids * 7 % 65536 - 32768).astype(np.int16),
-        "i32": (ids * 131).astype(np.int32),
-        "i64": ids * -3,
-        "u8": (ids % 256).astype(np.uint8),
-        "u16": (ids % 65536).astype(np.uint16),
-        "u32": (ids * 4099 % 2**32).astype(np.uint32),
-        "u64": ids.astype(np.uint64) * np.uint64(2**40 + 3),
-        "f16": (ids % 100 / 4).astype(np.float16),
-        "f32": (ids / 3).astype(np.float32),
-        "f64": ids / 7,
-        "flag": ids % 3 == 0,
-        "dec": pa.array([decimal.Decimal(int(i) * 37 - 5000).scaleb(-2) for i in ids], pa.decimal128(12, 2)),
-        "dec256": pa.array([decimal.Decimal(int(i) * 11).scaleb(-3) for i in ids], pa.decimal256(40, 3)),
-        "d32": pa.array((ids % 20000).astype(np.int32)).cast(pa.date32()),
-        "d64": pa.array(ids * 86_400_000).cast(pa.date64()),
-        "ts": pa.array(1_700_000_000_000_000 + ids * 1_000_003).cast(pa.timestamp("us", tz="UTC")),
-        "ts_ns": pa.array(ids * 17).cast(pa.timestamp("ns")),
-        "dur": pa.array(ids * 5).cast(pa.duration("ms")),
-        "t32": pa.array((ids % 86400).astype(np.int32)).cast(pa.time32("s")),
-        "t64": pa.array(ids * 999).cast(pa.time64("us")),
-        "s": pa.array([f"s{i}-{'é' * (i % 3)}" for i in ids], pa.string()),
-        "ls": pa.array([f"large {i}" for i in ids], pa.large_string()),
-        "bin": pa.array([bytes([i % 256, 0, 7]) for i in ids], pa.binary()),
-        "lbin": pa.array([b"x" * (i % 4) for i in ids], pa.large_binary()),
-        "cat": pa.array([CATEGORIES[i % len(CATEGORIES)] for i in ids]).dictionary_encode(),
-        "vec": pa.FixedSizeListArray.from_arrays(pa.array(np.stack([ids, -ids, ids * 2], 1).ravel().astype(np.float32)), 3),
-        "bvec": pa.FixedSizeListArray.from_arrays(pa.array(np.stack([ids % 2 == 0, ids % 5 == 0], 1).ravel()), 2),
-        "ivec": pa.FixedSizeListArray.from_arrays(pa.array((ids.repeat(4) % 9).astype(np.int16)), 4),
-    })
+    return pa.table(
+        {
+            "i8": (ids % 256 - 128).astype(np.int8),
+            "i16": (ids * 7 % 65536 - 32768).astype(np.int16),
+            "i32": (ids * 131).astype(np.int32),
+            "i64": ids * -3,
+            "u8": (ids % 256).astype(np.uint8),
+            "u16": (ids % 65536).astype(np.uint16),
+            "u32": (ids * 4099 % 2**32).astype(np.uint32),
+            "u64": ids.astype(np.uint64) * np.uint64(2**40 + 3),
+            "f16": (ids % 100 / 4).astype(np.float16),
+            "f32": (ids / 3).astype(np.float32),
+            "f64": ids / 7,
+            "flag": ids % 3 == 0,
+            "dec": pa.array([decimal.Decimal(int(i) * 37 - 5000).scaleb(-2) for i in ids], pa.decimal128(12, 2)),
+            "dec256": pa.array([decimal.Decimal(int(i) * 11).scaleb(-3) for i in ids], pa.decimal256(40, 3)),
+            "d32": pa.array((ids % 20000).astype(np.int32)).cast(pa.date32()),
+            "d64": pa.array(ids * 86_400_000).cast(pa.date64()),
+            "ts": pa.array(1_700_000_000_000_000 + ids * 1_000_003).cast(pa.timestamp("us", tz="UTC")),
+            "ts_ns": pa.array(ids * 17).cast(pa.timestamp("ns")),
+            "dur": pa.array(ids * 5).cast(pa.duration("ms")),
+            "t32": pa.array((ids % 86400).astype(np.int32)).cast(pa.time32("s")),
+            "t64": pa.array(ids * 999).cast(pa.time64("us")),
+            "s": pa.array([f"s{i}-{'é' * (i % 3)}" for i in ids], pa.string()),
+            "ls": pa.array([f"large {i}" for i in ids], pa.large_string()),
+            "bin": pa.array([bytes([i % 256, 0, 7]) for i in ids], pa.binary()),
+            "lbin": pa.array([b"x" * (i % 4) for i in ids], pa.large_binary()),
+            "cat": pa.array([CATEGORIES[i % len(CATEGORIES)] for i in ids]).dictionary_encode(),
+            "vec": pa.FixedSizeListArray.from_arrays(
+                pa.array(np.stack([ids, -ids, ids * 2], 1).ravel().astype(np.float32)), 3
+            ),
+            "bvec": pa.FixedSizeListArray.from_arrays(pa.array(np.stack([ids % 2 == 0, ids % 5 == 0], 1).ravel()), 2),
+            "ivec": pa.FixedSizeListArray.from_arrays(pa.array((ids.repeat(4) % 9).astype(np.int16)), 4),
+        }
+    )
 
 
 def write_ipc(path, table):
@@ -94,16 +98,18 @@ def assert_error_names(excinfo, *fragments):
 
 
 def test_batch_to_numpy_maps_each_tensor_mode_type():
-    batch = pa.record_batch({
-        "i": pa.array([1, 2, 3], pa.int32()),
-        "h": pa.array([0.5, 1, 2], pa.float16()),
-        "b": pa.array([True, False, True]),
-        "s": pa.array(["a", "bé", ""]),
-        "y": pa.array([b"\x00", b"", b"zz"], pa.large_binary()),
-        "c": pa.DictionaryArray.from_arrays(pa.array([2, 0, 1], pa.int8()), ["x", "y", "z"]),
-        "v": pa.FixedSizeListArray.from_arrays(pa.array(np.arange(6, dtype=np.float64)), 2),
-        "r": pa.array([[1, 2], [], [3]], pa.large_list(pa.int16())),
-    })
+    batch = pa.record_batch(
+        {
+            "i": pa.array([1, 2, 3], pa.int32()),
+            "h": pa.array([0.5, 1, 2], pa.float16()),
+            "b": pa.array([True, False, True]),
+            "s": pa.array(["a", "bé", ""]),
+            "y": pa.array([b"\x00", b"", b"zz"], pa.large_binary()),
+            "c": pa.DictionaryArray.from_arrays(pa.array([2, 0, 1], pa.int8()), ["x", "y", "z"]),
+            "v": pa.FixedSizeListArray.from_arrays(pa.array(np.arange(6, dtype=np.float64)), 2),
+            "r": pa.array([[1, 2], [], [3]], pa.large_list(pa.int16())),
+        }
+    )
     out = sluice.batch_to_numpy(batch)
     assert list(out) == batch.schema.names
     assert out["i"].dtype == np.int32 and out["i"].shape == (3, 1)
@@ -129,14 +135,18 @@ def test_batch_to_numpy_sliced_arrays():
     np.testing.assert_array_equal(sluice.column_to_numpy("n", pa.array(np.arange(10)).slice(4, 3)), [[4], [5], [6]])
 
 
-@pytest.mark.parametrize("array", [
-    pa.array([decimal.Decimal("1.5")], pa.decimal128(5, 2)),
-    pa.array([1], pa.date32()).cast(pa.date32()),
-    pa.array([{"a": 1}]),
-    pa.array([[[1]]]),
-    pa.array([1.0, None]),
-    pa.array(["a", None]),
-], ids=["decimal", "date", "struct", "nested", "null-number", "null-string"])
+@pytest.mark.parametrize(
+    "array",
+    [
+        pa.array([decimal.Decimal("1.5")], pa.decimal128(5, 2)),
+        pa.array([1], pa.date32()).cast(pa.date32()),
+        pa.array([{"a": 1}]),
+        pa.array([[[1]]]),
+        pa.array([1.0, None]),
+        pa.array(["a", None]),
+    ],
+    ids=["decimal", "date", "struct", "nested", "null-number", "null-string"],
+)
 def test_batch_to_numpy_refuses_what_tensor_mode_never_emits(array):
     with pytest.raises(ValueError, match="'col'.*tensors=True"):
         sluice.column_to_numpy("col", array)
@@ -158,8 +168,9 @@ def test_numbers_and_bools_keep_their_dtype(policy, policy_file):
 
 
 def test_numbers_are_zero_copy_views(policy):
-    batch = next(iter(policy.iter_batches(columns=["i64", "f32", "cat", "vec", "ts"], batch_size=1000,
-                                          dictionary="codes")))
+    batch = next(
+        iter(policy.iter_batches(columns=["i64", "f32", "cat", "vec", "ts"], batch_size=1000, dictionary="codes"))
+    )
     for name in ["i64", "f32", "cat", "vec", "ts"]:
         assert not batch[name].flags.owndata, f"{name} was copied"
         assert not batch[name].flags.writeable, f"{name} should be a read-only view of Arrow memory"
@@ -185,8 +196,15 @@ def test_decimals_become_float64_or_scaled_int64(policy, policy_file):
         assert stacked(scaled, name).ravel().tolist() == want
 
 
-TEMPORAL = {"d32": pa.int32(), "d64": pa.int64(), "ts": pa.int64(), "ts_ns": pa.int64(), "dur": pa.int64(),
-            "t32": pa.int32(), "t64": pa.int64()}
+TEMPORAL = {
+    "d32": pa.int32(),
+    "d64": pa.int64(),
+    "ts": pa.int64(),
+    "ts_ns": pa.int64(),
+    "dur": pa.int64(),
+    "t32": pa.int32(),
+    "t64": pa.int64(),
+}
 
 
 def test_dates_times_and_durations_become_int64_in_their_unit(policy, policy_file):
@@ -281,11 +299,13 @@ RAGGED_ROWS = [[1, 2, 3], [], [4], [5, 6]] * 300  # 1200 rows
 
 @pytest.fixture(scope="module")
 def ragged(tmp_path_factory):
-    table = pa.table({
-        "id": np.arange(len(RAGGED_ROWS)),
-        "tags": pa.array(RAGGED_ROWS, pa.list_(pa.int32())),
-        "ltags": pa.array([[float(x) for x in r] for r in RAGGED_ROWS], pa.large_list(pa.float64())),
-    })
+    table = pa.table(
+        {
+            "id": np.arange(len(RAGGED_ROWS)),
+            "tags": pa.array(RAGGED_ROWS, pa.list_(pa.int32())),
+            "ltags": pa.array([[float(x) for x in r] for r in RAGGED_ROWS], pa.large_list(pa.float64())),
+        }
+    )
     path = write_parquet(tmp_path_factory.mktemp("ragged") / "ragged.parquet", table, 500)
     return sluice.DataConnector.from_sources(str(path))
 
@@ -343,15 +363,17 @@ def late_nulls(tmp_path_factory):
     n = 2 * HALF
     ids = np.arange(n)
     null = (ids >= HALF) & (ids % 4 == 0)
-    table = pa.table({
-        "id": ids,
-        "i32": pa.array(ids.astype(np.int32), mask=null),
-        "f32": pa.array(ids.astype(np.float32), mask=null),
-        "flag": pa.array(ids % 2 == 0, mask=null),
-        "s": pa.array([None if m else f"s{i}" for i, m in zip(ids, null)], pa.string()),
-        "cat": pa.array([None if m else CATEGORIES[i % 5] for i, m in zip(ids, null)]).dictionary_encode(),
-        "tags": pa.array([None if m else [int(i), 1] for i, m in zip(ids, null)], pa.list_(pa.int64())),
-    })
+    table = pa.table(
+        {
+            "id": ids,
+            "i32": pa.array(ids.astype(np.int32), mask=null),
+            "f32": pa.array(ids.astype(np.float32), mask=null),
+            "flag": pa.array(ids % 2 == 0, mask=null),
+            "s": pa.array([None if m else f"s{i}" for i, m in zip(ids, null)], pa.string()),
+            "cat": pa.array([None if m else CATEGORIES[i % 5] for i, m in zip(ids, null)]).dictionary_encode(),
+            "tags": pa.array([None if m else [int(i), 1] for i, m in zip(ids, null)], pa.list_(pa.int64())),
+        }
+    )
     path = write_parquet(tmp_path_factory.mktemp("nulls") / "late_nulls.parquet", table, 600)
     return sluice.DataConnector.from_sources(str(path)), pq.read_table(path), null
 
@@ -379,7 +401,9 @@ def test_null_fill_keeps_every_dtype_in_every_batch(late_nulls):
     np.testing.assert_array_equal(stacked(batches, "f32").ravel(), want_i32.astype(np.float32))
     want_flag = np.where(null, True, expected.column("flag").fill_null(False).to_numpy())
     np.testing.assert_array_equal(stacked(batches, "flag").ravel(), want_flag)
-    assert stacked(batches, "s").ravel().tolist() == [s if s is not None else "" for s in expected.column("s").to_pylist()]
+    assert stacked(batches, "s").ravel().tolist() == [
+        s if s is not None else "" for s in expected.column("s").to_pylist()
+    ]
     # dictionary codes take the fill value too (a code that must exist in the dictionary)
     codes = numpy_batches(connector, columns=["cat"], batch_size=500, null_fill=1, dictionary="codes")
     assert len({b["cat"].dtype for b in codes}) == 1
@@ -391,8 +415,9 @@ def test_null_fill_keeps_every_dtype_in_every_batch(late_nulls):
 
 def test_null_fill_on_lists(late_nulls):
     connector, _, null = late_nulls
-    padded = stacked(numpy_batches(connector, columns=["tags"], ragged="pad", pad_length=3, pad_value=9,
-                                   null_fill=0), "tags")
+    padded = stacked(
+        numpy_batches(connector, columns=["tags"], ragged="pad", pad_length=3, pad_value=9, null_fill=0), "tags"
+    )
     assert padded[np.flatnonzero(null)[0]].tolist() == [9, 9, 9]  # a null row is all padding
     assert padded[1].tolist() == [1, 1, 9]
     rows = []
@@ -426,8 +451,10 @@ def test_dtypes_never_change_between_batches(tmp_path):
     path = write_parquet(tmp_path / "t.parquet", typed_table(0, 1050), 100)
     connector = sluice.DataConnector.from_sources(str(path))
     columns = ["id", "u8", "f32", "flag", "price", "day", "ts", "cat", "vec", "name", "maybe"]
-    dtypes = {tuple((k, str(v.dtype), v.shape[1:]) for k, v in b.items())
-              for b in connector.iter_batches(columns=columns, batch_size=256, null_fill=0)}
+    dtypes = {
+        tuple((k, str(v.dtype), v.shape[1:]) for k, v in b.items())
+        for b in connector.iter_batches(columns=columns, batch_size=256, null_fill=0)
+    }
     assert len(dtypes) == 1, dtypes
 
 

@@ -46,7 +46,11 @@ def test_integer_null_fill_is_exact(tmp_path):
     with pytest.raises(sluice.SluiceInvalidArgument, match="null_fill.*'x'"):
         connector.to_arrow(tensors=True, null_fill=0.5, columns=["x"]).read_all()
     # A float that holds an integer exactly still fills an integer column.
-    assert connector.to_arrow(tensors=True, null_fill=-2.0, columns=["x"]).read_all().column("x").to_pylist() == [1, -2, 3]
+    assert connector.to_arrow(tensors=True, null_fill=-2.0, columns=["x"]).read_all().column("x").to_pylist() == [
+        1,
+        -2,
+        3,
+    ]
 
 
 def test_integer_pad_value_is_exact(tmp_path):

@@ -105,8 +105,13 @@ def test_to_pandas_uses_little_memory(big_parquet, tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(sluice.__file__)), env.get("PYTHONPATH", "")])
     peaks = {}
     for how in ["sluice", "pyarrow"]:
-        result = subprocess.run([sys.executable, "-c", script, str(big_parquet.path), how], env=env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", script, str(big_parquet.path), how],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         peaks[how] = int(result.stdout.split()[-1]) / 1024  # MiB
     table_mib = big_parquet.table.nbytes / 2**20
@@ -131,8 +136,12 @@ def test_to_pandas_nulls_first_seen_in_a_later_batch(tmp_path):
 
 
 def test_count_rows_matches_what_a_read_emits(connector):
-    for options in [{}, dict(limit=100), dict(num_shards=3, shard_index=2, equal_shards="pad"),
-                    dict(batch_size=64, drop_last_batch=True, num_workers=3, worker_index=1)]:
+    for options in [
+        {},
+        dict(limit=100),
+        dict(num_shards=3, shard_index=2, equal_shards="pad"),
+        dict(batch_size=64, drop_last_batch=True, num_workers=3, worker_index=1),
+    ]:
         emitted = sum(b.num_rows for b in connector.to_arrow(**options))
         assert connector.count_rows(**options) == emitted, options
     with pytest.raises(sluice.SluiceError, match="shard_index"):

@@ -57,7 +57,9 @@ def test_drop_last_batch(connector, parquet_dataset, batch_size):
     assert sum(b.num_rows for b in batches) == (4122 // batch_size) * batch_size
 
 
-@pytest.mark.parametrize("limit, batch_size", [(0, 100), (1, 100), (1234, 500), (1000, 1000), (4122, 4000), (10**9, 3000)])
+@pytest.mark.parametrize(
+    "limit, batch_size", [(0, 100), (1, 100), (1234, 500), (1000, 1000), (4122, 4000), (10**9, 3000)]
+)
 def test_limit(connector, parquet_dataset, limit, batch_size):
     batches = batches_of(connector, limit=limit, batch_size=batch_size, columns=["id", "name", "tags"])
     expected = parquet_dataset.expected.select(["id", "name", "tags"]).slice(0, min(limit, 4122))
@@ -101,8 +103,9 @@ def test_memory_budget_smaller_than_a_batch_still_progresses(big_parquet):
 
 def test_memory_budget_with_shuffle(big_parquet):
     connector = sluice.DataConnector.from_sources(str(big_parquet.path))
-    with connector.to_arrow(memory_budget="1MiB", shuffle=True, seed=3, shuffle_window=20_000,
-                            batch_size=50_000, columns=["id"]) as reader:
+    with connector.to_arrow(
+        memory_budget="1MiB", shuffle=True, seed=3, shuffle_window=20_000, batch_size=50_000, columns=["id"]
+    ) as reader:
         ids = column_values(list(reader))
     assert len(ids) == big_parquet.table.num_rows
     assert sorted(ids) == list(range(big_parquet.table.num_rows))
@@ -131,8 +134,14 @@ def test_packed_mode_gives_a_row_major_float32_matrix(tmp_path):
     import pyarrow.parquet as pq
 
     n = 1000
-    table = pa.table({"a": pa.array(range(n), pa.int64()), "b": pa.array([i / 8 for i in range(n)], pa.float64()),
-                      "flag": pa.array([i % 2 == 0 for i in range(n)]), "y": pa.array([i % 3 for i in range(n)], pa.int32())})
+    table = pa.table(
+        {
+            "a": pa.array(range(n), pa.int64()),
+            "b": pa.array([i / 8 for i in range(n)], pa.float64()),
+            "flag": pa.array([i % 2 == 0 for i in range(n)]),
+            "y": pa.array([i % 3 for i in range(n)], pa.int32()),
+        }
+    )
     path = tmp_path / "packed.parquet"
     pq.write_table(table, path, row_group_size=300)
     connector = sluice.DataConnector.from_sources(str(path))

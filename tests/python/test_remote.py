@@ -33,8 +33,13 @@ def s3(moto_server, tmp_path_factory):
 
 
 def s3_options(s3):
-    return dict(endpoint=s3["endpoint"], allow_http=True, access_key_id=MOTO_KEY,
-                secret_access_key=MOTO_SECRET, region=MOTO_REGION)
+    return dict(
+        endpoint=s3["endpoint"],
+        allow_http=True,
+        access_key_id=MOTO_KEY,
+        secret_access_key=MOTO_SECRET,
+        region=MOTO_REGION,
+    )
 
 
 def batches(connector, **options):
@@ -51,8 +56,11 @@ def test_s3_prefix_with_explicit_options(s3):
 def test_s3_single_object_and_csv(s3):
     options = s3_options(s3)
     one = sluice.DataConnector.from_sources(f"s3://{BUCKET}/single/one.parquet", **options)
-    assert_batches_match(batches(one, batch_size=100), pq.read_table(pa.BufferReader(
-        s3["client"].get_object(Bucket=BUCKET, Key="single/one.parquet")["Body"].read())), 100)
+    assert_batches_match(
+        batches(one, batch_size=100),
+        pq.read_table(pa.BufferReader(s3["client"].get_object(Bucket=BUCKET, Key="single/one.parquet")["Body"].read())),
+        100,
+    )
     csv = sluice.DataConnector.from_sources(f"s3://{BUCKET}/csv/one.csv", **options)
     table = csv.to_arrow().read_all()
     assert table.column("id").to_pylist() == list(range(100))
@@ -65,8 +73,13 @@ def test_s3_list_of_objects_shuffled_shards(s3):
     total = 1500 + 700
     seen = []
     for shard in range(2):
-        ids = [x for b in batches(connector, columns=["id"], shuffle=True, seed=1, num_shards=2,
-                                  shard_index=shard, batch_size=128) for x in b.column(0).to_pylist()]
+        ids = [
+            x
+            for b in batches(
+                connector, columns=["id"], shuffle=True, seed=1, num_shards=2, shard_index=shard, batch_size=128
+            )
+            for x in b.column(0).to_pylist()
+        ]
         seen += ids
     assert sorted(seen) == sorted(list(range(1033, 2533)) + list(range(700)))
     assert len(seen) == total
@@ -112,9 +125,14 @@ def test_s3_empty_prefix(s3):
 @contextlib.contextmanager
 def iam_enforced(endpoint):
     """Turn on moto's IAM authentication and authorization (server mode), then off again."""
+
     def post(count):
-        request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=str(count).encode(), method="POST",
-                                         headers={"Content-Type": "text/plain"})  # not a form: moto reads the body
+        request = urllib.request.Request(
+            f"{endpoint}/moto-api/reset-auth",
+            data=str(count).encode(),
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )  # not a form: moto reads the body
         return json.loads(urllib.request.urlopen(request, timeout=10).read())
 
     post(0)
@@ -132,12 +150,16 @@ def test_s3_access_denied(s3):
     key = iam.create_access_key(UserName="reader")["AccessKey"]
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"],
-                       "Resource": [f"arn:aws:s3:::{BUCKET}/single/*"]}],
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{BUCKET}/single/*"]}],
     }
     iam.put_user_policy(UserName="reader", PolicyName="single-only", PolicyDocument=json.dumps(policy))
-    options = dict(endpoint=s3["endpoint"], allow_http=True, access_key_id=key["AccessKeyId"],
-                   secret_access_key=key["SecretAccessKey"], region=MOTO_REGION)
+    options = dict(
+        endpoint=s3["endpoint"],
+        allow_http=True,
+        access_key_id=key["AccessKeyId"],
+        secret_access_key=key["SecretAccessKey"],
+        region=MOTO_REGION,
+    )
     with iam_enforced(s3["endpoint"]):
         allowed = sluice.DataConnector.from_sources(f"s3://{BUCKET}/single/one.parquet", **options)
         assert allowed.to_arrow().read_all().num_rows == 333

@@ -25,7 +25,7 @@ import sluice  # noqa: E402
 
 # --- example 1: DataConnector.to_torch_dataset(batch_size=32) + DataLoader(batch_size=None) ------
 
-EXAMPLE_1 = '''
+EXAMPLE_1 = """
 import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader
@@ -46,16 +46,18 @@ for batch_idx, batch in enumerate(dataloader):
     X = torch.stack(
         [tensor.squeeze() for key, tensor in batch.items() if key in feature_cols]
     )
-'''
+"""
 
 
 def test_example_to_torch_dataset(tmp_path):
     n = 1000
-    table = pa.table({
-        "FEATURE1": np.arange(n, dtype=np.float32),
-        "FEATURE2": np.arange(n, dtype=np.float64) * 2,
-        "TARGET": np.arange(n) % 2,
-    })
+    table = pa.table(
+        {
+            "FEATURE1": np.arange(n, dtype=np.float32),
+            "FEATURE2": np.arange(n, dtype=np.float64) * 2,
+            "TARGET": np.arange(n) % 2,
+        }
+    )
     pq.write_table(table, tmp_path / "train.parquet", row_group_size=300)
     namespace = {"SOURCE": str(tmp_path / "train.parquet")}
     exec(compile(EXAMPLE_1, "snowflake_example_1", "exec"), namespace)
@@ -71,7 +73,7 @@ def test_example_to_torch_dataset(tmp_path):
 
 # --- example 2: ShardedDataConnector, get_shard().to_torch_dataset(), DDP over 4 processes ------
 
-EXAMPLE_2 = '''
+EXAMPLE_2 = """
 from snowflake_stand_in import load_digits_frame  # sluice: was from sklearn import datasets
 from sluice import ShardedDataConnector  # sluice: was from snowflake.ml.data.sharded_data_connector import ...
 from snowflake_stand_in import (  # sluice: was from snowflake.ml.modeling.pytorch import (
@@ -170,13 +172,13 @@ response = pytorch_trainer.run(
         train=sharded_data_connector,
     )
 )
-'''
+"""
 
 # What the example imports from Snowflake, reduced to what it needs: a digits-like table
 # (sklearn's digits: 64 pixel columns 0..16 and a target 0..9, named as Snowpark names
 # lower-case pandas columns, in quotes) and a trainer that runs train_func in N forked
 # processes with torchrun's variables, as Snowflake's PyTorchTrainer does on its nodes.
-STAND_IN = '''
+STAND_IN = """
 import os
 import socket
 import types
@@ -241,17 +243,21 @@ class PyTorchTrainer:
         torch.multiprocessing.start_processes(
             _run_rank, args=(self.train_func, config.world_size, port, config.num_cpus, dataset_map),
             nprocs=config.world_size, start_method="fork")
-'''
+"""
 
 
 def test_example_sharded_pytorch_distributor(tmp_path):
     (tmp_path / "snowflake_stand_in.py").write_text(textwrap.dedent(STAND_IN))
     (tmp_path / "example.py").write_text(EXAMPLE_2)
     package_parent = os.path.dirname(os.path.dirname(sluice.__file__))
-    env = dict(os.environ, EXAMPLE_DIR=str(tmp_path),
-               PYTHONPATH=os.pathsep.join([str(tmp_path), package_parent, os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([sys.executable, str(tmp_path / "example.py")], env=env, capture_output=True,
-                            text=True, timeout=110)
+    env = dict(
+        os.environ,
+        EXAMPLE_DIR=str(tmp_path),
+        PYTHONPATH=os.pathsep.join([str(tmp_path), package_parent, os.environ.get("PYTHONPATH", "")]),
+    )
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "example.py")], env=env, capture_output=True, text=True, timeout=110
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "digits_model.pth").exists()
     losses = {}

@@ -27,8 +27,14 @@ def training_table(tmp_path_factory):
     rng = np.random.default_rng(42)
     x = rng.normal(size=(ROWS, 3))
     target = (x[:, 0] - 0.5 * x[:, 1] + 0.1 * rng.normal(size=ROWS) > 0).astype(np.int64)
-    table = pa.table({"FEATURE1": x[:, 0], "FEATURE2": x[:, 1].astype(np.float32),
-                      "FEATURE3": (x[:, 2] * 10).astype(np.int32), "TARGET": target})
+    table = pa.table(
+        {
+            "FEATURE1": x[:, 0],
+            "FEATURE2": x[:, 1].astype(np.float32),
+            "FEATURE3": (x[:, 2] * 10).astype(np.int32),
+            "TARGET": target,
+        }
+    )
     write_parquet(root / "part-0.parquet", table.slice(0, 1000), 400)
     write_parquet(root / "part-1.parquet", table.slice(1000), 400)
     return root
@@ -60,8 +66,9 @@ def test_pandas_into_xgboost_classifier(training_table):
     #   clf = xgb.Classifier()
     #   clf.fit(X, y)
 
-    from sluice import DataConnector  # changed: import
     import xgboost as xgb
+
+    from sluice import DataConnector  # changed: import
 
     # Specify training table location
     table_name = str(training_table)  # changed: a directory of Parquet files
@@ -73,7 +80,7 @@ def test_pandas_into_xgboost_classifier(training_table):
     pandas_df = data_connector.to_pandas()
 
     # Prepare features and labels
-    label_column_name = 'TARGET'
+    label_column_name = "TARGET"
     X, y = pandas_df.drop(label_column_name, axis=1), pandas_df[label_column_name]
 
     # Train classifier
@@ -112,11 +119,7 @@ def test_tensorflow_dataset_loop(training_table, capsys):
     data_connector = DataConnector.from_sources(str(training_table))  # changed: data source
 
     # Convert to TensorFlow dataset
-    tf_ds = data_connector.to_tf_dataset(
-        batch_size=4,
-        shuffle=True,
-        drop_last_batch=True
-    )
+    tf_ds = data_connector.to_tf_dataset(batch_size=4, shuffle=True, drop_last_batch=True)
 
     for batch in tf_ds:
         print(batch)

@@ -2,11 +2,12 @@
 
 import collections
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import sluice
-from _util import column_values, ids_table, read_ids, round_robin, write_parquet
+from _util import ids_table, read_ids, round_robin, write_parquet
 
 SHUFFLE = dict(shuffle=True, seed=11, shuffle_window=500)
 
@@ -146,8 +147,9 @@ def test_equal_shards_pad_and_drop_equal_batch_counts(ids_connector):
     for mode in ["drop", "pad"]:
         counts = []
         for i in range(3):
-            with ids_connector.to_arrow(num_shards=3, shard_index=i, equal_shards=mode, batch_size=128,
-                                        columns=["id"]) as reader:
+            with ids_connector.to_arrow(
+                num_shards=3, shard_index=i, equal_shards=mode, batch_size=128, columns=["id"]
+            ) as reader:
                 counts.append(sum(1 for _ in reader))
         assert len(set(counts)) == 1, (mode, counts)
 
@@ -247,9 +249,20 @@ def test_get_shard_equal_modes(monkeypatch, ids_dataset, ids_connector):
 
 
 def test_shard_options_are_fixed(ids_dataset):
+    # the core merges a shard's options with a read's (fixed_options), the same rule as in Java
     shard = sluice.ShardedDataConnector.from_sources(str(ids_dataset.root)).get_shard(0, 2)
-    with pytest.raises(TypeError, match="shard_index"):
-        shard.to_arrow(shard_index=1)
+    for key, value in [("shard_index", 1), ("num_shards", 3), ("equal_shards", "off"), ("shard_index", 0)]:
+        with pytest.raises(sluice.SluiceInvalidArgument, match=f"'{key}' is fixed"):
+            shard.to_arrow(**{key: value})
+        with pytest.raises(sluice.SluiceInvalidArgument, match=f"'{key}' is fixed"):
+            shard.count_rows(**{key: value})
+    # a stream bound over a shard fixes its own options as well
+    stream = shard.stream(batch_size=100)
+    assert pa.table(stream).num_rows == shard.count_rows()
+    with pytest.raises(sluice.SluiceInvalidArgument, match="'batch_size' is fixed"):
+        stream.to_arrow(batch_size=10)
+    with pytest.raises(sluice.SluiceInvalidArgument, match="'shard_index' is fixed"):
+        stream.to_arrow(shard_index=1)
 
 
 def test_bad_rank_environment(monkeypatch, ids_dataset):

@@ -60,9 +60,7 @@ def ids_of(dataset):
 
 def test_element_spec_is_the_schema(connector):
     dataset = connector.to_tf_dataset(batch_size=100, columns=COLUMNS)
-    assert dataset.element_spec == {
-        name: tf.TensorSpec((100,) + shape, dtype) for name, (dtype, shape) in SPEC.items()
-    }
+    assert dataset.element_spec == {name: tf.TensorSpec((100,) + shape, dtype) for name, (dtype, shape) in SPEC.items()}
     squeezed = connector.to_tf_dataset(batch_size=100, columns=COLUMNS, squeeze=True, drop_last_batch=False)
     assert squeezed.element_spec["id"] == tf.TensorSpec((None,), tf.int64)
     assert squeezed.element_spec["name"] == tf.TensorSpec((None,), tf.string)
@@ -71,8 +69,7 @@ def test_element_spec_is_the_schema(connector):
 
 def test_element_spec_follows_the_cores_policy_options(connector):
     # null_mask inserts <col>_is_null after the column: the spec is the stream's schema, not a guess
-    dataset = connector.to_tf_dataset(batch_size=10, columns=["id", "note", "maybe"], null_mask="note",
-                                      null_fill=-1)
+    dataset = connector.to_tf_dataset(batch_size=10, columns=["id", "note", "maybe"], null_mask="note", null_fill=-1)
     assert list(dataset.element_spec) == ["id", "note", "note_is_null", "maybe"]
     assert dataset.element_spec["note_is_null"].dtype == tf.bool
     assert dataset.element_spec["maybe"].dtype == tf.float64
@@ -145,20 +142,23 @@ def test_values_equal_pyarrow(connector, expected):
 
 def test_dictionary_codes_are_the_streams_codes(connector, expected):
     # with dictionary="codes", codes index the dictionary of the core's read batch, which TensorFlow does not carry
-    # (the core reads chunks of chunk_rows(batch_size) rows for TF, see _options.py):
+    # (the core reads chunks of batches_per_chunk(batch_size) batches for TF, see _options.py):
     # decoded through it, they give pyarrow's values
-    from sluice._options import chunk_rows
+    from sluice._options import batches_per_chunk
 
-    dataset = connector.to_tf_dataset(columns=["cat"], batch_size=700, drop_last_batch=False, squeeze=True,
-                                      dictionary="codes")
+    dataset = connector.to_tf_dataset(
+        columns=["cat"], batch_size=700, drop_last_batch=False, squeeze=True, dictionary="codes"
+    )
     assert dataset.element_spec == {"cat": tf.TensorSpec((None,), tf.int32)}
     codes = np.concatenate([e["cat"] for e in collect(dataset)])
-    with connector.to_arrow(tensors=True, columns=["cat"], batch_size=chunk_rows(700), dictionary="codes") as reader:
+    with connector.to_arrow(
+        tensors=True, columns=["cat"], batch_size=700, batches_per_chunk=batches_per_chunk(700), dictionary="codes"
+    ) as reader:
         batches = list(reader)
     values, offset = [], 0
     for batch in batches:
         column = batch.column(0)
-        mine = codes[offset:offset + len(column)]
+        mine = codes[offset : offset + len(column)]
         np.testing.assert_array_equal(mine, column.indices.to_numpy())
         values.extend(column.dictionary.take(pa.array(mine)).to_pylist())
         offset += len(column)
@@ -167,8 +167,7 @@ def test_dictionary_codes_are_the_streams_codes(connector, expected):
 
 
 def test_ragged_values_offsets(connector, expected):
-    dataset = connector.to_tf_dataset(batch_size=500, columns=["tags"], ragged="values_offsets",
-                                      drop_last_batch=False)
+    dataset = connector.to_tf_dataset(batch_size=500, columns=["tags"], ragged="values_offsets", drop_last_batch=False)
     spec = dataset.element_spec["tags"]
     assert isinstance(spec, tf.RaggedTensorSpec) and spec.dtype == tf.int64
     rows = [row for element in dataset for row in element["tags"].to_list()]
@@ -201,7 +200,10 @@ def test_drop_last_batch(connector):
     dropped = connector.to_tf_dataset(batch_size=1000, columns=["id"])  # the default, as Snowflake's
     assert dropped.element_spec["id"].shape == (1000, 1)
     assert [len(e["id"]) for e in collect(dropped)] == [1000] * 4
-    assert (len(connector.to_tf_dataset(batch_size=1000, columns=["id"], drop_last_batch=False)), len(dropped)) == (5, 4)
+    assert (len(connector.to_tf_dataset(batch_size=1000, columns=["id"], drop_last_batch=False)), len(dropped)) == (
+        5,
+        4,
+    )
 
 
 def test_shuffle_with_seed_is_reproducible_and_new_each_epoch(connector):
@@ -227,8 +229,9 @@ def test_shards_cover_the_rows(parquet_dataset):
     per_rank = []
     for rank in range(3):
         shard = sharded.get_shard(rank=rank, world_size=3)
-        per_rank.append(ids_of(shard.to_tf_dataset(batch_size=256, columns=["id"], shuffle=True, seed=9,
-                                                   drop_last_batch=False)))
+        per_rank.append(
+            ids_of(shard.to_tf_dataset(batch_size=256, columns=["id"], shuffle=True, seed=9, drop_last_batch=False))
+        )
     assert all(per_rank)
     assert sorted(i for ids in per_rank for i in ids) == list(range(TOTAL))
     assert abs(len(per_rank[0]) - len(per_rank[2])) <= 1
@@ -236,15 +239,19 @@ def test_shards_cover_the_rows(parquet_dataset):
 
 @pytest.mark.parametrize("drop_last_batch", [False, True])
 def test_batches_are_the_cores_batches_with_workers(connector, drop_last_batch):
-    # TF gets the core's rows in chunks and cuts them itself: the batches must still be exactly
-    # the ones the core cuts at batch_size, for every worker
+    # TF gets the core's chunks of whole batches (batches_per_chunk) and cuts them every batch_size
+    # rows: the batches must be exactly the ones the core cuts at batch_size, for every worker
     options = dict(batch_size=300, shuffle=True, seed=2, epoch=5, num_workers=2, drop_last_batch=drop_last_batch)
     for worker in range(2):
-        got = [e["id"][:, 0].tolist() for e in collect(connector.to_tf_dataset(worker_index=worker, columns=["id"],
-                                                                               **options))]
+        got = [
+            e["id"][:, 0].tolist()
+            for e in collect(connector.to_tf_dataset(worker_index=worker, columns=["id"], **options))
+        ]
         with connector.to_arrow(tensors=True, columns=["id"], worker_index=worker, **options) as reader:
             want = [batch.column(0).to_pylist() for batch in reader]
         assert got == want, worker
+    with pytest.raises(TypeError, match="batches_per_chunk"):
+        connector.to_tf_dataset(batch_size=300, batches_per_chunk=2)
 
 
 def test_iteration_can_stop_early_and_restart(connector):
@@ -289,8 +296,7 @@ def regression(tmp_path_factory):
 
 def test_keras_model_trains(regression):
     tf.keras.utils.set_random_seed(0)
-    dataset = regression.to_tf_dataset(batch_size=64, features=["a", "b", "c", "d"], label="y", shuffle=True,
-                                       seed=1)
+    dataset = regression.to_tf_dataset(batch_size=64, features=["a", "b", "c", "d"], label="y", shuffle=True, seed=1)
     model = tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(1)])
     model.compile(optimizer=tf.keras.optimizers.SGD(0.05), loss="mse")
     history = model.fit(dataset, epochs=3, verbose=0, shuffle=False)  # sluice shuffles, per epoch

@@ -15,14 +15,26 @@ from _util import write_parquet  # noqa: E402
 
 # up to 4 workers on a 2-core machine is the point of the worker tests
 pytestmark = pytest.mark.filterwarnings("ignore:This DataLoader will create:UserWarning")
-from test_numpy_policy import N, READ_ERRORS, policy_table, write_ipc  # noqa: E402
+from test_numpy_policy import READ_ERRORS, N, policy_table, write_ipc  # noqa: E402
 
 #: torch dtype of each numeric/bool column of the policy table (torch has every numpy dtype used)
 TORCH_DTYPES = {
-    "i8": torch.int8, "i16": torch.int16, "i32": torch.int32, "i64": torch.int64,
-    "u8": torch.uint8, "u16": torch.uint16, "u32": torch.uint32, "u64": torch.uint64,
-    "f16": torch.float16, "f32": torch.float32, "f64": torch.float64, "flag": torch.bool,
-    "dec": torch.float64, "d32": torch.int64, "ts": torch.int64, "dur": torch.int64,
+    "i8": torch.int8,
+    "i16": torch.int16,
+    "i32": torch.int32,
+    "i64": torch.int64,
+    "u8": torch.uint8,
+    "u16": torch.uint16,
+    "u32": torch.uint32,
+    "u64": torch.uint64,
+    "f16": torch.float16,
+    "f32": torch.float32,
+    "f64": torch.float64,
+    "flag": torch.bool,
+    "dec": torch.float64,
+    "d32": torch.int64,
+    "ts": torch.int64,
+    "dur": torch.int64,
 }
 
 
@@ -73,8 +85,9 @@ def test_batches_are_dicts_of_tensors_by_the_policy(policy_file):
     codes = next(iter(connector.to_torch_dataset(batch_size=10, columns=["cat"], dictionary="codes")))["cat"]
     assert codes.dtype in (torch.int8, torch.int16, torch.int32, torch.int64) and codes.shape == (10, 1)
     assert all(b["vec"].dtype == torch.float32 and b["vec"].shape[1:] == (3,) for b in batches)
-    np.testing.assert_array_equal(torch.cat([b["vec"] for b in batches]).numpy(),
-                                  np.array(expected.column("vec").to_pylist(), dtype=np.float32))
+    np.testing.assert_array_equal(
+        torch.cat([b["vec"] for b in batches]).numpy(), np.array(expected.column("vec").to_pylist(), dtype=np.float32)
+    )
     assert all(b["bvec"].dtype == torch.bool and b["bvec"].shape[1:] == (2,) for b in batches)
 
 
@@ -108,8 +121,9 @@ def test_rows_stack_into_batches(policy_file):
     assert batches[0]["i64"].shape == (64, 1) and batches[0]["vec"].shape == (64, 3)
     assert batches[-1]["i64"].shape == (N % 64, 1)  # the DataLoader keeps its short last batch
     assert batches[0]["s"] == expected.column("s").to_pylist()[:64]
-    np.testing.assert_array_equal(torch.cat([b["i64"] for b in batches]).reshape(-1).numpy(),
-                                  expected.column("i64").to_numpy())
+    np.testing.assert_array_equal(
+        torch.cat([b["i64"] for b in batches]).reshape(-1).numpy(), expected.column("i64").to_numpy()
+    )
     assert dataset.count_rows() == N
 
 
@@ -176,8 +190,10 @@ WORKER_CASES = [
 
 @pytest.mark.parametrize("dataset_options, loader_options", WORKER_CASES)
 def test_every_worker_count_gives_the_same_batches_fork(ids_connector, ids_dataset, dataset_options, loader_options):
-    dataset = ids_connector.to_torch_dataset(columns=["id"], **dataset_options)
     loader_options.setdefault("batch_size", None)
+    dataset = ids_connector.to_torch_dataset(
+        columns=["id"], loader_batch_size=loader_options["batch_size"] or 1, **dataset_options
+    )
     single = loader_batches(dataset, 0, **loader_options)
     rows = [i for batch in single for i in batch]
     assert len(rows) == len(set(rows)), "a row came twice"
@@ -195,14 +211,42 @@ def test_every_worker_count_gives_the_same_batches_fork(ids_connector, ids_datas
         assert loader_batches(dataset, workers, "fork", **loader_options) == single, f"num_workers={workers}"
 
 
-@pytest.mark.parametrize("dataset_options, loader_options, workers", [
-    (dict(batch_size=100, shuffle=True), dict(batch_size=None), 2),
-    ({}, dict(batch_size=64), 2),
-], ids=["batches-shuffled-2", "rows-2"])
+@pytest.mark.parametrize(
+    "dataset_options, loader_options, workers",
+    [
+        (dict(batch_size=100, shuffle=True), dict(batch_size=None), 2),
+        ({}, dict(batch_size=64), 2),
+    ],
+    ids=["batches-shuffled-2", "rows-2"],
+)
 def test_spawned_workers_give_the_same_batches(ids_connector, dataset_options, loader_options, workers):
-    dataset = ids_connector.to_torch_dataset(columns=["id", "s"], **dataset_options)
+    dataset = ids_connector.to_torch_dataset(
+        columns=["id", "s"], loader_batch_size=loader_options["batch_size"] or 1, **dataset_options
+    )
     single = loader_batches(dataset, 0, **loader_options)
     assert loader_batches(dataset, workers, "spawn", **loader_options) == single
+
+
+def test_single_rows_in_workers_need_the_loader_batch_size(ids_connector):
+    # without it a worker cannot know how many rows make one DataLoader batch (torch does not say)
+    dataset = ids_connector.to_torch_dataset(columns=["id"])
+    with pytest.raises(ValueError, match="loader_batch_size"):
+        loader_batches(dataset, 2, batch_size=64)
+    assert len(loader_batches(dataset, 0, batch_size=64)) == -(-ids_connector.count_rows() // 64)
+    for bad in [0, -1, 2.0, True]:
+        with pytest.raises(ValueError, match="loader_batch_size"):
+            ids_connector.to_torch_dataset(loader_batch_size=bad)
+
+
+def test_the_core_cuts_the_batches_and_drops_the_last(ids_connector):
+    # batches are cut from chunks of whole batches (batches_per_chunk): the same as one core batch per item
+    for drop_last in [True, False]:
+        dataset = ids_connector.to_torch_dataset(batch_size=300, drop_last_batch=drop_last, columns=["id"])
+        got = [ids_of(b) for b in DataLoader(dataset, batch_size=None)]
+        with ids_connector.to_arrow(batch_size=300, drop_last_batch=drop_last, columns=["id"]) as reader:
+            assert got == [batch.column("id").to_pylist() for batch in reader]
+    with pytest.raises(TypeError, match="batches_per_chunk"):
+        ids_connector.to_torch_dataset(batch_size=10, batches_per_chunk=2)
 
 
 def test_dataset_pickles(ids_connector):
@@ -212,20 +256,22 @@ def test_dataset_pickles(ids_connector):
 
 
 def test_set_epoch_in_every_worker_mode(ids_connector):
-    dataset = ids_connector.to_torch_dataset(batch_size=128, shuffle=True, seed=11, columns=["id"],
-                                             drop_last_batch=False)
+    dataset = ids_connector.to_torch_dataset(
+        batch_size=128, shuffle=True, seed=11, columns=["id"], drop_last_batch=False
+    )
     orders = {}
     for epoch in [0, 1, 2]:
         dataset.set_epoch(epoch)
         orders[epoch] = loader_batches(dataset, 0, batch_size=None)
         for workers in [2, 3]:
             assert loader_batches(dataset, workers, batch_size=None) == orders[epoch], (epoch, workers)
-        direct = ids_connector.to_torch_dataset(batch_size=128, shuffle=True, seed=11, epoch=epoch, columns=["id"],
-                                                drop_last_batch=False)
+        direct = ids_connector.to_torch_dataset(
+            batch_size=128, shuffle=True, seed=11, epoch=epoch, columns=["id"], drop_last_batch=False
+        )
         assert loader_batches(direct, 0, batch_size=None) == orders[epoch]
     assert orders[0] != orders[1] != orders[2] != orders[0]
     assert sorted(sum(orders[0], [])) == sorted(sum(orders[1], []))
-    rows = ids_connector.to_torch_dataset(shuffle=True, seed=11, columns=["id"])
+    rows = ids_connector.to_torch_dataset(shuffle=True, seed=11, columns=["id"], loader_batch_size=32)
     rows.set_epoch(1)
     assert loader_batches(rows, 2, batch_size=32) == loader_batches(rows, 0, batch_size=32)
 
@@ -235,14 +281,16 @@ def test_set_epoch_reaches_persistent_workers(ids_connector, context):
     # issue 9 item 5: persistent workers kept the epoch they started with, so every epoch
     # repeated epoch 0's order
     dataset = ids_connector.to_torch_dataset(batch_size=256, shuffle=True, seed=11, columns=["id"])
-    loader = DataLoader(dataset, batch_size=None, num_workers=2, persistent_workers=True,
-                        multiprocessing_context=context)
+    loader = DataLoader(
+        dataset, batch_size=None, num_workers=2, persistent_workers=True, multiprocessing_context=context
+    )
     orders = []
     for epoch in range(3):
         dataset.set_epoch(epoch)
         ids = torch.cat([b["id"].reshape(-1) for b in loader]).tolist()
-        fresh = ids_connector.to_arrow(batch_size=256, shuffle=True, seed=11, epoch=epoch, columns=["id"],
-                                       drop_last_batch=True)
+        fresh = ids_connector.to_arrow(
+            batch_size=256, shuffle=True, seed=11, epoch=epoch, columns=["id"], drop_last_batch=True
+        )
         assert ids == fresh.read_all().column("id").to_pylist(), f"epoch {epoch}"
         orders.append(ids)
     assert orders[0] != orders[1] != orders[2] != orders[0]
@@ -252,8 +300,9 @@ def test_set_epoch_reaches_persistent_workers(ids_connector, context):
 
 def test_shuffle_without_seed_uses_a_fixed_seed(ids_connector, ids_dataset):
     a = ids_connector.to_torch_dataset(batch_size=50, shuffle=True, columns=["id"])
-    b = sluice.DataConnector.from_sources(str(ids_dataset.root)).to_torch_dataset(batch_size=50, shuffle=True,
-                                                                                   columns=["id"])
+    b = sluice.DataConnector.from_sources(str(ids_dataset.root)).to_torch_dataset(
+        batch_size=50, shuffle=True, columns=["id"]
+    )
     zero = ids_connector.to_torch_dataset(batch_size=50, shuffle=True, seed=0, columns=["id"])
     first = [ids_of(x) for x in a]
     assert first == [ids_of(x) for x in b] == [ids_of(x) for x in zero]
@@ -281,8 +330,9 @@ def test_shards_are_disjoint_and_cover(ids_dataset, monkeypatch, equal):
     # Snowflake's spelling: get_shard() from torchrun's variables
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", str(world))
-    from_env = sharded.get_shard().to_torch_dataset(batch_size=64, shuffle=True, seed=5, drop_last_batch=False,
-                                                    columns=["id"])
+    from_env = sharded.get_shard().to_torch_dataset(
+        batch_size=64, shuffle=True, seed=5, drop_last_batch=False, columns=["id"]
+    )
     assert sum((ids_of(b) for b in from_env), []) == per_rank[1]
 
 
@@ -315,8 +365,9 @@ def test_packed_mode_with_workers(policy_file):
     connector, _ = policy_file
     dataset = connector.to_torch_dataset(batch_size=128, features=FEATURES, label="i64", shuffle=True)
     single = [y.tolist() for _, y in DataLoader(dataset, batch_size=None)]
-    forked = [y.tolist() for _, y in DataLoader(dataset, batch_size=None, num_workers=3,
-                                                   multiprocessing_context="fork")]
+    forked = [
+        y.tolist() for _, y in DataLoader(dataset, batch_size=None, num_workers=3, multiprocessing_context="fork")
+    ]
     assert forked == single
 
 
@@ -329,8 +380,9 @@ def test_a_model_trains(tmp_path):
     for part in range(2):
         pq.write_table(table.slice(part * n // 2, n // 2), tmp_path / f"part-{part}.parquet", row_group_size=700)
     connector = sluice.DataConnector.from_sources(str(tmp_path))
-    dataset = connector.to_torch_dataset(batch_size=128, shuffle=True, features=[f"x{i}" for i in range(4)],
-                                         label="target")
+    dataset = connector.to_torch_dataset(
+        batch_size=128, shuffle=True, features=[f"x{i}" for i in range(4)], label="target"
+    )
     torch.manual_seed(0)
     model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)

@@ -12,8 +12,7 @@ import sluice
 from _util import write_parquet
 
 FEATURES = ["f32", "f64", "i32", "i64", "flag"]
-PARAMS = {"tree_method": "hist", "objective": "binary:logistic", "max_depth": 4, "eta": 0.3, "seed": 0,
-          "nthread": 1}
+PARAMS = {"tree_method": "hist", "objective": "binary:logistic", "max_depth": 4, "eta": 0.3, "seed": 0, "nthread": 1}
 ROUNDS = 6
 
 
@@ -29,15 +28,27 @@ def table(start, n):
     logit = 0.8 * f32 - 0.1 * f64 + 0.05 * i32 + 1.5 * flag + rng.normal(size=n)
     label = (logit > 0.5).astype(np.int32)
     maybe = pa.array(f64, mask=np.arange(n) % 97 == 5)
-    return pa.table({"f32": f32, "f64": f64, "i32": i32, "i64": i64, "flag": flag, "label": label,
-                     "name": [f"r{i}" for i in range(start, start + n)], "maybe": maybe})
+    return pa.table(
+        {
+            "f32": f32,
+            "f64": f64,
+            "i32": i32,
+            "i64": i64,
+            "flag": flag,
+            "label": label,
+            "name": [f"r{i}" for i in range(start, start + n)],
+            "maybe": maybe,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("xgb")
-    files = [write_parquet(root / "a.parquet", table(0, 3000), 800),
-             write_parquet(root / "b.parquet", table(3000, 2123), 1000)]
+    files = [
+        write_parquet(root / "a.parquet", table(0, 3000), 800),
+        write_parquet(root / "b.parquet", table(3000, 2123), 1000),
+    ]
     frame = pd.concat([pq.read_table(f).to_pandas() for f in files], ignore_index=True)
     return sluice.DataConnector.from_sources(str(root)), frame
 
@@ -74,13 +85,16 @@ def test_extmem_matrix_trains_the_same_model(data):
     assert (matrix.num_row(), matrix.num_col()) == (5123, 5)
     check = pandas_dmatrix(frame)
     streamed = xgb.train(PARAMS, matrix, ROUNDS)
-    np.testing.assert_array_equal(streamed.predict(check), xgb.train(PARAMS, pandas_dmatrix(frame), ROUNDS).predict(check))
+    np.testing.assert_array_equal(
+        streamed.predict(check), xgb.train(PARAMS, pandas_dmatrix(frame), ROUNDS).predict(check)
+    )
 
 
 def test_extmem_cache_lives_in_a_temporary_directory(data, tmp_path):
     connector, _ = data
-    matrix = connector.to_xgboost(FEATURES, "label", kind="extmem", batch_size=1000,
-                                  cache_prefix=str(tmp_path / "cache"))
+    matrix = connector.to_xgboost(
+        FEATURES, "label", kind="extmem", batch_size=1000, cache_prefix=str(tmp_path / "cache")
+    )
     assert matrix.num_row() == 5123
     assert any(p.name.startswith("cache") for p in tmp_path.iterdir()), list(tmp_path.iterdir())
 
@@ -91,8 +105,10 @@ def test_in_memory_dmatrix_equals_pandas(data):
     assert type(matrix) is xgb.DMatrix
     assert (matrix.num_row(), matrix.num_col()) == (5123, 5)
     check = pandas_dmatrix(frame)
-    np.testing.assert_array_equal(xgb.train(PARAMS, matrix, ROUNDS).predict(check),
-                                  xgb.train(PARAMS, pandas_dmatrix(frame), ROUNDS).predict(check))
+    np.testing.assert_array_equal(
+        xgb.train(PARAMS, matrix, ROUNDS).predict(check),
+        xgb.train(PARAMS, pandas_dmatrix(frame), ROUNDS).predict(check),
+    )
 
 
 def test_every_pass_sees_the_same_shuffled_rows(data):
@@ -163,7 +179,9 @@ def test_import_sluice_loads_no_framework():
     import sys
 
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(sluice.__file__)))
-    code = ("import sys, sluice; sluice.DataConnector.to_xgboost; "
-            "print(sorted(m for m in ('tensorflow', 'xgboost') if m in sys.modules))")
+    code = (
+        "import sys, sluice; sluice.DataConnector.to_xgboost; "
+        "print(sorted(m for m in ('tensorflow', 'xgboost') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

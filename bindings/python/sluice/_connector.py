@@ -82,32 +82,36 @@ def _sources_list(paths_or_uris):
 class _Reads:
     """The read API shared by connectors, shards and streams.
 
-    `_fixed_read_options()` are options that every read of this object carries.
+    `_option_layers(read_options)` gives the options of one read in layers: a shard's
+    options, a bound stream's, then the read's own. The core merges them by one rule
+    (read option `fixed_options`, docs/options.md): every layer but the last is fixed,
+    and setting a fixed option again is an error naming it.
     """
 
     def _use_connector(self):
         """A context manager giving the open connector's handle, kept alive until it exits."""
         raise NotImplementedError
 
-    def _fixed_read_options(self):
-        return {}
+    def _option_layers(self, read_options):
+        return [dict(read_options)]
 
-    def _merged(self, read_options):
-        fixed = self._fixed_read_options()
-        clash = sorted(key for key in read_options if key in fixed)
-        if clash:
-            raise TypeError(
-                f"sluice: {', '.join(clash)} is fixed by this {type(self).__name__} "
-                f"({', '.join(f'{k}={fixed[k]!r}' for k in clash)}); it cannot be passed again"
-            )
-        merged = dict(fixed)
-        merged.update(read_options)
-        return merged
+    def _read_option_items(self, read_options):
+        """(key, value) pairs for the core, in order: each fixed layer, then `fixed_options`
+        naming its keys, then the read's options."""
+        layers = self._option_layers(read_options)
+        items = []
+        for layer in layers[:-1]:
+            fixed = {key: value for key, value in layer.items() if value is not None}
+            items.extend(fixed.items())
+            if fixed:
+                items.append(("fixed_options", list(fixed)))
+        items.extend(layers[-1].items())
+        return items
 
     def to_arrow(self, **read_options):
         """A new `pyarrow.RecordBatchReader` over the rows (read options: docs/options.md)."""
         with self._use_connector() as connector:
-            return _open_stream(connector, self._merged(read_options))
+            return _open_stream(connector, self._read_option_items(read_options))
 
     def stream(self, **read_options):
         """An object with `__arrow_c_stream__` (and the same reads) that remembers `read_options`."""
@@ -150,7 +154,7 @@ class _Reads:
             _lib_handle.sluice_read_options_new,
             _lib_handle.sluice_read_options_free,
             _lib_handle.sluice_read_options_set,
-            self._merged(read_options),
+            self._read_option_items(read_options),
         )
         try:
             out = ctypes.c_uint64()
@@ -167,10 +171,11 @@ class _Reads:
     def _tensor_arrow(self, read_options):
         """A reader in tensor mode (tensors=true: the core applies the column policy), which
         the numpy and framework outputs need; they only map the resulting types."""
-        tensors = self._merged(read_options).get("tensors", True)
+        layers = self._option_layers(read_options)
+        tensors = next((layer["tensors"] for layer in reversed(layers) if "tensors" in layer), True)
         if tensors not in (True, "true", "1"):
             raise ValueError(f"sluice: numpy and tensor outputs read with tensors=True, not {tensors!r}")
-        if "tensors" not in self._fixed_read_options():
+        if not any("tensors" in layer for layer in layers[:-1]):
             read_options = {**read_options, "tensors": True}
         return self.to_arrow(**read_options)
 
@@ -178,8 +183,21 @@ class _Reads:
     def to_pyarrow(self, **read_options):
         return self.to_arrow(**read_options)
 
-    def to_torch_dataset(self, *, batch_size=None, shuffle=False, drop_last_batch=True, seed=None, epoch=0,
-                         squeeze=False, columns=None, features=None, label=None, **read_options):
+    def to_torch_dataset(
+        self,
+        *,
+        batch_size=None,
+        shuffle=False,
+        drop_last_batch=True,
+        seed=None,
+        epoch=0,
+        squeeze=False,
+        columns=None,
+        features=None,
+        label=None,
+        loader_batch_size=None,
+        **read_options,
+    ):
         """A `torch.utils.data.IterableDataset` over the rows, for a DataLoader (see `_torch.py`).
 
         Items are {column: tensor} (text columns: list of str or bytes). Scalar columns have the
@@ -194,27 +212,65 @@ class _Reads:
         (batch_size,) tensor of its own dtype, what `nn` losses take (without `label`: X alone).
 
         DataLoader workers (fork or spawn) each decode only their own rows, and any number of
-        workers gives the same batches in the same order. `shuffle` without `seed` uses the
-        fixed seed 0, so ranks and workers always agree; `set_epoch(e)` (or `epoch=`) picks the
+        workers gives the same batches in the same order. For that each worker must fill whole
+        DataLoader batches, so the dataset needs the number of items per DataLoader batch:
+        `loader_batch_size`, the DataLoader's own `batch_size` (1 for `batch_size=None`). With
+        `batch_size=None` (single rows) and `num_workers > 1` it is required (iterating without
+        it raises ValueError); with batches it defaults to 1, as with `DataLoader(ds,
+        batch_size=None)` or the DataLoader's default 1. `shuffle` without `seed` uses the core's
+        fixed default seed (0), so ranks and workers always agree; `set_epoch(e)` (or `epoch=`) picks the
         epoch's order. Tensors share memory with the decoded batch: do not write into them.
         Other read options (null_fill, null_mask, decimal, ragged, memory_budget ...) go to
         the core: docs/options.md.
         """
         from ._torch import SluiceTorchDataset
 
-        return SluiceTorchDataset(self, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch,
-                                  seed=seed, epoch=epoch, squeeze=squeeze, columns=columns, features=features,
-                                  label=label, read_options=read_options)
+        return SluiceTorchDataset(
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last_batch=drop_last_batch,
+            seed=seed,
+            epoch=epoch,
+            squeeze=squeeze,
+            columns=columns,
+            features=features,
+            label=label,
+            loader_batch_size=loader_batch_size,
+            read_options=read_options,
+        )
 
-    def to_tf_dataset(self, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
-                      columns=None, features=None, label=None, **read_options):
+    def to_tf_dataset(
+        self,
+        *,
+        batch_size,
+        shuffle=False,
+        drop_last_batch=True,
+        seed=None,
+        epoch=0,
+        squeeze=False,
+        columns=None,
+        features=None,
+        label=None,
+        **read_options,
+    ):
         """A streaming tf.data.Dataset whose element_spec comes from the schema, no data read
         ({name: tensor}, or (X, y) with features=/label=); see `_tensorflow.py`."""
         from ._tensorflow import to_tf_dataset
 
-        return to_tf_dataset(self, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch,
-                             seed=seed, epoch=epoch, squeeze=squeeze, columns=columns, features=features,
-                             label=label, **read_options)
+        return to_tf_dataset(
+            self,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last_batch=drop_last_batch,
+            seed=seed,
+            epoch=epoch,
+            squeeze=squeeze,
+            columns=columns,
+            features=features,
+            label=label,
+            **read_options,
+        )
 
     def to_xgboost(self, features, label=None, *, kind="quantile", **options):
         """An xgboost QuantileDMatrix ("quantile"), ExtMemQuantileDMatrix ("extmem") or DMatrix
@@ -268,8 +324,9 @@ class DataConnector(_Reads):
         self._source_options = dict(_source_options)
         self._schema = None
         self._num_rows = None
-        self._guard = HandleGuard(_handle, _lib_handle.sluice_connector_free,
-                                  f"sluice: this {type(self).__name__} is closed")
+        self._guard = HandleGuard(
+            _handle, _lib_handle.sluice_connector_free, f"sluice: this {type(self).__name__} is closed"
+        )
         self._finalizer = weakref.finalize(self, self._guard.close)
 
     @classmethod
@@ -363,7 +420,9 @@ def _open_connector(sources, options):
         out = ctypes.c_void_p()
         error = _new_error()
         _check(
-            _lib_handle.sluice_connector_open(array, len(sources), source_options, ctypes.byref(out), ctypes.byref(error)),
+            _lib_handle.sluice_connector_open(
+                array, len(sources), source_options, ctypes.byref(out), ctypes.byref(error)
+            ),
             error,
         )
     finally:
@@ -431,8 +490,9 @@ class DataShard(_Reads):
     def _use_connector(self):
         return self._connector._use_connector()
 
-    def _fixed_read_options(self):
-        return {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
+    def _option_layers(self, read_options):
+        shard = {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
+        return [shard, dict(read_options)]
 
     @property
     def schema(self):
@@ -447,13 +507,13 @@ class Stream(_Reads):
 
     def __init__(self, parent, read_options):
         self._parent = parent
-        self._read_options = parent._merged(dict(read_options))
+        self._read_options = dict(read_options)
 
     def _use_connector(self):
         return self._parent._use_connector()
 
-    def _fixed_read_options(self):
-        return self._read_options
+    def _option_layers(self, read_options):
+        return self._parent._option_layers(self._read_options) + [dict(read_options)]
 
     @property
     def schema(self):

@@ -136,9 +136,7 @@ def load_library(path=None, expected_abi=ABI_VERSION):
         raise ImportError(f"sluice: cannot load {library_path} ({origin}): {exc}") from exc
     missing = [name for name in _PROTOTYPES if not hasattr(lib, name)]
     if missing:
-        raise ImportError(
-            f"sluice: {library_path} ({origin}) is not a sluice library: missing {', '.join(missing)}"
-        )
+        raise ImportError(f"sluice: {library_path} ({origin}) is not a sluice library: missing {', '.join(missing)}")
     for name, (restype, argtypes) in _PROTOTYPES.items():
         function = getattr(lib, name)
         function.restype = restype

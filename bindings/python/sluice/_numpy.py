@@ -44,21 +44,29 @@ def is_number(data_type):
 
 
 def is_text(data_type):
-    return (_types.is_string(data_type) or _types.is_large_string(data_type)
-            or _types.is_binary(data_type) or _types.is_large_binary(data_type))
+    return (
+        _types.is_string(data_type)
+        or _types.is_large_string(data_type)
+        or _types.is_binary(data_type)
+        or _types.is_large_binary(data_type)
+    )
 
 
 def _flat(name, data_type):
     """array -> 1-D numpy array, for a null-free numeric or bool type."""
     if _types.is_boolean(data_type):
+
         def bools(array):
             _no_nulls(name, array)
             return array.to_numpy(zero_copy_only=False)
+
         return bools
     if is_number(data_type):
+
         def numbers(array):
             _no_nulls(name, array)
             return array.to_numpy(zero_copy_only=True)
+
         return numbers
     raise _not_tensor_mode(name, f"has values of type {data_type}")
 
@@ -77,6 +85,7 @@ def converter(name, data_type, squeeze=False):
                 _no_nulls(name, array)
                 return codes(array.indices)
         elif is_text(t):
+
             def flat(array):
                 _no_nulls(name, array)
                 return array.to_numpy(zero_copy_only=False)
@@ -93,6 +102,7 @@ def converter(name, data_type, squeeze=False):
             _no_nulls(name, array)
             # the child values of this (possibly sliced) array's rows, without copying
             return values(array.values.slice(array.offset * k, len(array) * k)).reshape(len(array), k)
+
         return rows
     if _types.is_list(t) or _types.is_large_list(t):
         values = _flat(name, t.value_type)
@@ -104,6 +114,7 @@ def converter(name, data_type, squeeze=False):
             if len(offsets) and offsets[0] != 0:  # a sliced array: offsets into the whole child array
                 offsets = offsets - offsets[0]
             return flat, offsets
+
         return values_offsets
     raise _not_tensor_mode(name, f"has type {t}")
 
@@ -120,6 +131,7 @@ def batch_converter(schema, squeeze=False):
 
     def convert(batch):
         return {name: convert_column(array) for name, convert_column, array in zip(names, converters, batch.columns)}
+
     return convert
 
 

@@ -27,19 +27,20 @@ def encode(text, what="a source"):
 
 
 def option_items(options):
-    """(key bytes, value bytes) for every option whose value is not None."""
-    for key, value in options.items():
+    """(key bytes, value bytes) for every option whose value is not None; `options` is a dict
+    or a list of (key, value) pairs, set in their order."""
+    for key, value in options.items() if isinstance(options, dict) else options:
         if value is None:
             continue
         yield encode(key, f"the option name {key!r}"), encode(option_value(key, value), f"the value of option {key!r}")
 
 
-#: rows per core batch when an output cuts its batches from larger chunks (torch, tf.data):
+#: rows per emitted chunk when an output cuts its batches from larger chunks (torch, tf.data):
 #: converting one chunk and slicing it costs far less per batch than converting every batch
 CHUNK_ROWS = 65536
 
 
-def chunk_rows(batch_size):
-    """Rows per chunk: whole batches, about CHUNK_ROWS. Cutting such chunks gives exactly the
-    core's own batches (worker turns are set in rows, as multiples of batch_size)."""
-    return batch_size * max(1, CHUNK_ROWS // batch_size)
+def batches_per_chunk(batch_size):
+    """The read option batches_per_chunk for chunks of about CHUNK_ROWS rows: the core then
+    emits whole batches per chunk, batch i being the chunk's rows i*batch_size, …"""
+    return max(1, CHUNK_ROWS // batch_size)

@@ -29,9 +29,27 @@ def _needs_pandas_metadata(schema):
     if not meta:
         return False
     stored_index = any(isinstance(entry, str) for entry in meta.get("index_columns", []))
-    special = any(c.get("pandas_type") not in (None, "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                                               "uint64", "float32", "float64", "bool", "unicode", "bytes", "object")
-                  for c in meta.get("columns", []))
+    special = any(
+        c.get("pandas_type")
+        not in (
+            None,
+            "int8",
+            "int16",
+            "int32",
+            "int64",
+            "uint8",
+            "uint16",
+            "uint32",
+            "uint64",
+            "float32",
+            "float64",
+            "bool",
+            "unicode",
+            "bytes",
+            "object",
+        )
+        for c in meta.get("columns", [])
+    )
     return stored_index or special
 
 
@@ -66,7 +84,7 @@ def reader_to_pandas(reader, num_rows):
                 chunks[i] = [pa.array(filled.pop(i)[:offset], type=schema.field(i).type)]
                 del column
             else:
-                filled[i][offset:offset + rows] = column.to_numpy(zero_copy_only=False)
+                filled[i][offset : offset + rows] = column.to_numpy(zero_copy_only=False)
         for i, parts in chunks.items():
             parts.append(_detached(batch.column(i)))
         offset += rows

@@ -27,16 +27,28 @@ import numpy as np
 import pyarrow as pa
 
 from ._numpy import batch_to_numpy
-from ._options import chunk_rows
+from ._options import batches_per_chunk
 
 _types = pa.types
 
 #: read options that to_tf_dataset sets itself
-_OWN_KEYS = ("tensors",)
+_OWN_KEYS = ("tensors", "batches_per_chunk")
 
 
-def to_tf_dataset(reads, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
-                  columns=None, features=None, label=None, **read_options):
+def to_tf_dataset(
+    reads,
+    *,
+    batch_size,
+    shuffle=False,
+    drop_last_batch=True,
+    seed=None,
+    epoch=0,
+    squeeze=False,
+    columns=None,
+    features=None,
+    label=None,
+    **read_options,
+):
     """A tf.data.Dataset over `reads` (a DataConnector, DataShard or Stream); see the module docstring."""
     import tensorflow as tf
 
@@ -52,12 +64,10 @@ def to_tf_dataset(reads, *, batch_size, shuffle=False, drop_last_batch=True, see
             options[key] = value
     layout = _Layout(_schema_without_reading(reads, options), squeeze, packed=features is not None, label=label)
     epochs = _Epochs(epoch)
-    # The core reads chunks of whole batches and TensorFlow cuts them (Dataset.rebatch, in C++):
-    # from_generator costs a Python call per element, which at 1,024 rows would be most of the
-    # time. Rows and order are the core's: batches do not depend on the chunk size, given
-    # worker_interleave (which otherwise defaults to the batch size).
-    chunk = dict(options, batch_size=chunk_rows(batch_size), drop_last_batch=False)
-    chunk.setdefault("worker_interleave", batch_size)
+    # The core emits chunks of whole batches (batches_per_chunk; drop_last_batch is the core's) and
+    # TensorFlow cuts each chunk every batch_size rows (Dataset.rebatch, in C++): from_generator costs
+    # a Python call per element, which at 1,024 rows would be most of the time.
+    chunk = dict(options, batches_per_chunk=batches_per_chunk(batch_size))
 
     def generate():
         with reads.to_arrow(epoch=epochs.take(), **chunk) as reader:
@@ -65,6 +75,8 @@ def to_tf_dataset(reads, *, batch_size, shuffle=False, drop_last_batch=True, see
                 yield layout.element(batch)
 
     dataset = tf.data.Dataset.from_generator(generate, output_signature=layout.signature(tf))
+    # chunks hold whole batches, so no batch spans two chunks; drop_remainder drops nothing (the core
+    # did), it only gives the static batch dimension when every batch is full
     dataset = dataset.rebatch(batch_size, drop_remainder=bool(drop_last_batch))
     # the core counts a read's rows from metadata: a known length gives Keras its steps per epoch
     batches = -(-reads.count_rows(**options) // batch_size)
@@ -134,8 +146,9 @@ class _Column:
     def spec(self, tf):
         dtype = tf.string if self.dtype == "string" else tf.as_dtype(self.dtype)
         if self.ragged:
-            return tf.RaggedTensorSpec(shape=self.shape, dtype=dtype, ragged_rank=1,
-                                       row_splits_dtype=tf.as_dtype(self.ragged))
+            return tf.RaggedTensorSpec(
+                shape=self.shape, dtype=dtype, ragged_rank=1, row_splits_dtype=tf.as_dtype(self.ragged)
+            )
         return tf.TensorSpec(shape=self.shape, dtype=dtype)
 
     def value(self, array):

@@ -1,16 +1,21 @@
 """`to_torch_dataset`: a torch IterableDataset over a tensor-mode read.
 
-The core does the reading, the column policy, the shuffle, the shards and the
-split between DataLoader workers; this module maps batches to tensors (through
-the numpy mapping of `_numpy.py`, zero-copy for numbers) and tells the core
-which worker it runs in.
+The core does the reading, the column policy, the shuffle, the shards, the
+split between DataLoader workers and the batches (drop_last_batch included);
+this module maps batches to tensors (through the numpy mapping of `_numpy.py`,
+zero-copy for numbers) and tells the core which worker it runs in.
+
+Batches. The core emits chunks of whole batches (read option `batches_per_chunk`):
+batch i of a chunk is its rows i*batch_size, …, and only the stream's last batch
+can be short (only without drop_last_batch). Converting one chunk and slicing
+views costs far less per batch than converting every batch.
 
 Workers. A DataLoader with k workers gives each worker a copy of the dataset;
 each worker fills whole DataLoader batches from its own iterator, and the
 DataLoader hands them out round-robin: DataLoader batch j comes from worker
 j % k. So worker w must own exactly the rows of DataLoader batches w, w+k, …:
 the core's `worker_interleave` is set to the rows of one DataLoader batch
-(items per DataLoader batch × rows per item), and every k gives the same
+(`loader_batch_size` items × rows per item), and every k gives the same
 batches in the same order. Each worker decodes only its own rows.
 
 Epochs. The epoch lives in shared memory (`_shared_epoch.py`), so that
@@ -18,7 +23,6 @@ Epochs. The epoch lives in shared memory (`_shared_epoch.py`), so that
 (persistent_workers=True) as well as workers created for each epoch.
 """
 
-import sys
 import warnings
 
 import pyarrow as pa
@@ -26,13 +30,13 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from ._numpy import converter, is_text
-from ._options import chunk_rows
+from ._options import batches_per_chunk
 from ._shared_epoch import SharedEpoch
 
 #: rows per core batch when the dataset yields single rows (batch_size=None)
 ROW_MODE_READ_BATCH = 1024
 #: read options that the dataset decides; passing them is an error
-_OWN_KEYS = ("tensors", "num_workers", "worker_index", "worker_interleave")
+_OWN_KEYS = ("tensors", "num_workers", "worker_index", "worker_interleave", "batches_per_chunk")
 
 
 def _first_from_numpy(array):
@@ -91,55 +95,56 @@ def _slice(item, start, end):
     return item[start:end]  # packed X alone
 
 
-def _items_per_loader_batch():
-    """How many items the DataLoader takes from this iterator for one of its batches.
-
-    Called from the first `next()` of a worker's iterator, which torch's
-    `_IterableDatasetFetcher.fetch(possibly_batched_index)` makes: with automatic
-    batching that index is a list of DataLoader-batch-size indices, otherwise one item
-    is one DataLoader batch. None when the caller is not torch's fetcher.
-    """
-    frame = sys._getframe(2)  # 0: here, 1: the generator, 2: whoever called next() on it
-    for _ in range(4):
-        if frame is None:
-            return None
-        fetcher = frame.f_locals.get("self")
-        if frame.f_code.co_name == "fetch" and hasattr(fetcher, "auto_collation"):
-            if fetcher.auto_collation:
-                return len(frame.f_locals["possibly_batched_index"])
-            return 1
-        frame = frame.f_back
-    return None
-
-
 class SluiceTorchDataset(IterableDataset):
     """A `torch.utils.data.IterableDataset` over a sluice read (see `_Reads.to_torch_dataset`)."""
 
-    def __init__(self, reads, *, batch_size=None, shuffle=False, drop_last_batch=True, seed=None, epoch=0,
-                 squeeze=False, columns=None, features=None, label=None, read_options=None):
+    def __init__(
+        self,
+        reads,
+        *,
+        batch_size=None,
+        shuffle=False,
+        drop_last_batch=True,
+        seed=None,
+        epoch=0,
+        squeeze=False,
+        columns=None,
+        features=None,
+        label=None,
+        loader_batch_size=None,
+        read_options=None,
+    ):
         super().__init__()
         read_options = dict(read_options or {})
         own = sorted(key for key in read_options if key in _OWN_KEYS)
         if own:
             raise TypeError(f"sluice: to_torch_dataset sets {', '.join(own)} itself; leave it out")
-        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int)
-                                       or batch_size <= 0):
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0
+        ):
             raise ValueError(f"sluice: batch_size must be a positive int or None, not {batch_size!r}")
+        if loader_batch_size is not None and (
+            isinstance(loader_batch_size, bool) or not isinstance(loader_batch_size, int) or loader_batch_size <= 0
+        ):
+            raise ValueError(f"sluice: loader_batch_size must be a positive int or None, not {loader_batch_size!r}")
         if label is not None and features is None:
-            raise ValueError("sluice: label= is for packed mode and needs features=[...]; "
-                             "without features, name the label in columns=[...]")
+            raise ValueError(
+                "sluice: label= is for packed mode and needs features=[...]; "
+                "without features, name the label in columns=[...]"
+            )
         if isinstance(features, str):
             features = [features]
         self._reads = reads
         self.batch_size = batch_size
         self.shuffle = bool(shuffle)
         self.drop_last_batch = bool(drop_last_batch)
-        self.seed = 0 if seed is None else int(seed)  # a fixed default: ranks and workers agree
+        self.seed = None if seed is None else int(seed)  # None: the core's fixed default seed
         self._epoch = SharedEpoch(epoch)
         self.squeeze = bool(squeeze)
         self.columns = None if columns is None else list(columns)
         self.features = None if features is None else list(features)
         self.label = label
+        self.loader_batch_size = loader_batch_size
         self._read_options = read_options
         # Bad options, columns and types raise here rather than in a DataLoader worker: the core
         # checks them when a stream opens (limit=0: nothing is read; this also gives the schema).
@@ -169,7 +174,7 @@ class SluiceTorchDataset(IterableDataset):
         options = dict(self._read_options)
         options.update(batch_size=batch_size, drop_last_batch=drop_last_batch, epoch=self.epoch)
         if self.shuffle:
-            options.update(shuffle=True, seed=self.seed)
+            options.update(shuffle=True, seed=self.seed)  # seed None: left unset
         if self.features is not None:
             options["features"] = self.features
             if self.label is not None:
@@ -190,38 +195,41 @@ class SluiceTorchDataset(IterableDataset):
     def __iter__(self):
         return self._generate()
 
+    def _items_per_loader_batch(self, workers):
+        """Items the DataLoader takes from this iterator for one of its batches."""
+        if self.loader_batch_size is not None:
+            return self.loader_batch_size
+        if self.batch_size is None:
+            raise ValueError(
+                f"sluice: this dataset yields single rows (batch_size=None) to {workers} DataLoader workers: "
+                "pass to_torch_dataset(loader_batch_size=...) the DataLoader's batch_size (1 for "
+                "DataLoader(batch_size=None)), so that each worker fills whole DataLoader batches and "
+                "every num_workers gives the same batches"
+            )
+        return 1  # one dataset batch per DataLoader batch: DataLoader(batch_size=None) or its default 1
+
     def _generate(self):
-        # a generator: this runs at the first next(), inside the DataLoader's fetch
-        rows_per_item = 1 if self.batch_size is None else self.batch_size
+        # a generator: this runs at the first next(), in the worker that iterates
+        size = self.batch_size
         options = self._iteration_options()
         info = get_worker_info()
         if info is not None and info.num_workers > 1:
-            items = _items_per_loader_batch()
-            if items is None:
-                warnings.warn(
-                    "sluice: this dataset runs in a DataLoader worker but is not read by torch's "
-                    "fetcher; every row still comes once, but batches may not match num_workers=0",
-                    RuntimeWarning, stacklevel=2)
-                items = 1
-            options.update(num_workers=info.num_workers, worker_index=info.id,
-                           worker_interleave=items * rows_per_item)
-        size = self.batch_size
-        chunked = size is not None and chunk_rows(size) > size and _sliceable(self.schema)
+            rows_per_item = 1 if size is None else size
+            options.update(
+                num_workers=info.num_workers,
+                worker_index=info.id,
+                worker_interleave=self._items_per_loader_batch(info.num_workers) * rows_per_item,
+            )
+        chunked = size is not None and _sliceable(self.schema)
         if chunked:
-            # Read whole multiples of batch_size and cut them: the pieces are exactly the
-            # batches the core would cut (workers' turns are set above, in rows, and are
-            # multiples of batch_size). Only the stream's last piece can be short: drop it
-            # here, as the core's drop_last_batch would.
-            options.update(batch_size=chunk_rows(size), drop_last_batch=False)
+            options.update(batches_per_chunk=batches_per_chunk(size))
         with self._reads._tensor_arrow(options) as reader:
             convert = self._batch_converter(reader.schema)
-            if chunked:  # the hot loop: views of one converted chunk
+            if chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
                 for batch in reader:
                     item, rows = convert(batch), batch.num_rows
                     del batch
                     for start in range(0, rows, size):
-                        if self.drop_last_batch and rows - start < size:
-                            break
                         yield _slice(item, start, start + size)
                 return
             if size is not None:  # one item per core batch
@@ -242,6 +250,7 @@ class SluiceTorchDataset(IterableDataset):
 
     def _batch_converter(self, schema):
         """batch -> item, chosen once per read: a read's column types never change."""
+
         def column(name, squeeze):
             index = schema.get_field_index(name)
             convert = torch_converter(name, schema.field(index).type, squeeze)

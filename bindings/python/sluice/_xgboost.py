@@ -25,8 +25,20 @@ KINDS = ("quantile", "extmem", "dmatrix")
 _OWN_KEYS = ("tensors", "features", "label", "columns")
 
 
-def to_xgboost(reads, features, label=None, *, kind="quantile", missing=None, nthread=None, max_bin=None,
-               ref=None, feature_names=None, cache_prefix=None, **read_options):
+def to_xgboost(
+    reads,
+    features,
+    label=None,
+    *,
+    kind="quantile",
+    missing=None,
+    nthread=None,
+    max_bin=None,
+    ref=None,
+    feature_names=None,
+    cache_prefix=None,
+    **read_options,
+):
     """An XGBoost matrix of `features` (and `label`) from `reads` (a DataConnector, DataShard or Stream).
 
     kind: "quantile" -> xgboost.QuantileDMatrix over a streaming DataIter;

@@ -111,7 +111,12 @@ public class DataConnector implements AutoCloseable {
 
   /** The number of rows a read with {@code options} emits (after shards, workers, limit), from metadata. */
   public long countRows(ReadOptions options) {
-    byte[][][] keysValues = NativeStrings.options(options == null ? null : options.asMap());
+    return countRows(null, options);
+  }
+
+  /** countRows with {@code fixed} options set first (a shard's; see DataShard). */
+  long countRows(Map<String, String> fixed, ReadOptions options) {
+    byte[][][] keysValues = NativeStrings.options(fixed, options == null ? null : options.asMap());
     try {
       return handle.use(address -> Native.connectorCountRows(address, keysValues[0], keysValues[1]));
     } finally {
@@ -139,8 +144,13 @@ public class DataConnector implements AutoCloseable {
    * @throws IllegalStateException the connector is closed
    */
   public ArrowReader read(BufferAllocator allocator, ReadOptions options) {
+    return read(allocator, null, options);
+  }
+
+  /** read with {@code fixed} options set first (a shard's, which fix themselves; see DataShard). */
+  ArrowReader read(BufferAllocator allocator, Map<String, String> fixed, ReadOptions options) {
     Objects.requireNonNull(allocator, "sluice: allocator is null");
-    byte[][][] keysValues = NativeStrings.options(options == null ? null : options.asMap());
+    byte[][][] keysValues = NativeStrings.options(fixed, options == null ? null : options.asMap());
     try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
       handle.use(address -> {
         Native.connectorRead(address, keysValues[0], keysValues[1], stream.memoryAddress());
@@ -180,7 +190,7 @@ public class DataConnector implements AutoCloseable {
   }
 
   /** The RootAllocator behind read(ReadOptions) and schema(); it lives as long as the JVM. */
-  private static final class DefaultAllocator {
+  static final class DefaultAllocator {
     private static final BufferAllocator ROOT = new RootAllocator();
 
     static BufferAllocator get() {

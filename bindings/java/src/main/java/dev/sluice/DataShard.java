@@ -1,5 +1,6 @@
 package dev.sluice;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.ipc.ArrowReader;
@@ -40,36 +41,32 @@ public final class DataShard {
   }
 
   public ArrowReader read(ReadOptions options) {
-    return connector.read(merged(options));
+    return read(DataConnector.DefaultAllocator.get(), options);
   }
 
   public ArrowReader read(BufferAllocator allocator) {
-    return connector.read(allocator, merged(null));
+    return read(allocator, null);
   }
 
+  /**
+   * A reader over this shard's rows. The core merges the shard's options with {@code options}
+   * (read option fixed_options, docs/options.md): setting num_shards, shard_index or
+   * equal_shards in {@code options} is a SluiceException (INVALID_ARGUMENT) naming it.
+   */
   public ArrowReader read(BufferAllocator allocator, ReadOptions options) {
-    return connector.read(allocator, merged(options));
+    return connector.read(allocator, fixedOptions(), options);
   }
 
   public long countRows(ReadOptions options) {
-    return connector.countRows(merged(options));
+    return connector.countRows(fixedOptions(), options);
   }
 
-  /** The shard's fixed options, then {@code options}; setting a fixed one again is an error. */
-  private ReadOptions merged(ReadOptions options) {
-    ReadOptions merged =
-        new ReadOptions().numShards(worldSize).shardIndex(rank).equalShards(equal);
-    if (options != null) {
-      for (Map.Entry<String, String> entry : options.asMap().entrySet()) {
-        if (merged.asMap().containsKey(entry.getKey())) {
-          throw new IllegalArgumentException(
-              "sluice: " + entry.getKey() + " is fixed by this DataShard (" + this
-                  + "); it cannot be set in the read options");
-        }
-        merged.set(entry.getKey(), entry.getValue());
-      }
-    }
-    return merged;
+  /** The shard's options, fixed: the core refuses a read option that sets one again. */
+  private Map<String, String> fixedOptions() {
+    Map<String, String> fixed = new LinkedHashMap<>(
+        new ReadOptions().numShards(worldSize).shardIndex(rank).equalShards(equal).asMap());
+    fixed.put("fixed_options", "[\"num_shards\",\"shard_index\",\"equal_shards\"]");
+    return fixed;
   }
 
   @Override

@@ -30,18 +30,28 @@ final class NativeStrings {
     return out;
   }
 
-  /** keys and values of {@code options}, in its iteration order: [0] keys, [1] values. */
-  static byte[][][] options(Map<String, String> options) {
-    if (options == null) {
-      return new byte[][][] {new byte[0][], new byte[0][]};
+  /**
+   * keys and values of each map in {@code layers} (null ones skipped), one map after the other, in
+   * their iteration order: [0] keys, [1] values. The core sets them in this order.
+   */
+  @SafeVarargs
+  static byte[][][] options(Map<String, String>... layers) {
+    int size = 0;
+    for (Map<String, String> layer : layers) {
+      size += layer == null ? 0 : layer.size();
     }
-    byte[][] keys = new byte[options.size()][];
-    byte[][] values = new byte[options.size()][];
+    byte[][] keys = new byte[size][];
+    byte[][] values = new byte[size][];
     int i = 0;
-    for (Map.Entry<String, String> entry : options.entrySet()) {
-      keys[i] = utf8(entry.getKey(), "an option name");
-      values[i] = utf8(entry.getValue(), "the value of option " + entry.getKey());
-      i++;
+    for (Map<String, String> layer : layers) {
+      if (layer == null) {
+        continue;
+      }
+      for (Map.Entry<String, String> entry : layer.entrySet()) {
+        keys[i] = utf8(entry.getKey(), "an option name");
+        values[i] = utf8(entry.getValue(), "the value of option " + entry.getKey());
+        i++;
+      }
     }
     return new byte[][][] {keys, values};
   }

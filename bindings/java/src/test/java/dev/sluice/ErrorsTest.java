@@ -98,9 +98,13 @@ class ErrorsTest {
     try (ShardedDataConnector connector = ShardedDataConnector.fromSources(List.of(TestData.path("values.parquet")))) {
       sluiceError(Status.INVALID_ARGUMENT, () -> connector.getShard(5, 3).read(allocator), "shard_index");
       sluiceError(Status.INVALID_ARGUMENT, () -> connector.getShard(0, 2, "sometimes").read(allocator), "equal_shards");
-      IllegalArgumentException clash = assertThrows(IllegalArgumentException.class,
-          () -> connector.getShard(0, 2).read(allocator, new ReadOptions().numShards(4)));
-      assertTrue(clash.getMessage().contains("num_shards"), clash.getMessage());
+      // the core merges the shard's options with the read's (fixed_options), as for Python
+      DataShard shard = connector.getShard(0, 2);
+      sluiceError(Status.INVALID_ARGUMENT, () -> shard.read(allocator, new ReadOptions().numShards(4)), "'num_shards' is fixed");
+      sluiceError(Status.INVALID_ARGUMENT, () -> shard.read(allocator, new ReadOptions().shardIndex(0)), "'shard_index' is fixed");
+      sluiceError(Status.INVALID_ARGUMENT, () -> shard.countRows(new ReadOptions().equalShards("off")), "'equal_shards' is fixed");
+      assertEquals(connector.countRows(new ReadOptions().numShards(2).shardIndex(0).batchSize(7)),
+          shard.countRows(new ReadOptions().batchSize(7)));
     }
   }
 

@@ -1,7 +1,7 @@
 """Measure to_pandas() strategies: peak RSS and time (not a test; run by hand).
 
-    python tests/python/measure_to_pandas.py make  /tmp/big.parquet [rows]
-    python tests/python/measure_to_pandas.py run   /tmp/big.parquet
+    python bench/measure_to_pandas.py make  /tmp/big.parquet [rows]
+    python bench/measure_to_pandas.py run   /tmp/big.parquet
 
 Each strategy runs in a fresh process; peak RSS is the growth of VmHWM over VmRSS
 after imports (VmHWM reset through /proc/self/clear_refs; ru_maxrss would carry the
