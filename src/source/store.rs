@@ -139,6 +139,9 @@ impl Store {
             ),
             StoreKind::Cloud { scheme, root } => match scheme.as_str() {
                 "s3" | "s3a" => {
+                    if o.endpoint.is_none() {
+                        check_endpoint_variables()?;
+                    }
                     let mut b = object_store::aws::AmazonS3Builder::from_env()
                         .with_url(root.replacen("s3a://", "s3://", 1))
                         .with_client_options(client)
@@ -206,4 +209,21 @@ impl Store {
             StoreKind::Cloud { root, .. } | StoreKind::Http { root } => root.clone(),
         }
     }
+}
+
+/// The endpoint variables that `AmazonS3Builder::from_env` reads must be URLs:
+/// object_store would otherwise panic while building a request.
+fn check_endpoint_variables() -> Result<()> {
+    for variable in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT"] {
+        let Ok(value) = std::env::var(variable) else { continue };
+        let url = url::Url::parse(&value).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+        if url.is_none() {
+            return Err(Error::invalid_argument(format!(
+                "environment variable {variable} is '{}', which is not an http:// or https:// URL with a host \
+                 (set it to the S3 endpoint's URL, or set the 'endpoint' option)",
+                crate::options::echo(&value)
+            )));
+        }
+    }
+    Ok(())
 }

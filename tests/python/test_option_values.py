@@ -106,3 +106,12 @@ def test_unknown_column_message_is_bounded(tmp_path):
         connector.to_arrow(columns=["nope"])
     assert "column_0, column_1" in str(info.value)
     assert len(str(info.value)) < 1000
+
+
+def test_bad_endpoint_variable_is_an_invalid_argument_not_a_panic(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not a url")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    with pytest.raises(sluice.SluiceInvalidArgument, match="AWS_ENDPOINT_URL") as info:
+        sluice.DataConnector.from_sources("s3://bucket/key.parquet")
+    assert info.value.status == sluice.Status.INVALID_ARGUMENT
