@@ -23,6 +23,7 @@ Epochs. The epoch lives in shared memory (`_shared_epoch.py`), so that
 (persistent_workers=True) as well as workers created for each epoch.
 """
 
+import logging
 import warnings
 
 import pyarrow as pa
@@ -31,6 +32,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from ._numpy import converter, is_text
 from ._options import batches_per_chunk
+from ._progress import logger
 from ._shared_epoch import SharedEpoch
 
 #: rows per core batch when the dataset yields single rows (batch_size=None)
@@ -146,10 +148,13 @@ class SluiceTorchDataset(IterableDataset):
         self.label = label
         self.loader_batch_size = loader_batch_size
         self._read_options = read_options
+        self._length = None  # len(): counted once, at the first call (no epoch changes a count)
         # Bad options, columns and types raise here rather than in a DataLoader worker: the core
         # checks them when a stream opens (limit=0: nothing is read; this also gives the schema).
         with self._reads._tensor_arrow({**self._iteration_options(), "limit": 0}) as reader:
             self.schema = reader.schema
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("sluice: %r: %d items per pass (%d rows)", self, len(self), self.count_rows())
 
     def set_epoch(self, epoch):
         """Use epoch `epoch`'s order from the next iteration on (as DistributedSampler.set_epoch).
@@ -192,6 +197,16 @@ class SluiceTorchDataset(IterableDataset):
         """Rows one pass over the dataset yields, all workers together (from metadata, no data read)."""
         return self._reads.count_rows(tensors=True, **self._iteration_options())
 
+    def __len__(self):
+        """Items one pass yields, all DataLoader workers together: batches (the last one short
+        unless drop_last_batch), or rows with batch_size=None. It is exact, counted by the core from
+        metadata, and the same for every num_workers: workers take turns of whole batches, so only
+        the pass's last batch can be short. `len(DataLoader(dataset, ...))` follows from it."""
+        if self._length is None:
+            rows = self.count_rows()
+            self._length = rows if self.batch_size is None else -(-rows // self.batch_size)
+        return self._length
+
     def __iter__(self):
         return self._generate()
 
@@ -221,11 +236,11 @@ class SluiceTorchDataset(IterableDataset):
                 worker_interleave=self._items_per_loader_batch(info.num_workers) * rows_per_item,
             )
         chunked = size is not None and _sliceable(self.schema)
-        if chunked:
+        if size is not None and chunked:
             options.update(batches_per_chunk=batches_per_chunk(size))
         with self._reads._tensor_arrow(options) as reader:
             convert = self._batch_converter(reader.schema)
-            if chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
+            if size is not None and chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
                 for batch in reader:
                     item, rows = convert(batch), batch.num_rows
                     del batch

@@ -145,7 +145,7 @@ def _read_all(reads, options, n_features, label):
             if end > rows:
                 raise RuntimeError(f"sluice: the read emitted more than the {rows} rows it announced")
             x[filled:end] = xb
-            if yb is not None:
+            if y is not None:
                 y[filled:end] = yb
             filled = end
     if filled != rows:
