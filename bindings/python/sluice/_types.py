@@ -8,9 +8,7 @@ numbers, str, and lists (JSON) for column lists; see `_options.option_value`.
 
 import os
 import sys
-from typing import Callable, Dict, List, Sequence, Tuple, Union
-
-import numpy as np
+from typing import Any, Callable, Dict, List, Sequence, Union
 
 if sys.version_info >= (3, 11):
     from typing import TypedDict, Unpack
@@ -40,8 +38,10 @@ Sources = Union[Source, Sequence[Source]]
 Columns = Union[str, Sequence[str]]
 #: shards of equal length: "off", "drop", "pad", or Snowflake's bool (True = "drop", False = "off")
 Equal = Union[bool, str]
-#: one batch of iter_batches: {column: array}, a ragged column (ragged="values_offsets") (values, offsets)
-NumpyBatch = Dict[str, Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]]
+#: one batch of iter_batches: {column: numpy.ndarray}; a ragged column read with ragged="values_offsets"
+#: is a tuple (values, offsets) of arrays. The values are Any, not that union, so that using an array
+#: needs no narrowing where the read has no ragged column.
+NumpyBatch = Dict[str, Any]
 #: `progress=`: True for a tqdm bar, or a function called as fn(rows_done, rows_total)
 Progress = Union[bool, Callable[[int, int], object], None]
 
