@@ -1,6 +1,6 @@
 """Tensor-mode record batches to numpy arrays: a type mapping, nothing more.
 
-The core applies DESIGN.md's column policy when a read has `tensors=true` (decimals,
+The core applies the column policy (docs/design.md) when a read has `tensors=true` (decimals,
 dates, timestamps, ragged lists, nulls … are decided there, once, for every binding).
 What comes out has only the Arrow types below, and no nulls; this module maps them:
 
