@@ -131,3 +131,37 @@ def test_data_sources_and_to_pyarrow(ids_dataset, ids_connector):
     assert ids_connector.to_pyarrow(columns=["id"]).read_all().column("id").to_pylist() == list(
         range(ids_dataset.total)
     )
+
+
+#: every public method of Snowflake's DataConnector (snowflake-ml-python 2.6) and of the
+#: Container Runtime's ShardedDataConnector (as documented)
+SNOWFLAKE_METHODS = [
+    "from_dataframe",
+    "from_sql",
+    "from_dataset",
+    "from_ray_dataset",
+    "from_sources",
+    "data_sources",
+    "to_pandas",
+    "to_torch_dataset",
+    "to_torch_datapipe",
+    "to_tf_dataset",
+    "to_ray_dataset",
+    "to_huggingface_dataset",
+    "get_shard",
+    "get_shards",
+]
+
+
+def test_the_migration_page_lists_every_method():
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "migrating-from-snowflake.md").read_text(encoding="utf-8")
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    for name in SNOWFLAKE_METHODS:
+        assert any(line.split("|")[1].strip().startswith(f"`{name}") or f"`ShardedDataConnector.{name}" in line
+                   for line in rows), name  # fmt: skip
+    for cls in (sluice.DataConnector, sluice.ShardedDataConnector):
+        for name in dir(cls):
+            if not name.startswith("_") and name not in ("close", "closed", "stream", "sources"):
+                assert f"`{name}" in page, f"{cls.__name__}.{name} is not on the migration page"
