@@ -117,3 +117,16 @@ def test_passwords_in_uris_are_not_logged():
     assert _loggable_source("https://user:pa55@example.com/x.parquet") == "https://user:***@example.com/x.parquet"
     assert _loggable_source("s3://bucket/a:b@c.parquet") == "s3://bucket/a:b@c.parquet"
     assert torch.__name__ == "torch"
+
+
+@pytest.mark.parametrize("kind", ["dmatrix", "quantile"])
+def test_to_xgboost_reports_each_pass(ids_connector, ids_dataset, kind):
+    calls = []
+    matrix = ids_connector.to_xgboost(["x"], "id", kind=kind, batch_size=1000, progress=lambda *c: calls.append(c))
+    assert matrix.num_row() == ids_dataset.total
+    total = ids_dataset.total
+    assert all(t == total for _, t in calls)
+    passes = [i for i, (done, _) in enumerate(calls) if done == 0]
+    ends = [calls[i - 1][0] for i in passes[1:]] + [calls[-1][0]]
+    assert passes[0] == 0 and ends == [total] * len(passes), calls
+    assert len(passes) == 1 if kind == "dmatrix" else len(passes) >= 2

@@ -432,6 +432,7 @@ class _Reads:
         ref: "Optional[xgboost.DMatrix]" = None,
         feature_names: Optional[Sequence[str]] = None,
         cache_prefix: Optional[str] = None,
+        progress: Progress = None,
         **read_options: Unpack[XGBoostOptions],
     ) -> "xgboost.DMatrix":
         """An xgboost QuantileDMatrix ("quantile"), ExtMemQuantileDMatrix ("extmem") or DMatrix
@@ -449,6 +450,7 @@ class _Reads:
             ref=ref,
             feature_names=feature_names,
             cache_prefix=cache_prefix,
+            progress=progress,
             **read_options,
         )
 

@@ -16,14 +16,19 @@ logger = logging.getLogger("sluice")
 
 
 class ProgressReport:
-    """Counts rows towards `total` and reports them; `close()` ends a tqdm bar."""
+    """Counts rows towards `total` and reports them; `restart()` starts a new pass at 0 (XGBoost
+    iterates its data several times); `close()` ends a tqdm bar."""
 
-    def __init__(self, update: Callable[[int], None], close: Callable[[], None]):
+    def __init__(self, update: Callable[[int], None], close: Callable[[], None], restart: Callable[[], None]):
         self._update = update
         self._close = close
+        self._restart = restart
 
     def add(self, rows: int) -> None:
         self._update(rows)
+
+    def restart(self) -> None:
+        self._restart()
 
     def close(self) -> None:
         self._close()
@@ -42,7 +47,7 @@ def progress_report(progress: Progress, total: int, what: str) -> Optional[Progr
                 "or pass a function, progress=fn(rows_done, rows_total)"
             ) from None
         bar = tqdm(total=total, desc=f"sluice {what}", unit="rows", unit_scale=True)
-        return ProgressReport(bar.update, bar.close)
+        return ProgressReport(bar.update, bar.close, lambda: bar.reset(total=total))
     if not callable(progress):
         raise TypeError(
             f"sluice: progress must be True, False, None or a function fn(rows_done, rows_total), not {progress!r}"
@@ -55,5 +60,10 @@ def progress_report(progress: Progress, total: int, what: str) -> Optional[Progr
         done += rows
         callback(done, total)
 
+    def restart() -> None:
+        nonlocal done
+        done = 0
+        callback(0, total)
+
     callback(0, total)
-    return ProgressReport(update, lambda: None)
+    return ProgressReport(update, lambda: None, restart)
