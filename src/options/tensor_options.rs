@@ -1,4 +1,4 @@
-//! How columns become tensors: DESIGN.md's column policy, applied in the core
+//! How columns become tensors: the column policy (docs/design.md), applied in the core
 //! (src/tensors/) when `tensors` is on or in packed mode (see docs/options.md).
 
 use super::parse::{self, Number};

@@ -1,4 +1,4 @@
-//! The column policy of DESIGN.md, applied once, here, so that every binding
+//! The column policy (docs/design.md), applied once, here, so that every binding
 //! only maps Arrow types to its tensors and never decides anything itself.
 //!
 //! After the policy a batch holds only: fixed-width numbers and bools,

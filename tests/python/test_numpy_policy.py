@@ -1,4 +1,4 @@
-"""iter_batches() and the typed column policy (DESIGN.md), every row of its table.
+"""iter_batches() and the typed column policy (docs/design.md), every row of its table.
 
 The core applies the policy (tensors=true); the binding maps the resulting Arrow
 types to numpy. Values are checked against pyarrow reading the same files.

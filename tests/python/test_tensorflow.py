@@ -179,14 +179,14 @@ def test_packed_mode(connector, expected):
     dataset = connector.to_tf_dataset(batch_size=1000, features=features, label="u8", drop_last_batch=False)
     assert dataset.element_spec == (
         tf.TensorSpec((None, 4), tf.float32),
-        tf.TensorSpec((None, 1), tf.uint8),
+        tf.TensorSpec((None,), tf.uint8),  # (batch,), as to_torch_dataset's label
     )
     elements = collect(dataset)
     x = np.concatenate([e[0] for e in elements])
     y = np.concatenate([e[1] for e in elements])
     want = np.stack([expected.column(n).to_numpy().astype(np.float32) for n in features], axis=1)
     np.testing.assert_array_equal(x, want)
-    np.testing.assert_array_equal(y[:, 0], expected.column("u8").to_numpy())
+    np.testing.assert_array_equal(y, expected.column("u8").to_numpy())
     only_x = connector.to_tf_dataset(batch_size=64, features=features, squeeze=True)
     assert only_x.element_spec == tf.TensorSpec((64, 4), tf.float32)
 

@@ -4,7 +4,7 @@
     connector = sluice.DataConnector.from_sources("s3://bucket/train/", region="us-east-1")
     df = connector.to_pandas()
     for batch in connector.iter_batches(batch_size=1024, shuffle=True, epoch=3):
-        ...                                   # {column: numpy array}, DESIGN.md's column policy
+        ...                                   # {column: numpy array}, docs/design.md's column policy
     dataset = connector.to_torch_dataset(batch_size=1024, features=["x1", "x2"], label="y")
     for X, y in torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2):
         ...

@@ -7,8 +7,25 @@ numpy type mapping of `iter_batches` and the pandas conversion of `to_pandas`.
 """
 
 import ctypes
+import logging
 import os
+import re
+import warnings
 import weakref
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ContextManager,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    NoReturn,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+)
 
 import pyarrow as pa
 
@@ -18,9 +35,32 @@ from ._handle_guard import HandleGuard
 from ._numpy import batch_converter
 from ._options import encode, option_items
 from ._pandas import reader_to_pandas
+from ._progress import ProgressReport, logger, progress_report
 from ._stream import import_stream
+from ._types import (
+    AdapterOptions,
+    Columns,
+    Equal,
+    NumpyBatch,
+    PandasOptions,
+    Progress,
+    ReadOptions,
+    SourceOptions,
+    Sources,
+    Unpack,
+    XGBoostOptions,
+)
+
+if TYPE_CHECKING:  # the frameworks are optional: only type checkers import them here
+    import pandas as pd
+    import tensorflow as tf
+    import xgboost
+
+    from ._torch import SluiceTorchDataset
 
 _lib_handle = _lib.lib
+
+_Connector = TypeVar("_Connector", bound="DataConnector")
 
 #: read options that a shard fixes; passing them to a shard's reads is an error
 _SHARD_KEYS = ("num_shards", "shard_index", "equal_shards")
@@ -28,7 +68,7 @@ _SHARD_KEYS = ("num_shards", "shard_index", "equal_shards")
 _RELEASE_SCHEMA = ctypes.CFUNCTYPE(None, ctypes.POINTER(_lib.ArrowSchema))
 
 
-def _check(status, error):
+def _check(status: int, error: ctypes.c_void_p) -> None:
     """Raise the core's error if `status` is not SLUICE_OK (frees the error)."""
     if status == Status.OK:
         return
@@ -45,11 +85,11 @@ def _check(status, error):
     raise error_for(status if status else error_status, message)
 
 
-def _new_error():
+def _new_error() -> ctypes.c_void_p:
     return ctypes.c_void_p()
 
 
-def _set_options(new, free, setter, options):
+def _set_options(new: Any, free: Any, setter: Any, options: Any) -> Any:
     """A new option handle holding `options`; the caller frees it with `free`."""
     handle = new()
     if not handle:
@@ -64,9 +104,11 @@ def _set_options(new, free, setter, options):
     return handle
 
 
-def _sources_list(paths_or_uris):
+def _sources_list(paths_or_uris: Sources) -> List[str]:
     if isinstance(paths_or_uris, (str, bytes, os.PathLike)):
         paths_or_uris = [paths_or_uris]
+    else:
+        _refuse_in_memory(paths_or_uris)
     sources = []
     for item in paths_or_uris:
         if isinstance(item, bytes):
@@ -74,9 +116,60 @@ def _sources_list(paths_or_uris):
         elif isinstance(item, os.PathLike):
             item = os.fspath(item)
         if not isinstance(item, str):
+            _refuse_in_memory(item)
             raise TypeError(f"sluice: a source must be a str or path, not {type(item).__name__}")
         sources.append(item)
     return sources
+
+
+#: how to turn an in-memory table of each library into files sluice reads
+_WRITE_IT_OUT = {
+    "pandas": 'df.to_parquet("train.parquet")',
+    "polars": 'df.write_parquet("train.parquet")',
+    "pyarrow": 'pyarrow.parquet.write_table(table, "train.parquet")',
+}
+
+
+def _refuse_in_memory(value: object) -> None:
+    """Raise a TypeError saying what to call instead when `value` is a DataFrame, an Arrow table or a
+    Snowpark object rather than paths: iterating one would take its column names for file paths."""
+    kind = type(value)
+    library = kind.__module__.split(".")[0]
+    what = f"{library}.{kind.__name__}" if library != "builtins" else kind.__name__
+    if library == "snowflake" or hasattr(value, "queries") or (hasattr(value, "sql") and hasattr(value, "table")):
+        raise TypeError(
+            f"sluice: a {what} (a Snowpark session or DataFrame) is not a source: sluice reads files, not Snowflake "
+            "queries. Unload the table to Parquet on an object store (COPY INTO @stage/prefix/ ... "
+            "FILE_FORMAT = (TYPE = PARQUET), or df.write.copy_into_location(...)), then call "
+            'DataConnector.from_sources("s3://bucket/prefix/") (docs/migrating-from-snowflake.md)'
+        )
+    in_memory = (
+        library in _WRITE_IT_OUT
+        or hasattr(value, "__arrow_c_stream__")
+        or hasattr(value, "__dataframe__")
+        or (hasattr(value, "columns") and hasattr(value, "dtypes"))
+    )
+    if in_memory:
+        write = _WRITE_IT_OUT.get(library, "write it to Parquet")
+        raise TypeError(
+            f"sluice: a {what} is not a source: from_sources takes paths, directories, globs or URIs of "
+            "Parquet, Arrow IPC, CSV or NDJSON files, and in-memory tables (DataFrames, Arrow tables, "
+            "__arrow_c_stream__ objects) are not sources yet (there is no from_dataframe). Write it to a file "
+            f'first ({write}), then call DataConnector.from_sources("train.parquet")'
+        )
+
+
+#: option values never written to the log
+_SECRET_OPTIONS = ("access_key_id", "secret_access_key", "session_token")
+
+
+def _loggable_options(options: Mapping[str, object]) -> Dict[str, object]:
+    return {key: "***" if key in _SECRET_OPTIONS else value for key, value in options.items()}
+
+
+def _loggable_source(uri: str) -> str:
+    """A URI without the password it may carry (scheme://user:password@host/...)."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", uri)
 
 
 class _Reads:
@@ -88,18 +181,18 @@ class _Reads:
     and setting a fixed option again is an error naming it.
     """
 
-    def _use_connector(self):
+    def _use_connector(self) -> ContextManager[int]:
         """A context manager giving the open connector's handle, kept alive until it exits."""
         raise NotImplementedError
 
-    def _option_layers(self, read_options):
+    def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         return [dict(read_options)]
 
-    def _read_option_items(self, read_options):
+    def _read_option_items(self, read_options: Mapping[str, Any]) -> List[Tuple[str, Any]]:
         """(key, value) pairs for the core, in order: each fixed layer, then `fixed_options`
         naming its keys, then the read's options."""
         layers = self._option_layers(read_options)
-        items = []
+        items: List[Tuple[str, Any]] = []
         for layer in layers[:-1]:
             fixed = {key: value for key, value in layer.items() if value is not None}
             items.extend(fixed.items())
@@ -108,21 +201,25 @@ class _Reads:
         items.extend(layers[-1].items())
         return items
 
-    def to_arrow(self, **read_options):
+    def to_arrow(self, **read_options: Unpack[ReadOptions]) -> pa.RecordBatchReader:
         """A new `pyarrow.RecordBatchReader` over the rows (read options: docs/options.md)."""
+        items = self._read_option_items(read_options)
+        logger.debug("sluice: opening a read of %r with options %s", self, items)
         with self._use_connector() as connector:
-            return _open_stream(connector, self._read_option_items(read_options))
+            return _open_stream(connector, items)
 
-    def stream(self, **read_options):
+    def stream(self, **read_options: Unpack[ReadOptions]) -> "Stream":
         """An object with `__arrow_c_stream__` (and the same reads) that remembers `read_options`."""
         return Stream(self, read_options)
 
-    def __arrow_c_stream__(self, requested_schema=None):
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
         """Arrow PyCapsule stream protocol: a new stream over all rows with default read options."""
         return self.to_arrow().__arrow_c_stream__(requested_schema)
 
-    def iter_batches(self, *, squeeze=False, **read_options):
-        """An iterator of batches as {column: numpy.ndarray}, by DESIGN.md's column policy.
+    def iter_batches(
+        self, *, squeeze: bool = False, progress: Progress = None, **read_options: Unpack[ReadOptions]
+    ) -> Iterator[NumpyBatch]:
+        """An iterator of batches as {column: numpy.ndarray}, by the column policy (docs/design.md).
 
         The read runs in tensor mode (`tensors=true`): the core applies the policy (decimals,
         dates, nulls, ragged lists: see the read options null_fill, null_mask, decimal, ragged)
@@ -130,24 +227,51 @@ class _Reads:
         or (batch,) with `squeeze=True`; fixed_size_list columns (batch, k); a ragged list
         read with ragged="values_offsets" is a tuple (values, offsets). Numbers are read-only
         views of the Arrow buffers (zero-copy). The stream is opened now, so bad options
-        raise here rather than at the first batch.
+        raise here rather than at the first batch. `progress=True` shows a tqdm bar of the
+        rows, a function is called as `progress(rows_done, rows_total)` after each batch.
         """
-        return _numpy_batches(self._tensor_arrow(read_options), squeeze)
+        report = self._progress(progress, "iter_batches", {**read_options, "tensors": True})
+        return _numpy_batches(self._tensor_arrow(read_options), squeeze, report)
 
-    def to_pandas(self, limit=None, **read_options):
+    def to_numpy(
+        self, *, squeeze: bool = False, progress: Progress = None, **read_options: Unpack[ReadOptions]
+    ) -> Iterator[NumpyBatch]:
+        """`iter_batches` under the name of other loaders: batches as {column: numpy.ndarray}."""
+        return self.iter_batches(squeeze=squeeze, progress=progress, **read_options)
+
+    def to_pandas(
+        self, limit: Optional[int] = None, *, progress: Progress = None, **read_options: Unpack[PandasOptions]
+    ) -> "pd.DataFrame":
         """All rows (at most `limit`) as a pandas DataFrame.
 
         Numeric columns are filled in place while the core decodes the next batches, so
         the whole Arrow table never exists next to the DataFrame (see `_pandas.py`);
-        other columns are converted by pyarrow, with pyarrow's dtypes.
+        other columns are converted by pyarrow, with pyarrow's dtypes. `progress=True`
+        shows a tqdm bar of the rows, a function is called as `progress(rows_done, rows_total)`.
         """
+        options: Dict[str, Any] = dict(read_options)
         if limit is not None:
-            read_options["limit"] = limit
-        rows = self.count_rows(**read_options)
-        with self.to_arrow(**read_options) as reader:
-            return reader_to_pandas(reader, rows)
+            options["limit"] = limit
+        rows = self.count_rows(**options)
+        logger.info("sluice: to_pandas of %r: %d rows planned", self, rows)
+        report = progress_report(progress, rows, "to_pandas")
+        reader = self.to_arrow(**options)
+        try:
+            if report is not None:
+                reader = pa.RecordBatchReader.from_batches(reader.schema, _counted(reader, report))
+            with reader:
+                return reader_to_pandas(reader, rows)
+        finally:
+            if report is not None:
+                report.close()
 
-    def count_rows(self, **read_options):
+    def _progress(self, progress: Progress, what: str, read_options: Mapping[str, Any]) -> Optional[ProgressReport]:
+        """The report of a read's progress; the total is counted (from metadata) only when asked for."""
+        if progress is None or progress is False:
+            return None
+        return progress_report(progress, self.count_rows(**read_options), what)
+
+    def count_rows(self, **read_options: Unpack[ReadOptions]) -> int:
         """The number of rows a read with these options emits (after shards, workers, limit
         and drop_last_batch), computed from metadata without reading any data."""
         options = _set_options(
@@ -168,7 +292,7 @@ class _Reads:
             _lib_handle.sluice_read_options_free(options)
         return int(out.value)
 
-    def _tensor_arrow(self, read_options):
+    def _tensor_arrow(self, read_options: Mapping[str, Any]) -> pa.RecordBatchReader:
         """A reader in tensor mode (tensors=true: the core applies the column policy), which
         the numpy and framework outputs need; they only map the resulting types."""
         layers = self._option_layers(read_options)
@@ -180,24 +304,25 @@ class _Reads:
         return self.to_arrow(**read_options)
 
     # Snowflake ML DataConnector spelling
-    def to_pyarrow(self, **read_options):
+    def to_pyarrow(self, **read_options: Unpack[ReadOptions]) -> pa.RecordBatchReader:
+        """`to_arrow` under the name of Snowflake's DataConnector."""
         return self.to_arrow(**read_options)
 
     def to_torch_dataset(
         self,
         *,
-        batch_size=None,
-        shuffle=False,
-        drop_last_batch=True,
-        seed=None,
-        epoch=0,
-        squeeze=False,
-        columns=None,
-        features=None,
-        label=None,
-        loader_batch_size=None,
-        **read_options,
-    ):
+        batch_size: Optional[int] = None,
+        shuffle: bool = False,
+        drop_last_batch: bool = True,
+        seed: Optional[int] = None,
+        epoch: int = 0,
+        squeeze: bool = False,
+        columns: Optional[Columns] = None,
+        features: Optional[Columns] = None,
+        label: Optional[str] = None,
+        loader_batch_size: Optional[int] = None,
+        **read_options: Unpack[AdapterOptions],
+    ) -> "SluiceTorchDataset":
         """A `torch.utils.data.IterableDataset` over the rows, for a DataLoader (see `_torch.py`).
 
         Items are {column: tensor} (text columns: list of str or bytes). Scalar columns have the
@@ -222,6 +347,10 @@ class _Reads:
         epoch's order. Tensors share memory with the decoded batch: do not write into them.
         Other read options (null_fill, null_mask, decimal, ragged, memory_budget ...) go to
         the core: docs/options.md.
+
+        `len(dataset)` is exact (counted by the core from metadata): the number of items a
+        DataLoader takes from it in one pass, all its workers together (batches, or rows with
+        `batch_size=None`), so `len(DataLoader(dataset, ...))` gives tqdm and Lightning their total.
         """
         from ._torch import SluiceTorchDataset
 
@@ -240,20 +369,39 @@ class _Reads:
             read_options=read_options,
         )
 
+    def to_torch_datapipe(
+        self,
+        *,
+        batch_size: int,
+        shuffle: bool = False,
+        drop_last_batch: bool = True,
+        **read_options: Any,
+    ) -> "SluiceTorchDataset":
+        """Deprecated (as in Snowflake's connector): `to_torch_dataset`, which this calls."""
+        warnings.warn(
+            "sluice: to_torch_datapipe() is deprecated, as in Snowflake's connector: call to_torch_dataset() "
+            "with the same arguments",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.to_torch_dataset(
+            batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch, **read_options
+        )
+
     def to_tf_dataset(
         self,
         *,
-        batch_size,
-        shuffle=False,
-        drop_last_batch=True,
-        seed=None,
-        epoch=0,
-        squeeze=False,
-        columns=None,
-        features=None,
-        label=None,
-        **read_options,
-    ):
+        batch_size: int,
+        shuffle: bool = False,
+        drop_last_batch: bool = True,
+        seed: Optional[int] = None,
+        epoch: int = 0,
+        squeeze: bool = False,
+        columns: Optional[Columns] = None,
+        features: Optional[Columns] = None,
+        label: Optional[str] = None,
+        **read_options: Unpack[AdapterOptions],
+    ) -> "tf.data.Dataset":
         """A streaming tf.data.Dataset whose element_spec comes from the schema, no data read
         ({name: tensor}, or (X, y) with features=/label=); see `_tensorflow.py`."""
         from ._tensorflow import to_tf_dataset
@@ -272,24 +420,66 @@ class _Reads:
             **read_options,
         )
 
-    def to_xgboost(self, features, label=None, *, kind="quantile", **options):
+    def to_xgboost(
+        self,
+        features: Columns,
+        label: Optional[str] = None,
+        *,
+        kind: str = "quantile",
+        missing: Optional[float] = None,
+        nthread: Optional[int] = None,
+        max_bin: Optional[int] = None,
+        ref: "Optional[xgboost.DMatrix]" = None,
+        feature_names: Optional[Sequence[str]] = None,
+        cache_prefix: Optional[str] = None,
+        progress: Progress = None,
+        **read_options: Unpack[XGBoostOptions],
+    ) -> "xgboost.DMatrix":
         """An xgboost QuantileDMatrix ("quantile"), ExtMemQuantileDMatrix ("extmem") or DMatrix
         ("dmatrix") streamed from the core's packed mode; see `_xgboost.py`."""
         from ._xgboost import to_xgboost
 
-        return to_xgboost(self, features, label, kind=kind, **options)
+        return to_xgboost(
+            self,
+            features,
+            label,
+            kind=kind,
+            missing=missing,
+            nthread=nthread,
+            max_bin=max_bin,
+            ref=ref,
+            feature_names=feature_names,
+            cache_prefix=cache_prefix,
+            progress=progress,
+            **read_options,
+        )
 
 
-def _numpy_batches(reader, squeeze=False):
+def _numpy_batches(
+    reader: pa.RecordBatchReader, squeeze: bool = False, report: Optional[ProgressReport] = None
+) -> Iterator[NumpyBatch]:
     try:
         convert = batch_converter(reader.schema, squeeze)  # a read's types never change
         for batch in reader:
+            if report is not None:
+                report.add(batch.num_rows)
             yield convert(batch)
     finally:
         reader.close()
+        if report is not None:
+            report.close()
 
 
-def _open_stream(connector_handle, read_options):
+def _counted(reader: pa.RecordBatchReader, report: ProgressReport) -> Iterator[pa.RecordBatch]:
+    """The batches of `reader`, each counted once the consumer asks for the next one."""
+    for batch in reader:
+        rows = batch.num_rows
+        yield batch
+        del batch  # the consumer has let go of it: do not keep it while the next is decoded
+        report.add(rows)
+
+
+def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]]) -> pa.RecordBatchReader:
     options = _set_options(
         _lib_handle.sluice_read_options_new,
         _lib_handle.sluice_read_options_free,
@@ -317,20 +507,31 @@ class DataConnector(_Reads):
     It survives `fork()`: a child process may keep reading from it.
     """
 
-    def __init__(self, _handle, _sources, _source_options):
-        if not isinstance(_handle, int) or not _handle:
-            raise TypeError("sluice: create a DataConnector with DataConnector.from_sources(...)")
+    def __init__(
+        self, _handle: int, _sources: Sequence[str] = (), _source_options: Optional[Mapping[str, Any]] = None
+    ) -> None:
+        if isinstance(_handle, bool) or not isinstance(_handle, int) or not _handle:
+            _refuse_in_memory(_handle)
+            raise TypeError(
+                f"sluice: DataConnector({type(_handle).__name__}) is not how a connector is made: call "
+                'DataConnector.from_sources("path/or/s3://uri", **source_options)'
+            )
         self._sources = list(_sources)
-        self._source_options = dict(_source_options)
-        self._schema = None
-        self._num_rows = None
+        self._source_options = dict(_source_options or {})
+        self._schema: Optional[pa.Schema] = None
+        self._num_rows: Optional[int] = None
         self._guard = HandleGuard(
             _handle, _lib_handle.sluice_connector_free, f"sluice: this {type(self).__name__} is closed"
         )
         self._finalizer = weakref.finalize(self, self._guard.close)
 
     @classmethod
-    def from_sources(cls, paths_or_uris, format=None, **source_options):
+    def from_sources(
+        cls: "type[_Connector]",
+        paths_or_uris: Sources,
+        format: Optional[str] = None,
+        **source_options: Unpack[SourceOptions],
+    ) -> "_Connector":
         """Open files, directories (recursively), globs or URIs (s3://, gs://, az://, http(s)://).
 
         `format` and `source_options` are the source options of docs/options.md:
@@ -338,29 +539,55 @@ class DataConnector(_Reads):
         Errors of the core (missing file, bad option …) raise `SluiceError` subclasses.
         """
         sources = _sources_list(paths_or_uris)
-        options = dict(source_options)
+        options: Dict[str, Any] = dict(source_options)
         if format is not None:
             options = {"format": format, **options}
-        return cls._open(sources, options)
+        connector = cls._open(sources, options)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "sluice: opened %d source(s) %s with options %s: %d rows, columns %s",
+                len(sources),
+                [_loggable_source(source) for source in sources],
+                _loggable_options(options),
+                connector.num_rows,
+                connector.schema.names,
+            )
+        return connector
 
     @classmethod
-    def _open(cls, sources, options):
+    def from_dataframe(cls, df: object, *args: object, **kwargs: object) -> NoReturn:
+        """Not built: sluice reads files. Raises a TypeError saying how to read `df` (Snowflake's spelling)."""
+        _refuse_in_memory(df)
+        raise TypeError(
+            f"sluice: from_dataframe is not built (in-memory tables are not sources yet), and a "
+            f"{type(df).__name__} is not a DataFrame sluice knows: write the rows to Parquet files and call "
+            "DataConnector.from_sources(path_or_uri)"
+        )
+
+    @classmethod
+    def _open(cls: "type[_Connector]", sources: List[str], options: Mapping[str, Any]) -> "_Connector":
         handle = _open_connector(sources, options)
         return cls(handle, sources, options)
 
     # pickling: a connector is re-opened from its sources and options (e.g. in a spawned process)
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (_reopen, (type(self), self._sources, self._source_options))
 
-    def _use_connector(self):
+    def _use_connector(self) -> ContextManager[int]:
         return self._guard.use()
 
     @property
-    def sources(self):
+    def sources(self) -> List[str]:
+        """The sources the connector was opened with."""
         return list(self._sources)
 
     @property
-    def schema(self):
+    def data_sources(self) -> List[str]:
+        """`sources` under the name of Snowflake's DataConnector (here: the paths and URIs)."""
+        return self.sources
+
+    @property
+    def schema(self) -> pa.Schema:
         """The `pyarrow.Schema` of every read."""
         if self._schema is None:
             out = _lib.ArrowSchema()
@@ -377,7 +604,7 @@ class DataConnector(_Reads):
         return self._schema
 
     @property
-    def num_rows(self):
+    def num_rows(self) -> int:
         """The number of rows of all sources (before sharding, limit …)."""
         if self._num_rows is None:
             out = ctypes.c_uint64()
@@ -388,27 +615,27 @@ class DataConnector(_Reads):
             self._num_rows = int(out.value)
         return self._num_rows
 
-    def close(self):
+    def close(self) -> None:
         """Free the native connector (streams already open keep working). Calls running in
         other threads finish first: the last of them frees it; new calls raise ValueError."""
         self._finalizer()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._guard.closed
 
-    def __enter__(self):
+    def __enter__(self: "_Connector") -> "_Connector":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self._sources)} source(s)"
         return f"<sluice.{type(self).__name__} {state}>"
 
 
-def _open_connector(sources, options):
+def _open_connector(sources: Sequence[str], options: Mapping[str, Any]) -> int:
     source_options = _set_options(
         _lib_handle.sluice_source_options_new,
         _lib_handle.sluice_source_options_free,
@@ -427,11 +654,27 @@ def _open_connector(sources, options):
         )
     finally:
         _lib_handle.sluice_source_options_free(source_options)
+    assert out.value, "sluice_connector_open returned SLUICE_OK without a connector"
     return out.value
 
 
-def _reopen(cls, sources, options):
+def _reopen(cls: "type[_Connector]", sources: List[str], options: Mapping[str, Any]) -> "_Connector":
     return cls._open(sources, options)
+
+
+_EQUAL_SHARDS = ("off", "drop", "pad")
+
+
+def _equal_shards(equal: Equal) -> str:
+    """The core's equal_shards for `equal`: "off", "drop", "pad", or Snowflake's bool (True: every
+    shard the same length, extra rows dropped, which is "drop"; False: "off")."""
+    if equal is True:
+        return "drop"
+    if equal is False:
+        return "off"
+    if isinstance(equal, str) and equal in _EQUAL_SHARDS:
+        return equal
+    raise ValueError(f"sluice: equal={equal!r} is not one of True (= 'drop'), False (= 'off'), 'off', 'drop', 'pad'")
 
 
 class ShardedDataConnector(DataConnector):
@@ -442,33 +685,61 @@ class ShardedDataConnector(DataConnector):
     is passed to the core as `equal_shards`; see docs/options.md.
     """
 
-    def __init__(self, _handle, _sources, _source_options, _equal="off"):
+    def __init__(
+        self,
+        _handle: int,
+        _sources: Sequence[str] = (),
+        _source_options: Optional[Mapping[str, Any]] = None,
+        _equal: Equal = "off",
+    ) -> None:
         super().__init__(_handle, _sources, _source_options)
-        self._equal = _equal
+        self._equal = _equal_shards(_equal)
 
     @classmethod
-    def from_sources(cls, paths_or_uris, format=None, *, equal="off", **source_options):
+    def from_sources(  # adds equal=
+        cls,
+        paths_or_uris: Sources,
+        format: Optional[str] = None,
+        *,
+        equal: Equal = "off",
+        **source_options: Unpack[SourceOptions],
+    ) -> "ShardedDataConnector":
+        """`DataConnector.from_sources`, with the default `equal` of every shard: "off", "drop",
+        "pad", or Snowflake's True ("drop") / False ("off"), checked here."""
+        equal = _equal_shards(equal)
         connector = super().from_sources(paths_or_uris, format=format, **source_options)
         connector._equal = equal
         return connector
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (_reopen_sharded, (type(self), self._sources, self._source_options, self._equal))
 
-    def get_shard(self, rank=None, world_size=None, *, equal=None):
-        """The `DataShard` of `rank` out of `world_size` (defaults: $RANK, $WORLD_SIZE, else 0 and 1)."""
+    def get_shard(
+        self, rank: Optional[int] = None, world_size: Optional[int] = None, *, equal: Optional[Equal] = None
+    ) -> "DataShard":
+        """The `DataShard` of `rank` out of `world_size` (defaults: $RANK, $WORLD_SIZE, else 0 and 1).
+
+        `equal` ("off", "drop", "pad", or Snowflake's True / False) overrides the connector's.
+        """
         rank = _env_int("RANK", 0) if rank is None else rank
         world_size = _env_int("WORLD_SIZE", 1) if world_size is None else world_size
         return DataShard(self, int(rank), int(world_size), self._equal if equal is None else equal)
 
+    def get_shards(self, world_size: Optional[int] = None, *, equal: Optional[Equal] = None) -> Dict[int, "DataShard"]:
+        """Every shard, {rank: DataShard}, for `world_size` ranks (default $WORLD_SIZE, else 1)."""
+        world_size = _env_int("WORLD_SIZE", 1) if world_size is None else int(world_size)
+        return {rank: self.get_shard(rank, world_size, equal=equal) for rank in range(world_size)}
 
-def _reopen_sharded(cls, sources, options, equal):
+
+def _reopen_sharded(
+    cls: "type[ShardedDataConnector]", sources: List[str], options: Mapping[str, Any], equal: str
+) -> "ShardedDataConnector":
     connector = cls._open(sources, options)
     connector._equal = equal
     return connector
 
 
-def _env_int(name, default):
+def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
@@ -481,44 +752,47 @@ def _env_int(name, default):
 class DataShard(_Reads):
     """The rows of one rank: every read carries shard_index, num_shards and equal_shards."""
 
-    def __init__(self, connector, rank, world_size, equal="off"):
+    def __init__(self, connector: DataConnector, rank: int, world_size: int, equal: Equal = "off") -> None:
+        # rank and world_size are checked by the core, at the first read (one message for every binding)
         self._connector = connector
         self.rank = rank
         self.world_size = world_size
-        self.equal = equal
+        self.equal = _equal_shards(equal)
 
-    def _use_connector(self):
+    def _use_connector(self) -> ContextManager[int]:
         return self._connector._use_connector()
 
-    def _option_layers(self, read_options):
+    def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         shard = {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
         return [shard, dict(read_options)]
 
     @property
-    def schema(self):
+    def schema(self) -> pa.Schema:
+        """The `pyarrow.Schema` of every read."""
         return self._connector.schema
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<sluice.DataShard rank={self.rank} world_size={self.world_size} equal={self.equal!r}>"
 
 
 class Stream(_Reads):
     """Read options bound to a connector or shard; `__arrow_c_stream__` opens a new stream each call."""
 
-    def __init__(self, parent, read_options):
+    def __init__(self, parent: _Reads, read_options: Mapping[str, Any]) -> None:
         self._parent = parent
         self._read_options = dict(read_options)
 
-    def _use_connector(self):
+    def _use_connector(self) -> ContextManager[int]:
         return self._parent._use_connector()
 
-    def _option_layers(self, read_options):
+    def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         return self._parent._option_layers(self._read_options) + [dict(read_options)]
 
     @property
-    def schema(self):
+    def schema(self) -> pa.Schema:
+        """The `pyarrow.Schema` of a read with the bound options."""
         with self.to_arrow() as reader:
             return reader.schema
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<sluice.Stream {self._read_options!r}>"

@@ -1,6 +1,7 @@
 """Errors of the sluice core, as Python exceptions."""
 
 import enum
+from typing import Dict, Tuple, Type, Union
 
 
 class Status(enum.IntEnum):
@@ -26,7 +27,10 @@ class SluiceError(Exception):
         message: the core's message.
     """
 
-    def __init__(self, message, status=Status.INTERNAL):
+    status: Union[Status, int]
+    message: str
+
+    def __init__(self, message: str, status: Union[Status, int] = Status.INTERNAL) -> None:
         # One positional argument only: OSError subclasses would read two as (errno, strerror).
         super().__init__(message)
         self.message = message
@@ -35,10 +39,10 @@ class SluiceError(Exception):
         except ValueError:
             self.status = status
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[object, Tuple[str, int]]:
         return (_rebuild, (self.message, int(self.status)))
 
 
@@ -78,7 +82,7 @@ class SluiceInternalError(SluiceError, RuntimeError):
     """An internal error of the library."""
 
 
-_BY_STATUS = {
+_BY_STATUS: Dict[int, Type[SluiceError]] = {
     Status.INVALID_ARGUMENT: SluiceInvalidArgument,
     Status.NOT_FOUND: SluiceNotFoundError,
     Status.IO: SluiceIOError,
@@ -91,10 +95,10 @@ _BY_STATUS = {
 }
 
 
-def error_for(status, message):
+def error_for(status: int, message: str) -> SluiceError:
     """The exception for a core status and message."""
     return _BY_STATUS.get(status, SluiceError)(message, status)
 
 
-def _rebuild(message, status):
+def _rebuild(message: str, status: int) -> SluiceError:
     return error_for(status, message)

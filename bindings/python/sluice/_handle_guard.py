@@ -13,7 +13,7 @@ import threading
 import weakref
 
 #: guards alive in this process, reset in a forked child (see _reset_after_fork)
-_guards = weakref.WeakSet()
+_guards: "weakref.WeakSet[HandleGuard]" = weakref.WeakSet()
 
 
 class HandleGuard:

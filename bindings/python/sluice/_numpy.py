@@ -1,6 +1,6 @@
 """Tensor-mode record batches to numpy arrays: a type mapping, nothing more.
 
-The core applies DESIGN.md's column policy when a read has `tensors=true` (decimals,
+The core applies the column policy (docs/design.md) when a read has `tensors=true` (decimals,
 dates, timestamps, ragged lists, nulls … are decided there, once, for every binding).
 What comes out has only the Arrow types below, and no nulls; this module maps them:
 
@@ -22,7 +22,11 @@ A read's types never change from batch to batch, so the mapping is chosen once p
 column type (`converter`) and then applied to every batch.
 """
 
+from typing import Any, Callable
+
 import pyarrow as pa
+
+from ._types import NumpyBatch
 
 _types = pa.types
 
@@ -71,7 +75,7 @@ def _flat(name, data_type):
     raise _not_tensor_mode(name, f"has values of type {data_type}")
 
 
-def converter(name, data_type, squeeze=False):
+def converter(name: str, data_type: pa.DataType, squeeze: bool = False) -> Callable[[pa.Array], Any]:
     """The function that maps a column of `data_type` (of a tensor-mode batch) to numpy.
 
     `name` is only used in error messages.
@@ -119,12 +123,12 @@ def converter(name, data_type, squeeze=False):
     raise _not_tensor_mode(name, f"has type {t}")
 
 
-def column_to_numpy(name, array, squeeze=False):
+def column_to_numpy(name: str, array: pa.Array, squeeze: bool = False) -> Any:
     """One column of a tensor-mode record batch as numpy (see the module's table)."""
     return converter(name, array.type, squeeze)(array)
 
 
-def batch_converter(schema, squeeze=False):
+def batch_converter(schema: pa.Schema, squeeze: bool = False) -> Callable[[pa.RecordBatch], NumpyBatch]:
     """A function mapping each record batch of `schema` to {name: numpy array}, in schema order."""
     names = schema.names
     converters = [converter(name, field.type, squeeze) for name, field in zip(names, schema)]
@@ -135,6 +139,6 @@ def batch_converter(schema, squeeze=False):
     return convert
 
 
-def batch_to_numpy(batch, squeeze=False):
+def batch_to_numpy(batch: pa.RecordBatch, squeeze: bool = False) -> NumpyBatch:
     """A tensor-mode record batch as {column name: numpy array (or (values, offsets))}, in schema order."""
     return batch_converter(batch.schema, squeeze)(batch)

@@ -70,7 +70,7 @@ def reader_to_pandas(reader, num_rows):
         for i, field in enumerate(schema)
         if _fillable(field.type)
     }
-    chunks = {i: [] for i in range(len(names)) if i not in filled}
+    chunks: dict = {i: [] for i in range(len(names)) if i not in filled}
     offset = 0
     for batch in reader:
         rows = batch.num_rows

@@ -14,7 +14,8 @@ building the dataset reads no data (and bad options fail here, naming the option
 | list<T> (ragged=values_offsets) | tf.RaggedTensorSpec T, (batch, None)                 |
 
 batch is None, or batch_size when drop_last_batch=True (every batch is then full).
-Packed mode (features=[...], label=...) gives (X, y) with X float32 (batch, n).
+Packed mode (features=[...], label=...) gives (X, y) with X float32 (batch, n) and y the
+label of shape (batch,) whatever `squeeze` says, as to_torch_dataset's.
 The dataset's cardinality (len) is the number of batches, which the core computes
 from metadata. Each iteration of the dataset opens a new read; iteration i uses epoch `epoch + i`
 (a new order per pass when shuffling, as tf.data's own reshuffle_each_iteration),
@@ -124,6 +125,7 @@ class _Column:
 
     def __init__(self, name, arrow_type, squeeze):
         batch = None
+        self.shape: tuple = ()
         self.name = name
         self.ragged = None
         t = arrow_type
@@ -179,7 +181,8 @@ class _Layout:
             if "features" not in names or (label is not None and label not in names):
                 raise RuntimeError(f"sluice: a packed read returned columns {names}; expected features and {label!r}")
             self.features = self.columns[names.index("features")]
-            self.target = self.columns[names.index(label)] if label is not None else None
+            # the label is (batch,), as to_torch_dataset's and what Keras and torch losses take
+            self.target = _Column(label, schema.field(label).type, True) if label is not None else None
 
     def signature(self, tf):
         if not self.packed:

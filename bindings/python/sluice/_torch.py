@@ -23,7 +23,9 @@ Epochs. The epoch lives in shared memory (`_shared_epoch.py`), so that
 (persistent_workers=True) as well as workers created for each epoch.
 """
 
+import logging
 import warnings
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
 
 import pyarrow as pa
 import torch
@@ -31,6 +33,11 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from ._numpy import converter, is_text
 from ._options import batches_per_chunk
+from ._progress import logger
+from ._types import Columns
+
+if TYPE_CHECKING:
+    from ._connector import _Reads
 from ._shared_epoch import SharedEpoch
 
 #: rows per core batch when the dataset yields single rows (batch_size=None)
@@ -100,20 +107,20 @@ class SluiceTorchDataset(IterableDataset):
 
     def __init__(
         self,
-        reads,
+        reads: "_Reads",
         *,
-        batch_size=None,
-        shuffle=False,
-        drop_last_batch=True,
-        seed=None,
-        epoch=0,
-        squeeze=False,
-        columns=None,
-        features=None,
-        label=None,
-        loader_batch_size=None,
-        read_options=None,
-    ):
+        batch_size: Optional[int] = None,
+        shuffle: bool = False,
+        drop_last_batch: bool = True,
+        seed: Optional[int] = None,
+        epoch: int = 0,
+        squeeze: bool = False,
+        columns: Optional[Columns] = None,
+        features: Optional[Columns] = None,
+        label: Optional[str] = None,
+        loader_batch_size: Optional[int] = None,
+        read_options: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         super().__init__()
         read_options = dict(read_options or {})
         own = sorted(key for key in read_options if key in _OWN_KEYS)
@@ -146,12 +153,15 @@ class SluiceTorchDataset(IterableDataset):
         self.label = label
         self.loader_batch_size = loader_batch_size
         self._read_options = read_options
+        self._length: Optional[int] = None  # len(): counted once, at the first call (no epoch changes a count)
         # Bad options, columns and types raise here rather than in a DataLoader worker: the core
         # checks them when a stream opens (limit=0: nothing is read; this also gives the schema).
         with self._reads._tensor_arrow({**self._iteration_options(), "limit": 0}) as reader:
             self.schema = reader.schema
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("sluice: %r: %d items per pass (%d rows)", self, len(self), self.count_rows())
 
-    def set_epoch(self, epoch):
+    def set_epoch(self, epoch: int) -> None:
         """Use epoch `epoch`'s order from the next iteration on (as DistributedSampler.set_epoch).
 
         Call it before iterating the DataLoader (`for batch in loader`): every worker reads
@@ -162,12 +172,12 @@ class SluiceTorchDataset(IterableDataset):
         self._epoch.value = epoch
 
     @property
-    def epoch(self):
+    def epoch(self) -> int:
         """The epoch whose order the next iteration gives."""
         return self._epoch.value
 
     @epoch.setter
-    def epoch(self, epoch):
+    def epoch(self, epoch: int) -> None:
         self._epoch.value = epoch
 
     def _options(self, batch_size, drop_last_batch):
@@ -188,11 +198,21 @@ class SluiceTorchDataset(IterableDataset):
             return self._options(ROW_MODE_READ_BATCH, False)
         return self._options(self.batch_size, self.drop_last_batch)
 
-    def count_rows(self):
+    def count_rows(self) -> int:
         """Rows one pass over the dataset yields, all workers together (from metadata, no data read)."""
         return self._reads.count_rows(tensors=True, **self._iteration_options())
 
-    def __iter__(self):
+    def __len__(self) -> int:
+        """Items one pass yields, all DataLoader workers together: batches (the last one short
+        unless drop_last_batch), or rows with batch_size=None. It is exact, counted by the core from
+        metadata, and the same for every num_workers: workers take turns of whole batches, so only
+        the pass's last batch can be short. `len(DataLoader(dataset, ...))` follows from it."""
+        if self._length is None:
+            rows = self.count_rows()
+            self._length = rows if self.batch_size is None else -(-rows // self.batch_size)
+        return self._length
+
+    def __iter__(self) -> Iterator[Any]:
         return self._generate()
 
     def _items_per_loader_batch(self, workers):
@@ -221,11 +241,11 @@ class SluiceTorchDataset(IterableDataset):
                 worker_interleave=self._items_per_loader_batch(info.num_workers) * rows_per_item,
             )
         chunked = size is not None and _sliceable(self.schema)
-        if chunked:
+        if size is not None and chunked:
             options.update(batches_per_chunk=batches_per_chunk(size))
         with self._reads._tensor_arrow(options) as reader:
             convert = self._batch_converter(reader.schema)
-            if chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
+            if size is not None and chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
                 for batch in reader:
                     item, rows = convert(batch), batch.num_rows
                     del batch
@@ -264,6 +284,6 @@ class SluiceTorchDataset(IterableDataset):
         label = column(self.label, True)
         return lambda batch: (features(batch), label(batch))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         mode = f"batch_size={self.batch_size}" if self.batch_size is not None else "rows"
         return f"<sluice.SluiceTorchDataset {mode} shuffle={self.shuffle} epoch={self.epoch} over {self._reads!r}>"

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from ._numpy import batch_to_numpy
+from ._progress import progress_report
 
 KINDS = ("quantile", "extmem", "dmatrix")
 
@@ -37,6 +38,7 @@ def to_xgboost(
     ref=None,
     feature_names=None,
     cache_prefix=None,
+    progress=None,
     **read_options,
 ):
     """An XGBoost matrix of `features` (and `label`) from `reads` (a DataConnector, DataShard or Stream).
@@ -46,7 +48,9 @@ def to_xgboost(
                         under `cache_prefix` (default: a temporary directory removed with the matrix);
           "dmatrix"  -> an in-memory xgboost.DMatrix.
     missing, nthread, max_bin (quantile kinds), ref (quantile kinds) go to the matrix;
-    feature_names default to `features`. Other keyword arguments are read options
+    feature_names default to `features`. `progress=True` (a tqdm bar) or `progress=fn(rows_done,
+    rows_total)` reports the rows handed to XGBoost; XGBoost reads a streamed matrix in several
+    passes, and each pass starts again at 0. Other keyword arguments are read options
     (batch_size, limit, shuffle, seed, epoch, null_fill …: docs/options.md).
     """
     import xgboost
@@ -68,19 +72,32 @@ def to_xgboost(
     names = list(features) if feature_names is None else list(feature_names)
     matrix_args = {"missing": missing, "nthread": nthread}
 
+    report = (
+        None if progress is None or progress is False else progress_report(progress, reads.count_rows(**options), kind)
+    )
+    try:
+        return _build(
+            xgboost, reads, options, kind, features, label, names, matrix_args, max_bin, ref, cache_prefix, report
+        )
+    finally:
+        if report is not None:
+            report.close()
+
+
+def _build(xgboost, reads, options, kind, features, label, names, matrix_args, max_bin, ref, cache_prefix, report):
     if kind == "dmatrix":
-        x, y = _read_all(reads, options, len(features), label)
+        x, y = _read_all(reads, options, len(features), label, report)
         return xgboost.DMatrix(x, label=y, feature_names=names, **_given(matrix_args))
     matrix_args.update(max_bin=max_bin, ref=ref)
     if kind == "quantile":
-        iterator = _iterator(reads, options, label, names)
+        iterator = _iterator(reads, options, label, names, report=report)
         return xgboost.QuantileDMatrix(iterator, **_given(matrix_args))
     directory = None
     if cache_prefix is None:
         directory = tempfile.mkdtemp(prefix="sluice-xgboost-")
         cache_prefix = f"{directory}/cache"
     try:
-        iterator = _iterator(reads, options, label, names, cache_prefix)
+        iterator = _iterator(reads, options, label, names, cache_prefix, report)
         matrix = xgboost.ExtMemQuantileDMatrix(iterator, **_given(matrix_args))
     except BaseException:
         if directory:
@@ -131,7 +148,7 @@ def _xy(batch, label):
     return arrays["features"], (y.astype(np.float32) if y.dtype == np.bool_ else y)
 
 
-def _read_all(reads, options, n_features, label):
+def _read_all(reads, options, n_features, label, report=None):
     """Every row in one (rows, n) float32 array (and the label), filled batch by batch."""
     rows = reads.count_rows(**options)
     x = np.empty((rows, n_features), dtype=np.float32)
@@ -145,9 +162,11 @@ def _read_all(reads, options, n_features, label):
             if end > rows:
                 raise RuntimeError(f"sluice: the read emitted more than the {rows} rows it announced")
             x[filled:end] = xb
-            if yb is not None:
+            if y is not None:
                 y[filled:end] = yb
             filled = end
+            if report is not None:
+                report.add(len(xb))
     if filled != rows:
         raise RuntimeError(f"sluice: the read emitted {filled} rows, {rows} announced")
     if y is None and label is not None:  # no rows at all
@@ -155,8 +174,8 @@ def _read_all(reads, options, n_features, label):
     return x, y
 
 
-def _iterator(reads, options, label, feature_names, cache_prefix=None):
-    return _iterator_class()(reads, options, label, feature_names, cache_prefix)
+def _iterator(reads, options, label, feature_names, cache_prefix=None, report=None):
+    return _iterator_class()(reads, options, label, feature_names, cache_prefix, report)
 
 
 @functools.lru_cache(maxsize=None)
@@ -168,8 +187,10 @@ def _iterator_class():
         """An xgboost.DataIter over one sluice read: next() hands XGBoost one packed batch;
         reset() closes the read, and the next pass opens a new one with the same options."""
 
-        def __init__(self, reads, options, label, feature_names, cache_prefix):
+        def __init__(self, reads, options, label, feature_names, cache_prefix, report):
             super().__init__(cache_prefix=cache_prefix)
+            self._report = report
+            self._passes = 0
             self._reads = reads
             self._options = options
             self._label = label
@@ -181,10 +202,15 @@ def _iterator_class():
             if self._batches is None:
                 self._reader = self._reads.to_arrow(**self._options)
                 self._batches = iter(self._reader)
+                if self._report is not None and self._passes:
+                    self._report.restart()
+                self._passes += 1
             batch = next(self._batches, None)
             if batch is None:
                 return False
             x, y = _xy(batch, self._label)
+            if self._report is not None:
+                self._report.add(len(x))
             if y is None:
                 input_data(data=x, feature_names=self._feature_names)
             else:

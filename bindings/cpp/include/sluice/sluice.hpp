@@ -310,7 +310,7 @@ class ReadOptions : public detail::OptionsBase<sluice_read_options, detail::Read
   /// Packed mode: these columns become one fixed_size_list<float32> column "features".
   ReadOptions& features(const std::vector<std::string>& names) { return set("features", detail::json_list(names)); }
   ReadOptions& label(const std::string& name) { return set("label", name); }
-  /// Tensor mode: the core applies the column policy (DESIGN.md).
+  /// Tensor mode: the core applies the column policy (docs/design.md).
   ReadOptions& tensors(bool on = true) { return flag("tensors", on); }
   ReadOptions& null_fill(double value) { return set("null_fill", detail::number_text(value)); }
   ReadOptions& null_mask(const std::vector<std::string>& names) { return set("null_mask", detail::json_list(names)); }

@@ -3,7 +3,7 @@
 // tensorflow-cpu wheel ships (cmake: sluice_import_tensorflow_wheel()).
 //
 // A type mapping and nothing more: reads run with tensors=true, so the core
-// applies DESIGN.md's column policy, and the Arrow types that arrive map as the
+// applies the column policy (docs/design.md), and the Arrow types that arrive map as the
 // Python binding maps them:
 //
 //   Arrow (tensor mode)                    tensorflow::Tensor

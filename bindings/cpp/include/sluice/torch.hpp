@@ -1,7 +1,7 @@
 // sluice/torch.hpp: sluice batches as libtorch tensors (C++20, as libtorch's headers require).
 //
 // A type mapping and nothing more: reads run with tensors=true, so the core
-// applies DESIGN.md's column policy (decimals, dates, ragged lists, nulls) and
+// applies the column policy (docs/design.md) (decimals, dates, ragged lists, nulls) and
 // what arrives has only these Arrow types, mapped exactly as the Python binding
 // maps them (bindings/python/sluice/_numpy.py):
 //
