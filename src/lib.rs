@@ -12,18 +12,18 @@
 //! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
 
 mod allocator;
-pub mod batch;
-pub mod connector;
-pub mod error;
+mod batch;
+mod connector;
+mod error;
 pub mod ffi;
 mod memory;
-pub mod options;
-pub mod pack;
-pub mod plan;
-pub mod read;
-pub mod runtime;
-pub mod source;
-pub mod tensors;
+mod options;
+mod pack;
+mod plan;
+mod read;
+mod runtime;
+mod source;
+mod tensors;
 
 pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};

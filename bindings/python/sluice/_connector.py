@@ -23,7 +23,6 @@ from ._stream import import_stream
 _lib_handle = _lib.lib
 
 #: read options that a shard fixes; passing them to a shard's reads is an error
-_SHARD_KEYS = ("num_shards", "shard_index", "equal_shards")
 
 _RELEASE_SCHEMA = ctypes.CFUNCTYPE(None, ctypes.POINTER(_lib.ArrowSchema))
 
