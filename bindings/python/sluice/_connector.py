@@ -22,8 +22,6 @@ from ._stream import import_stream
 
 _lib_handle = _lib.lib
 
-#: read options that a shard fixes; passing them to a shard's reads is an error
-
 _RELEASE_SCHEMA = ctypes.CFUNCTYPE(None, ctypes.POINTER(_lib.ArrowSchema))
 
 
