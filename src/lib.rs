@@ -11,12 +11,12 @@
 //! - [`tensors`]: optionally, the column policy: every column in a form a tensor can take
 //! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
 
+#[cfg(feature = "mimalloc")]
 mod allocator;
 mod batch;
 mod connector;
 mod error;
 pub mod ffi;
-mod memory;
 mod options;
 mod pack;
 mod plan;

@@ -108,7 +108,7 @@ class _Reads:
 
     def stream(self, **read_options):
         """An object with `__arrow_c_stream__` (and the same reads) that remembers `read_options`."""
-        return Stream(self, read_options)
+        return BoundRead(self, read_options)
 
     def __arrow_c_stream__(self, requested_schema=None):
         """Arrow PyCapsule stream protocol: a new stream over all rows with default read options."""
@@ -439,8 +439,9 @@ class DataShard(_Reads):
         return f"<sluice.DataShard rank={self.rank} world_size={self.world_size} equal={self.equal!r}>"
 
 
-class Stream(_Reads):
-    """Read options bound to a connector or shard; `__arrow_c_stream__` opens a new stream each call."""
+class BoundRead(_Reads):
+    """Read options bound to a connector or shard (what `.stream(**read_options)` returns): not a
+    stream itself, `__arrow_c_stream__` and `to_arrow()` open a new one each call."""
 
     def __init__(self, parent, read_options):
         self._parent = parent
@@ -458,4 +459,8 @@ class Stream(_Reads):
             return reader.schema
 
     def __repr__(self):
-        return f"<sluice.Stream {self._read_options!r}>"
+        return f"<sluice.BoundRead {self._read_options!r}>"
+
+
+#: The former name of `BoundRead`, kept because it was public.
+Stream = BoundRead

@@ -37,7 +37,7 @@ _OWN_KEYS = ("tensors",)
 
 def to_tf_dataset(reads, *, batch_size, shuffle=False, drop_last_batch=True, seed=None, epoch=0, squeeze=False,
                   columns=None, features=None, label=None, **read_options):
-    """A tf.data.Dataset over `reads` (a DataConnector, DataShard or Stream); see the module docstring."""
+    """A tf.data.Dataset over `reads` (a DataConnector, DataShard or BoundRead); see the module docstring."""
     import tensorflow as tf
 
     own = sorted(key for key in read_options if key in _OWN_KEYS)

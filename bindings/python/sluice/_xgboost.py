@@ -27,7 +27,7 @@ _OWN_KEYS = ("tensors", "features", "label", "columns")
 
 def to_xgboost(reads, features, label=None, *, kind="quantile", missing=None, nthread=None, max_bin=None,
                ref=None, feature_names=None, cache_prefix=None, **read_options):
-    """An XGBoost matrix of `features` (and `label`) from `reads` (a DataConnector, DataShard or Stream).
+    """An XGBoost matrix of `features` (and `label`) from `reads` (a DataConnector, DataShard or BoundRead).
 
     kind: "quantile" -> xgboost.QuantileDMatrix over a streaming DataIter;
           "extmem"   -> xgboost.ExtMemQuantileDMatrix over the same iterator, its pages cached
