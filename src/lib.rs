@@ -3,13 +3,18 @@
 //!
 //! source ─▶ plan ─▶ read (parallel, bounded) ─▶ batch ─▶ pack / tensors ─▶ ffi (C ABI stream)
 //!
-//! - [`source`]: paths, globs and URIs resolved to files and fragments (row groups …)
-//! - [`plan`]: which rows this reader emits, in which order (pure, deterministic)
-//! - [`read`]: fetch and decode the plan's tasks concurrently under a byte budget
-//! - [`batch`]: re-cut into batches of exactly `batch_size` rows
-//! - [`pack`]: optionally, feature columns into one float32 matrix (packed mode)
-//! - [`tensors`]: optionally, the column policy: every column in a form a tensor can take
+//! - `source`: paths, globs and URIs resolved to files and fragments (row groups …)
+//! - `plan`: which rows this reader emits, in which order (pure, deterministic)
+//! - `read`: fetch and decode the plan's tasks concurrently under a byte budget
+//! - `batch`: re-cut into batches of exactly `batch_size` rows
+//! - `pack`: optionally, feature columns into one float32 matrix (packed mode)
+//! - `tensors`: optionally, the column policy: every column in a form a tensor can take
 //! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
+//!
+//! The Rust API is [`Connector`] (open once, read many times), [`ReadOptions`]
+//! and [`SourceOptions`] (set by key, as every binding does), [`BatchStream`]
+//! and [`Error`]; the pipeline's modules are private, so that the compiler
+//! reports what nothing uses.
 
 #[cfg(feature = "mimalloc")]
 mod allocator;
