@@ -12,6 +12,11 @@
 //! `SLUICE_ALLOCATOR=system` (read once, before the first allocation) selects
 //! the system allocator instead, so that valgrind and LeakSanitizer, which
 //! watch malloc, see every allocation: the C tests run that way.
+//!
+//! A global allocator is chosen once for a whole program, so this module is
+//! built only with the Cargo feature `mimalloc` (on by default, for the C
+//! library the bindings load): a Rust program that depends on sluice turns
+//! the feature off to keep its own allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::{c_char, c_int, c_long};

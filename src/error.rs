@@ -49,14 +49,7 @@ impl Error {
 
     /// Classifies an object store error; `location` is the user-facing name.
     pub fn from_object_store(err: &object_store::Error, location: &str) -> Self {
-        use object_store::Error as E;
-        let kind = match err {
-            E::NotFound { .. } => ErrorKind::NotFound,
-            E::PermissionDenied { .. } | E::Unauthenticated { .. } => ErrorKind::PermissionDenied,
-            E::NotSupported { .. } | E::NotImplemented { .. } => ErrorKind::Unsupported,
-            E::InvalidPath { .. } | E::UnknownConfigurationKey { .. } => ErrorKind::InvalidArgument,
-            _ => classify_message(&err.to_string()),
-        };
+        let kind = store_error_kind(err);
         let what = match kind {
             ErrorKind::NotFound => "not found",
             ErrorKind::PermissionDenied => "access denied",
@@ -87,17 +80,46 @@ impl Error {
     }
 }
 
-/// Some stores report HTTP statuses only through the message of a generic error.
-fn classify_message(message: &str) -> ErrorKind {
-    let m = message.to_ascii_lowercase();
-    if m.contains("404") || m.contains("not found") || m.contains("nosuchkey") || m.contains("nosuchbucket") {
-        ErrorKind::NotFound
-    } else if m.contains("403") || m.contains("401") || m.contains("accessdenied") || m.contains("access denied") || m.contains("forbidden")
-    {
-        ErrorKind::PermissionDenied
-    } else {
-        ErrorKind::Io
+/// The kind of an object store error, from its variant. object_store gives a
+/// generic error for some failed requests (a failed listing:
+/// apache/arrow-rs-object-store#851); its sources then tell the HTTP status
+/// or the local I/O error.
+fn store_error_kind(err: &object_store::Error) -> ErrorKind {
+    use object_store::Error as E;
+    match err {
+        E::NotFound { .. } => ErrorKind::NotFound,
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => ErrorKind::PermissionDenied,
+        E::NotSupported { .. } | E::NotImplemented { .. } => ErrorKind::Unsupported,
+        E::InvalidPath { .. } | E::UnknownConfigurationKey { .. } => ErrorKind::InvalidArgument,
+        _ => {
+            let sources = std::iter::successors(Some(err as &(dyn std::error::Error + 'static)), |e| e.source());
+            sources.skip(1).find_map(source_kind).unwrap_or(ErrorKind::Io)
+        }
     }
+}
+
+fn source_kind(source: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
+    if let Some(io) = source.downcast_ref::<std::io::Error>() {
+        return match io.kind() {
+            std::io::ErrorKind::NotFound => Some(ErrorKind::NotFound),
+            std::io::ErrorKind::PermissionDenied => Some(ErrorKind::PermissionDenied),
+            _ => None,
+        };
+    }
+    match http_status(source)? {
+        404 => Some(ErrorKind::NotFound),
+        401 | 403 => Some(ErrorKind::PermissionDenied),
+        _ => None,
+    }
+}
+
+/// The status of an object_store request error. Its type (`RequestError::Status`)
+/// is not exported, so the status is read where that error's message puts it,
+/// right after this prefix, never from a path or a body that may hold "404".
+const STATUS_PREFIX: &str = "Server returned non-2xx status code: ";
+
+fn http_status(source: &(dyn std::error::Error + 'static)) -> Option<u16> {
+    source.to_string().strip_prefix(STATUS_PREFIX)?.get(..3)?.parse().ok()
 }
 
 /// The error and all its sources, so "connection refused" reaches the user.

@@ -3,27 +3,32 @@
 //!
 //! source ─▶ plan ─▶ read (parallel, bounded) ─▶ batch ─▶ pack / tensors ─▶ ffi (C ABI stream)
 //!
-//! - [`source`]: paths, globs and URIs resolved to files and fragments (row groups …)
-//! - [`plan`]: which rows this reader emits, in which order (pure, deterministic)
-//! - [`read`]: fetch and decode the plan's tasks concurrently under a byte budget
-//! - [`batch`]: re-cut into batches of exactly `batch_size` rows
-//! - [`pack`]: optionally, feature columns into one float32 matrix (packed mode)
-//! - [`tensors`]: optionally, the column policy: every column in a form a tensor can take
+//! - `source`: paths, globs and URIs resolved to files and fragments (row groups …)
+//! - `plan`: which rows this reader emits, in which order (pure, deterministic)
+//! - `read`: fetch and decode the plan's tasks concurrently under a byte budget
+//! - `batch`: re-cut into batches of exactly `batch_size` rows
+//! - `pack`: optionally, feature columns into one float32 matrix (packed mode)
+//! - `tensors`: optionally, the column policy: every column in a form a tensor can take
 //! - [`ffi`]: the stable C ABI (`include/sluice.h`) and its Arrow stream export
+//!
+//! The Rust API is [`Connector`] (open once, read many times), [`ReadOptions`]
+//! and [`SourceOptions`] (set by key, as every binding does), [`BatchStream`]
+//! and [`Error`]; the pipeline's modules are private, so that the compiler
+//! reports what nothing uses.
 
+#[cfg(feature = "mimalloc")]
 mod allocator;
-pub mod batch;
-pub mod connector;
-pub mod error;
+mod batch;
+mod connector;
+mod error;
 pub mod ffi;
-mod memory;
-pub mod options;
-pub mod pack;
-pub mod plan;
-pub mod read;
-pub mod runtime;
-pub mod source;
-pub mod tensors;
+mod options;
+mod pack;
+mod plan;
+mod read;
+mod runtime;
+mod source;
+mod tensors;
 
 pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};

@@ -139,6 +139,18 @@ fn a_small_budget_still_streams_every_row() {
 }
 
 #[test]
+fn threads_is_the_former_name_of_fragments_in_flight() {
+    let dir = parquet_dir();
+    let c = open(&[dir.path()]).unwrap();
+    let expected: Vec<i64> = (0..387).collect();
+    for key in ["fragments_in_flight", "threads"] {
+        assert_eq!(ids(&collect(&c, &[(key, "3"), ("batch_size", "50")])), expected, "{key}");
+        let err = ReadOptions::default().set(key, "many").unwrap_err();
+        assert!(err.message.contains(&format!("'{key}'")), "{}", err.message);
+    }
+}
+
+#[test]
 fn dropping_a_stream_early_stops_it() {
     // 100 fragments of 20 rows, read two at a time: a read that went on after the
     // drop would start every one of them before it ended.

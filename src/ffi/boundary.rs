@@ -117,6 +117,6 @@ mod tests {
         assert!(!error.is_null());
         let message = unsafe { CStr::from_ptr(super::super::error::sluice_error_message(error)) };
         assert!(message.to_str().unwrap().contains("out of cheese"));
-        super::super::error::sluice_error_free(error);
+        unsafe { super::super::error::sluice_error_free(error) };
     }
 }

@@ -27,7 +27,7 @@ const _: () = {
 /// (NULL for defaults): lists the files, reads their metadata and checks that
 /// they share one schema. On success writes a new connector to `*out`.
 #[no_mangle]
-pub extern "C" fn sluice_connector_open(
+pub unsafe extern "C" fn sluice_connector_open(
     sources: *const *const c_char,
     n_sources: usize,
     options: *const sluice_source_options,
@@ -52,7 +52,7 @@ pub extern "C" fn sluice_connector_open(
 
 /// Frees a connector. Accepts NULL. Streams it opened stay valid.
 #[no_mangle]
-pub extern "C" fn sluice_connector_free(connector: *mut sluice_connector) {
+pub unsafe extern "C" fn sluice_connector_free(connector: *mut sluice_connector) {
     ffi_boundary(|| {
         if !connector.is_null() {
             drop(unsafe { Box::from_raw(connector) });
@@ -62,7 +62,7 @@ pub extern "C" fn sluice_connector_free(connector: *mut sluice_connector) {
 
 /// Writes the connector's schema to `*out` (the caller releases it).
 #[no_mangle]
-pub extern "C" fn sluice_connector_schema(
+pub unsafe extern "C" fn sluice_connector_schema(
     connector: *const sluice_connector,
     out: *mut FFI_ArrowSchema,
     error: *mut *mut sluice_error,
@@ -81,7 +81,7 @@ pub extern "C" fn sluice_connector_schema(
 /// it when the connector was opened: every row, before any read option. Cheap
 /// (no I/O). For the rows one read will emit, see `sluice_connector_count_rows`.
 #[no_mangle]
-pub extern "C" fn sluice_connector_num_rows(
+pub unsafe extern "C" fn sluice_connector_num_rows(
     connector: *const sluice_connector,
     out: *mut u64,
     error: *mut *mut sluice_error,
@@ -99,7 +99,7 @@ pub extern "C" fn sluice_connector_num_rows(
 /// shards, workers, `limit` and `drop_last_batch` are applied. Reads no data;
 /// fails, as the read would, when the options do not go together.
 #[no_mangle]
-pub extern "C" fn sluice_connector_count_rows(
+pub unsafe extern "C" fn sluice_connector_count_rows(
     connector: *const sluice_connector,
     options: *const sluice_read_options,
     out: *mut u64,
@@ -118,7 +118,7 @@ pub extern "C" fn sluice_connector_count_rows(
 /// it needs: the connector may be freed before it. Errors in the middle of the
 /// stream are reported by `get_next` (non-zero) and `get_last_error`.
 #[no_mangle]
-pub extern "C" fn sluice_connector_read(
+pub unsafe extern "C" fn sluice_connector_read(
     connector: *const sluice_connector,
     options: *const sluice_read_options,
     out: *mut FFI_ArrowArrayStream,

@@ -34,7 +34,7 @@ pub(crate) fn c_string(text: &str) -> CString {
 
 /// The error's status; `SLUICE_INVALID_ARGUMENT` for NULL.
 #[no_mangle]
-pub extern "C" fn sluice_error_status(error: *const sluice_error) -> sluice_status {
+pub unsafe extern "C" fn sluice_error_status(error: *const sluice_error) -> sluice_status {
     ffi_boundary(|| match unsafe { error.as_ref() } {
         Some(e) => e.status,
         None => sluice_status::SLUICE_INVALID_ARGUMENT,
@@ -44,7 +44,7 @@ pub extern "C" fn sluice_error_status(error: *const sluice_error) -> sluice_stat
 /// The error's message, borrowed from `error`: valid until `sluice_error_free(error)`.
 /// Never NULL (an empty string for a NULL error).
 #[no_mangle]
-pub extern "C" fn sluice_error_message(error: *const sluice_error) -> *const c_char {
+pub unsafe extern "C" fn sluice_error_message(error: *const sluice_error) -> *const c_char {
     ffi_boundary(|| match unsafe { error.as_ref() } {
         Some(e) => e.message.as_ptr(),
         None => c"".as_ptr(),
@@ -53,7 +53,7 @@ pub extern "C" fn sluice_error_message(error: *const sluice_error) -> *const c_c
 
 /// Frees an error. Accepts NULL.
 #[no_mangle]
-pub extern "C" fn sluice_error_free(error: *mut sluice_error) {
+pub unsafe extern "C" fn sluice_error_free(error: *mut sluice_error) {
     ffi_boundary(|| {
         if !error.is_null() {
             drop(unsafe { Box::from_raw(error) });

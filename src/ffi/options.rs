@@ -85,14 +85,14 @@ pub extern "C" fn sluice_source_options_new() -> *mut sluice_source_options {
 
 /// Frees source options. Accepts NULL.
 #[no_mangle]
-pub extern "C" fn sluice_source_options_free(options: *mut sluice_source_options) {
+pub unsafe extern "C" fn sluice_source_options_free(options: *mut sluice_source_options) {
     free_options(options)
 }
 
 /// Sets one source option (see docs/options.md). An unknown key or a bad value
 /// is `SLUICE_INVALID_ARGUMENT` naming the option; `options` is then unchanged.
 #[no_mangle]
-pub extern "C" fn sluice_source_options_set(
+pub unsafe extern "C" fn sluice_source_options_set(
     options: *mut sluice_source_options,
     key: *const c_char,
     value: *const c_char,
@@ -110,14 +110,14 @@ pub extern "C" fn sluice_read_options_new() -> *mut sluice_read_options {
 
 /// Frees read options. Accepts NULL.
 #[no_mangle]
-pub extern "C" fn sluice_read_options_free(options: *mut sluice_read_options) {
+pub unsafe extern "C" fn sluice_read_options_free(options: *mut sluice_read_options) {
     free_options(options)
 }
 
 /// Sets one read option (see docs/options.md). An unknown key or a bad value
 /// is `SLUICE_INVALID_ARGUMENT` naming the option; `options` is then unchanged.
 #[no_mangle]
-pub extern "C" fn sluice_read_options_set(
+pub unsafe extern "C" fn sluice_read_options_set(
     options: *mut sluice_read_options,
     key: *const c_char,
     value: *const c_char,
@@ -153,7 +153,7 @@ mod tests {
         ("worker_index", b"x"),
         ("worker_interleave", b"0"),
         ("memory_budget", b"12XB"),
-        ("threads", b"x"),
+        ("fragments_in_flight", b"x"),
         ("tensors", b"maybe"),
         ("null_fill", b"x"),
         ("null_mask", b"[\"a\""),
@@ -185,7 +185,7 @@ mod tests {
     /// Sets a bad value for every key and checks the error and that nothing changed.
     fn check_every_key<H: OptionsHandle>(
         handle: *mut H,
-        set: extern "C" fn(*mut H, *const c_char, *const c_char, *mut *mut sluice_error) -> sluice_status,
+        set: unsafe extern "C" fn(*mut H, *const c_char, *const c_char, *mut *mut sluice_error) -> sluice_status,
         bad_values: &[(&str, &[u8])],
         known: &[&str],
         debug: impl Fn(*mut H) -> String,
@@ -197,12 +197,12 @@ mod tests {
         for (key, value) in bad_values {
             let (c_key, c_value) = (CString::new(*key).unwrap(), CString::new(*value).unwrap());
             let mut error: *mut sluice_error = std::ptr::null_mut();
-            let status = set(handle, c_key.as_ptr(), c_value.as_ptr(), &mut error);
+            let status = unsafe { set(handle, c_key.as_ptr(), c_value.as_ptr(), &mut error) };
             assert_eq!(status, sluice_status::SLUICE_INVALID_ARGUMENT, "{key}={value:?} was accepted");
             let message = unsafe { std::ffi::CStr::from_ptr(super::super::error::sluice_error_message(error)) };
             let message = message.to_string_lossy();
             assert!(message.contains(key) || message.contains("value"), "{key}: {message}");
-            super::super::error::sluice_error_free(error);
+            unsafe { super::super::error::sluice_error_free(error) };
             assert_eq!(debug(handle), before, "a failed set of {key} changed the options");
         }
     }
@@ -212,7 +212,7 @@ mod tests {
         let handle = sluice_read_options_new();
         let known: Vec<&str> = crate::options::read_option_keys().collect();
         check_every_key(handle, sluice_read_options_set, BAD_READ_VALUES, &known, |h| format!("{:?}", unsafe { &(*h).0 }));
-        sluice_read_options_free(handle);
+        unsafe { sluice_read_options_free(handle) };
     }
 
     #[test]
@@ -220,6 +220,6 @@ mod tests {
         let handle = sluice_source_options_new();
         let known: Vec<&str> = crate::options::source_option_keys().collect();
         check_every_key(handle, sluice_source_options_set, BAD_SOURCE_VALUES, &known, |h| format!("{:?}", unsafe { &(*h).0 }));
-        sluice_source_options_free(handle);
+        unsafe { sluice_source_options_free(handle) };
     }
 }

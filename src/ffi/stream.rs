@@ -48,8 +48,12 @@ pub(crate) fn export_stream(stream: BatchStream) -> FFI_ArrowArrayStream {
 }
 
 /// The state of a stream this library produced and has not released, or an
-/// error saying which of the two it is not.
-fn own_state(stream: &FFI_ArrowArrayStream) -> Result<&mut StreamState> {
+/// error saying what `stream` is instead (NULL, released, another library's).
+///
+/// Safety: `stream` is NULL or points to an `ArrowArrayStream`, used by one
+/// thread at a time (the header's rule for streams), so the state is not aliased.
+unsafe fn own_state<'a>(stream: *const FFI_ArrowArrayStream) -> Result<&'a mut StreamState> {
+    let stream = non_null(stream, "stream")?;
     let ours: unsafe extern "C" fn(*mut FFI_ArrowArrayStream) = release;
     match stream.release {
         None => Err(Error::invalid_argument("the stream is released")),
@@ -66,7 +70,7 @@ fn own_state(stream: &FFI_ArrowArrayStream) -> Result<&mut StreamState> {
 /// is kept as the stream's last error and returned as its errno.
 fn callback(stream: *mut FFI_ArrowArrayStream, body: impl FnOnce(&mut StreamState) -> Result<()>) -> c_int {
     ffi_boundary(|| {
-        let Some(state) = (unsafe { stream.as_ref() }).and_then(|s| own_state(s).ok()) else {
+        let Ok(state) = (unsafe { own_state(stream) }) else {
             return libc::EINVAL; // NULL or released: there is nowhere to keep a message
         };
         match ffi_boundary(|| body(&mut *state)) {
@@ -136,9 +140,9 @@ unsafe extern "C" fn get_next(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_A
 
 /// Borrowed: valid until the next call on this stream or its release.
 unsafe extern "C" fn get_last_error(stream: *mut FFI_ArrowArrayStream) -> *const c_char {
-    ffi_boundary(|| match unsafe { stream.as_ref() }.and_then(|s| own_state(s).ok()) {
-        Some(state) => state.last_error.as_ref().map_or(std::ptr::null(), sluice_error::message_ptr),
-        None => std::ptr::null(),
+    ffi_boundary(|| match unsafe { own_state(stream) } {
+        Ok(state) => state.last_error.as_ref().map_or(std::ptr::null(), sluice_error::message_ptr),
+        Err(_) => std::ptr::null(),
     })
 }
 
@@ -194,13 +198,13 @@ unsafe extern "C" fn release(stream: *mut FFI_ArrowArrayStream) {
 /// the stream is released, or when it was not produced by this library (its
 /// `release` callback is another library's): the message says which.
 #[no_mangle]
-pub extern "C" fn sluice_stream_last_error(
+pub unsafe extern "C" fn sluice_stream_last_error(
     stream: *const FFI_ArrowArrayStream,
     out: *mut *mut sluice_error,
     error: *mut *mut sluice_error,
 ) -> sluice_status {
     fallible(error, || {
-        let state = own_state(non_null(stream, "stream")?)?;
+        let state = unsafe { own_state(stream) }?;
         let out = non_null_mut(out, "out")?;
         *out = state.last_error.clone().map_or(std::ptr::null_mut(), |e| Box::into_raw(Box::new(e)));
         Ok(())

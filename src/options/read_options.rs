@@ -38,7 +38,9 @@ pub struct ReadOptions {
     /// Rows per worker turn; `None` means one batch.
     pub worker_interleave: Option<u64>,
     pub memory_budget: u64,
-    pub threads: u64,
+    /// Fragments (or fragment parts) read at once; 0: twice the cores. Option
+    /// `fragments_in_flight`, formerly `threads` (still accepted).
+    pub fragments_in_flight: u64,
     /// The column policy (tensor mode and its options).
     pub tensors: TensorOptions,
     /// Options that cannot be set again (`fixed_options`): a shard's, or a bound stream's.
@@ -66,7 +68,7 @@ impl Default for ReadOptions {
             worker_index: 0,
             worker_interleave: None,
             memory_budget: 512 << 20,
-            threads: 0,
+            fragments_in_flight: 0,
             tensors: TensorOptions::default(),
             fixed: Vec::new(),
         }
@@ -92,7 +94,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "worker_index",
     "worker_interleave",
     "memory_budget",
-    "threads",
+    "fragments_in_flight",
     "fixed_options",
 ];
 
@@ -141,7 +143,8 @@ impl ReadOptions {
             "worker_index" => self.worker_index = parse::unsigned(key, value)?,
             "worker_interleave" => self.worker_interleave = Some(parse::positive(key, value)?),
             "memory_budget" => self.memory_budget = parse::bytes(key, value)?,
-            "threads" => self.threads = parse::unsigned(key, value)?,
+            // `threads` is the option's former name, kept for existing callers.
+            "fragments_in_flight" | "threads" => self.fragments_in_flight = parse::unsigned(key, value)?,
             _ => {
                 if !self.tensors.set(key, value)? {
                     let known: Vec<&str> = KNOWN.iter().chain(tensor_options::KNOWN).copied().collect();
@@ -250,10 +253,10 @@ impl ReadOptions {
         }
     }
 
-    /// Fragments read at once: the `threads` option, or twice the machine's cores
+    /// Fragments read at once: the `fragments_in_flight` option, or twice the machine's cores
     /// (so that one fragment's fetch overlaps another's decoding).
     pub fn concurrency(&self) -> usize {
-        match self.threads {
+        match self.fragments_in_flight {
             0 => 2 * std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             n => n as usize,
         }

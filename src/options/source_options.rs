@@ -29,24 +29,15 @@ impl FormatChoice {
     pub fn from_extension(name: &str) -> Option<Self> {
         Self::parse(name.rsplit_once('.')?.1)
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Parquet => "Parquet",
-            Self::Ipc => "Arrow IPC",
-            Self::Csv => "CSV",
-            Self::Ndjson => "NDJSON",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
 pub struct CsvOptions {
-    pub header: bool,
+    pub(crate) header: bool,
     /// None: from the extension (tab for .tsv, comma otherwise).
-    pub delimiter: Option<u8>,
-    pub quote: u8,
-    pub infer_rows: usize,
+    pub(crate) delimiter: Option<u8>,
+    pub(crate) quote: u8,
+    pub(crate) infer_rows: usize,
 }
 
 impl Default for CsvOptions {
@@ -58,26 +49,26 @@ impl Default for CsvOptions {
 /// Object store settings; unset values come from the standard environment variables.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct StoreOptions {
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    pub anonymous: bool,
-    pub allow_http: Option<bool>,
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub session_token: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) anonymous: bool,
+    pub(crate) allow_http: Option<bool>,
+    pub(crate) access_key_id: Option<String>,
+    pub(crate) secret_access_key: Option<String>,
+    pub(crate) session_token: Option<String>,
     /// None: the defaults in source/store.rs.
-    pub request_timeout: Option<std::time::Duration>,
-    pub connect_timeout: Option<std::time::Duration>,
+    pub(crate) request_timeout: Option<std::time::Duration>,
+    pub(crate) connect_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
-    pub format: Option<FormatChoice>,
-    pub csv: CsvOptions,
-    pub schema: Option<Arc<Schema>>,
+    pub(crate) format: Option<FormatChoice>,
+    pub(crate) csv: CsvOptions,
+    pub(crate) schema: Option<Arc<Schema>>,
     /// NDJSON keys that are not in the schema: skipped instead of an error.
-    pub ndjson_ignore_unknown_keys: bool,
-    pub store: StoreOptions,
+    pub(crate) ndjson_ignore_unknown_keys: bool,
+    pub(crate) store: StoreOptions,
 }
 
 pub(crate) const KNOWN: &[&str] = &[

@@ -37,16 +37,16 @@ pub enum Dictionaries {
 
 #[derive(Debug, Clone)]
 pub struct TensorOptions {
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// Nulls take this value (strings: ""); without it a null is an error.
-    pub null_fill: Option<Number>,
+    pub(crate) null_fill: Option<Number>,
     /// Columns that get a `<name>_is_null` bool column; their nulls are filled.
-    pub null_mask: Vec<String>,
-    pub ragged: Ragged,
-    pub pad_length: Option<u64>,
-    pub pad_value: Number,
-    pub decimal: Decimals,
-    pub dictionary: Dictionaries,
+    pub(crate) null_mask: Vec<String>,
+    pub(crate) ragged: Ragged,
+    pub(crate) pad_length: Option<u64>,
+    pub(crate) pad_value: Number,
+    pub(crate) decimal: Decimals,
+    pub(crate) dictionary: Dictionaries,
 }
 
 impl Default for TensorOptions {

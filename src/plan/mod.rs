@@ -14,6 +14,7 @@
 
 mod rng;
 mod shard;
+mod split;
 
 use crate::options::ReadOptions;
 use rng::{permutation, Rng};
@@ -209,7 +210,10 @@ impl Plan {
                         p.ranges.push(local..end);
                     }
                 }
-                _ => pieces.push(Piece { fragment, ranges: vec![local..end] }),
+                _ => {
+                    let rows = local..end;
+                    pieces.push(Piece { fragment, ranges: vec![rows] })
+                }
             }
             pos = self.starts[slot] + end;
         }

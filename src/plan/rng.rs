@@ -7,7 +7,7 @@ pub struct Rng(u64);
 impl Rng {
     /// Seeds from several words (seed, epoch, purpose, index …).
     pub fn new(words: &[u64]) -> Self {
-        let mut rng = Rng(0x5EED_0F_51_u64 ^ 0x9E37_79B9_7F4A_7C15);
+        let mut rng = Rng(0x5EED_0F51_u64 ^ 0x9E37_79B9_7F4A_7C15);
         for &w in words {
             rng.0 ^= w;
             rng.0 = rng.next_u64();

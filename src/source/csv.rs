@@ -145,7 +145,7 @@ fn match_header(file: &FileRef, header: &Schema, declared: &Schema, origin: &str
         }
         return Err(mismatch(why.join("; ")));
     }
-    let field = |name: &str| declared.field_with_name(name).map(|f| f.clone()).map_err(|e| Error::internal(e.to_string()));
+    let field = |name: &str| declared.field_with_name(name).cloned().map_err(|e| Error::internal(e.to_string()));
     let fields = names.iter().map(|n| field(n)).collect::<Result<Vec<Field>>>()?;
     let positions = declared.fields().iter().map(|f| names.iter().position(|n| n == f.name()).unwrap_or(0)).collect();
     Ok((Arc::new(Schema::new(fields)), positions))

@@ -31,7 +31,7 @@ pub enum FileFormat {
     Parquet(::parquet::arrow::arrow_reader::ArrowReaderMetadata),
     Ipc(ipc::IpcKind),
     Csv(csv::CsvLayout),
-    Ndjson(SchemaRef),
+    Ndjson,
 }
 
 pub struct DataFile {
@@ -170,7 +170,7 @@ impl Source {
             FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,
             FileFormat::Ipc(kind) => ipc::read(&data.file, kind, fragment.index, ranges, projection).await,
             FileFormat::Csv(layout) => csv::read(&data.file, layout, ranges, projection, batch_rows).await,
-            FileFormat::Ndjson(_) => ndjson::read(&data.file, ranges, projection, batch_rows).await,
+            FileFormat::Ndjson => ndjson::read(&data.file, ranges, projection, batch_rows).await,
         }
     }
 }
@@ -210,8 +210,8 @@ async fn inspect(
             (inspected, FileFormat::Csv(layout))
         }
         FormatChoice::Ndjson => {
-            let (inspected, schema) = ndjson::inspect(file, declared, options.csv.infer_rows, options.ndjson_ignore_unknown_keys).await?;
-            (inspected, FileFormat::Ndjson(schema))
+            let inspected = ndjson::inspect(file, declared, options.csv.infer_rows, options.ndjson_ignore_unknown_keys).await?;
+            (inspected, FileFormat::Ndjson)
         }
     })
 }

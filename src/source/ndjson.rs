@@ -27,12 +27,7 @@ fn batch_rows(schema: &Schema, wanted: usize) -> usize {
 }
 
 /// `ignore_unknown_keys`: skip keys the schema lacks instead of failing on them.
-pub async fn inspect(
-    file: &FileRef,
-    declared: Option<SchemaRef>,
-    infer_rows: usize,
-    ignore_unknown_keys: bool,
-) -> Result<(Inspected, SchemaRef)> {
+pub async fn inspect(file: &FileRef, declared: Option<SchemaRef>, infer_rows: usize, ignore_unknown_keys: bool) -> Result<Inspected> {
     let bytes = fetch_all(file).await?;
     let (schema, inferred) = match declared {
         Some(schema) => (schema, false),
@@ -62,7 +57,7 @@ pub async fn inspect(
         }
     }
     let part = PartInfo { index: 0, rows, bytes: file.size };
-    Ok((Inspected { schema: schema.clone(), parts: vec![part] }, schema))
+    Ok(Inspected { schema, parts: vec![part] })
 }
 
 /// Names the first top-level key the schema lacks and its line (1-based). Runs

@@ -64,7 +64,7 @@ mod tests {
         let values: Vec<i64> =
             kept.iter().flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec()).collect();
         assert_eq!(values, vec![1, 2, 4, 5, 6, 12]);
-        assert!(kept.iter().all(|b| b.column(0).len() > 0));
+        assert!(kept.iter().all(|b| !b.column(0).is_empty()));
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl Policy {
         let mut fields = Vec::with_capacity(input.fields().len());
         for field in input.fields() {
             let name = field.name().clone();
-            let (conversion, output) = types::plan(field, options)?;
+            let (conversion, output) = types::conversion_for(field, options)?;
             let mask = options.null_mask.contains(&name);
             let fill = if mask { Some(options.null_fill.unwrap_or(crate::options::Number::ZERO)) } else { options.null_fill };
             fields.push(output);

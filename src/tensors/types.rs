@@ -25,7 +25,7 @@ pub enum Conversion {
     TemporalInt64,
     /// A ragged list to a fixed-size list of `length` values.
     Pad { length: i32, value: Number },
-    /// A dictionary decoded to its values, which then convert as planned.
+    /// A dictionary decoded to its values, which then convert as their own type does.
     Decode(DataType, Box<Conversion>),
 }
 
@@ -39,7 +39,7 @@ fn unsupported(field: &Field, why: &str) -> Error {
 
 /// The conversion for `field` and the output field (never nullable: nulls are
 /// filled or refused).
-pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Field)> {
+pub fn conversion_for(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Field)> {
     use DataType::*;
     let t = field.data_type();
     let keep_original = |f: Field| {
@@ -48,7 +48,7 @@ pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Fi
         f.with_metadata(metadata)
     };
     let out = |data_type: DataType| Field::new(field.name(), data_type, false).with_metadata(field.metadata().clone());
-    let planned = match t {
+    let chosen = match t {
         _ if is_number(t) => (Conversion::Keep, out(t.clone())),
         Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..) => match options.decimal {
             Decimals::Float64 => (Conversion::Cast(Float64), keep_original(out(Float64))),
@@ -62,7 +62,7 @@ pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Fi
             Dictionaries::Codes => (Conversion::Keep, out(t.clone())),
             Dictionaries::Values => {
                 let values = Arc::new(field.as_ref().clone().with_data_type(value_type.as_ref().clone()));
-                let (then, output) = plan(&values, options)?;
+                let (then, output) = conversion_for(&values, options)?;
                 (Conversion::Decode(value_type.as_ref().clone(), Box::new(then)), output)
             }
         },
@@ -98,7 +98,7 @@ pub fn plan(field: &FieldRef, options: &TensorOptions) -> Result<(Conversion, Fi
         }
         _ => return Err(unsupported(field, "which has no tensor form in sluice's column policy (read it without tensors=true)")),
     };
-    Ok(planned)
+    Ok(chosen)
 }
 
 /// The list type with non-nullable items (nulls are filled or refused).
@@ -135,7 +135,7 @@ pub fn convert(array: &ArrayRef, conversion: &Conversion, name: &str) -> Result<
         Conversion::Pad { length, value } => match array.data_type() {
             DataType::List(_) => pad(array.as_list::<i32>(), *length, *value, name),
             DataType::LargeList(_) => pad(array.as_list::<i64>(), *length, *value, name),
-            other => Err(Error::internal(format!("column '{name}': pad planned for {other}"))),
+            other => Err(Error::internal(format!("column '{name}': pad chosen for {other}"))),
         },
     }
 }
@@ -171,7 +171,7 @@ fn scaled_int64(array: &ArrayRef, name: &str) -> Result<ArrayRef> {
                     })
                     .collect::<Result<_>>()?
             }
-            other => return Err(Error::internal(format!("column '{name}': scaled_int64 planned for {other}"))),
+            other => return Err(Error::internal(format!("column '{name}': scaled_int64 chosen for {other}"))),
         };
     Ok(Arc::new(Int64Array::new(values.into(), nulls)))
 }

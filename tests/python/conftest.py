@@ -117,7 +117,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 class RangeHandler(BaseHTTPRequestHandler):
     """Static files with HEAD and single Range requests, as object_store's HTTP client needs.
 
-    /forbidden/... answers 403.
+    /forbidden/... answers 403; /failing/... answers 500.
     """
 
     protocol_version = "HTTP/1.1"
@@ -139,6 +139,9 @@ class RangeHandler(BaseHTTPRequestHandler):
         self.log.append((self.command, path, range_header))
         if path.startswith("/forbidden/"):
             self.send_error(403, "Forbidden")
+            return
+        if path.startswith("/failing/"):
+            self.send_error(500, "Internal Server Error")
             return
         file = (self.root / path.lstrip("/")).resolve()
         if self.root not in file.parents or not file.is_file():

@@ -304,6 +304,16 @@ def test_http_403(http_server):
     assert "secret.parquet" in str(info.value)
 
 
+def test_http_500_is_io_even_when_the_name_holds_404(http_server):
+    """issue 10: the kind comes from the HTTP status, not from "404" anywhere in the message."""
+    url = f"{http_server.url}/failing/part-404.parquet"
+    with pytest.raises(sluice.SluiceError) as info:
+        sluice.DataConnector.from_sources(url, allow_http=True)
+    assert info.value.status == sluice.Status.IO, info.value
+    assert "part-404.parquet" in str(info.value)
+    assert "500" in str(info.value)
+
+
 # --- consumers that stop early -----------------------------------------------------------------
 
 

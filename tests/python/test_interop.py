@@ -39,6 +39,8 @@ def test_stream_object_carries_read_options(connector, ids_dataset):
     assert stream.schema.names == ["s", "id"]
     # a stream object can be consumed more than once
     assert pa.table(stream).equals(table)
+    # it is a set of bound read options (BoundRead); `Stream` is its former, public name
+    assert isinstance(stream, sluice.BoundRead) and sluice.Stream is sluice.BoundRead
 
 
 def test_requested_schema_same_schema(connector):

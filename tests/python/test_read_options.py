@@ -1,4 +1,4 @@
-"""Projection, limit, exact batch sizes, drop_last_batch, memory budget, threads."""
+"""Projection, limit, exact batch sizes, drop_last_batch, memory budget, fragments in flight."""
 
 import pyarrow as pa
 import pytest
@@ -72,9 +72,10 @@ def test_limit_with_drop_last_batch(connector):
     assert column_values(batches) == list(range(1000))
 
 
-def test_threads_do_not_change_the_order(connector, parquet_dataset):
-    one = column_values(batches_of(connector, threads=1, batch_size=100, columns=["id"]))
-    two = column_values(batches_of(connector, threads=2, batch_size=100, columns=["id"]))
+def test_fragments_in_flight_do_not_change_the_order(connector, parquet_dataset):
+    one = column_values(batches_of(connector, fragments_in_flight=1, batch_size=100, columns=["id"]))
+    two = column_values(batches_of(connector, fragments_in_flight=2, batch_size=100, columns=["id"]))
+    # `threads`: the option's former name, still accepted
     many = column_values(batches_of(connector, threads=8, batch_size=100, columns=["id"]))
     assert one == two == many == parquet_dataset.expected.column("id").to_pylist()
 

@@ -50,7 +50,7 @@ PUBLIC_CLASSES = [
     sluice.DataConnector,
     sluice.ShardedDataConnector,
     sluice.DataShard,
-    sluice.Stream,
+    sluice.BoundRead,
     sluice.SluiceError,
     SluiceTorchDataset,
 ]

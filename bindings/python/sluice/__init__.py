@@ -14,7 +14,7 @@ thin ctypes binding over its C API (include/sluice.h). Options: docs/options.md.
 """
 
 from . import _lib
-from ._connector import DataConnector, DataShard, ShardedDataConnector, Stream
+from ._connector import BoundRead, DataConnector, DataShard, ShardedDataConnector, Stream
 from ._errors import (
     SluiceError,
     SluiceInternalError,
@@ -40,6 +40,7 @@ LIBRARY_PATH = _lib.library_path
 __all__ = [
     "ABI_VERSION",
     "LIBRARY_PATH",
+    "BoundRead",
     "DataConnector",
     "DataShard",
     "ShardedDataConnector",

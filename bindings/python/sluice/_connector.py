@@ -62,9 +62,6 @@ _lib_handle = _lib.lib
 
 _Connector = TypeVar("_Connector", bound="DataConnector")
 
-#: read options that a shard fixes; passing them to a shard's reads is an error
-_SHARD_KEYS = ("num_shards", "shard_index", "equal_shards")
-
 _RELEASE_SCHEMA = ctypes.CFUNCTYPE(None, ctypes.POINTER(_lib.ArrowSchema))
 
 
@@ -208,9 +205,9 @@ class _Reads:
         with self._use_connector() as connector:
             return _open_stream(connector, items)
 
-    def stream(self, **read_options: Unpack[ReadOptions]) -> "Stream":
+    def stream(self, **read_options: Unpack[ReadOptions]) -> "BoundRead":
         """An object with `__arrow_c_stream__` (and the same reads) that remembers `read_options`."""
-        return Stream(self, read_options)
+        return BoundRead(self, read_options)
 
     def __arrow_c_stream__(self, requested_schema: object = None) -> object:
         """Arrow PyCapsule stream protocol: a new stream over all rows with default read options."""
@@ -775,8 +772,9 @@ class DataShard(_Reads):
         return f"<sluice.DataShard rank={self.rank} world_size={self.world_size} equal={self.equal!r}>"
 
 
-class Stream(_Reads):
-    """Read options bound to a connector or shard; `__arrow_c_stream__` opens a new stream each call."""
+class BoundRead(_Reads):
+    """Read options bound to a connector or shard (what `.stream(**read_options)` returns): not a
+    stream itself, `__arrow_c_stream__` and `to_arrow()` open a new one each call."""
 
     def __init__(self, parent: _Reads, read_options: Mapping[str, Any]) -> None:
         self._parent = parent
@@ -795,4 +793,8 @@ class Stream(_Reads):
             return reader.schema
 
     def __repr__(self) -> str:
-        return f"<sluice.Stream {self._read_options!r}>"
+        return f"<sluice.BoundRead {self._read_options!r}>"
+
+
+#: The former name of `BoundRead`, kept because it was public.
+Stream = BoundRead

@@ -50,7 +50,7 @@ def to_tf_dataset(
     label=None,
     **read_options,
 ):
-    """A tf.data.Dataset over `reads` (a DataConnector, DataShard or Stream); see the module docstring."""
+    """A tf.data.Dataset over `reads` (a DataConnector, DataShard or BoundRead); see the module docstring."""
     import tensorflow as tf
 
     own = sorted(key for key in read_options if key in _OWN_KEYS)

@@ -41,7 +41,7 @@ def to_xgboost(
     progress=None,
     **read_options,
 ):
-    """An XGBoost matrix of `features` (and `label`) from `reads` (a DataConnector, DataShard or Stream).
+    """An XGBoost matrix of `features` (and `label`) from `reads` (a DataConnector, DataShard or BoundRead).
 
     kind: "quantile" -> xgboost.QuantileDMatrix over a streaming DataIter;
           "extmem"   -> xgboost.ExtMemQuantileDMatrix over the same iterator, its pages cached

@@ -325,7 +325,10 @@ class ReadOptions : public detail::OptionsBase<sluice_read_options, detail::Read
   ReadOptions& memory_budget(std::uint64_t bytes) { return set("memory_budget", std::to_string(bytes)); }
   /// A size with a suffix, e.g. "512MiB".
   ReadOptions& memory_budget(const std::string& size) { return set("memory_budget", size); }
-  ReadOptions& threads(std::uint64_t n) { return set("threads", std::to_string(n)); }
+  /// Fragments read concurrently (0: twice the cores); not a thread count.
+  ReadOptions& fragments_in_flight(std::uint64_t n) { return set("fragments_in_flight", std::to_string(n)); }
+  /// The former name of fragments_in_flight(), kept for existing callers.
+  ReadOptions& threads(std::uint64_t n) { return fragments_in_flight(n); }
   ReadOptions& drop_last_batch(bool on = true) { return flag("drop_last_batch", on); }
   ReadOptions& shuffle_window(std::uint64_t rows) { return set("shuffle_window", std::to_string(rows)); }
 

@@ -115,8 +115,19 @@ public final class ReadOptions {
     return set("memory_budget", size);
   }
 
+  /** Fragments read concurrently (0: twice the cores); not a thread count (docs/options.md). */
+  public ReadOptions fragmentsInFlight(long fragments) {
+    return set("fragments_in_flight", Long.toString(fragments));
+  }
+
+  /**
+   * The former name of {@link #fragmentsInFlight}.
+   *
+   * @deprecated it counts fragments read at once, not threads: use {@link #fragmentsInFlight}.
+   */
+  @Deprecated
   public ReadOptions threads(long threads) {
-    return set("threads", Long.toString(threads));
+    return fragmentsInFlight(threads);
   }
 
   @Override

@@ -139,7 +139,7 @@ class ErrorsTest {
   void corruptPageFoundWhileReadingThrowsTheCoresStatus() throws IOException {
     // the footer is valid (the open succeeds); the second row group's pages are garbage
     try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("corrupt_pages.parquet")));
-        ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(1000).threads(1))) {
+        ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(1000).fragmentsInFlight(1))) {
       assertTrue(reader.loadNextBatch());
       BigIntVector ids = (BigIntVector) reader.getVectorSchemaRoot().getVector("id");
       assertEquals(1000, ids.getValueCount());

@@ -1,0 +1,144 @@
+//! The reader: runs the plan's tasks concurrently on the runtime under one
+//! memory budget, and hands batches out in plan order (never in the order in
+//! which tasks finish), re-cut to exactly `batch_size` rows.
+//!
+//! - this module: [`BatchStream`], the handle a consumer pulls batches from
+//! - [`scheduler`]: which tasks run when, in plan order, within the budget
+//! - [`job`]: what every task of one reader shares, and running one task
+//! - [`budget`]: what a task will hold, and the errors when a window cannot fit
+//! - [`memory`]: the size estimates, corrected by measuring decoded batches
+
+mod budget;
+mod job;
+mod memory;
+mod scheduler;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::options::ReadOptions;
+use crate::pack::Packing;
+use crate::plan::Plan;
+use crate::runtime;
+use crate::source::{Projection, Source};
+use crate::tensors::Policy;
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use futures::FutureExt;
+use job::Job;
+use memory::SizeModel;
+use scheduler::Settings;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// A stream of batches for one reader. Dropping it stops all its work.
+pub struct BatchStream {
+    schema: SchemaRef,
+    receiver: mpsc::Receiver<Result<RecordBatch>>,
+    producer: JoinHandle<()>,
+    pid: u32,
+    finished: bool,
+    failed: Option<Error>,
+}
+
+impl BatchStream {
+    pub fn start(source: Arc<Source>, options: &ReadOptions) -> Result<BatchStream> {
+        options.validate()?;
+        if let Some(label) = &options.label {
+            if source.schema.index_of(label).is_err() {
+                return Err(Error::invalid_argument(format!("option 'label': no column named '{label}'")));
+            }
+        }
+        let option = if options.features.is_some() { "features" } else { "columns" };
+        let projection = Projection::new(&source.schema, options.projected_columns().as_deref(), option)?;
+        let packing = match &options.features {
+            Some(features) => Some(Packing::new(&projection.schema, features, options.label.as_deref(), options.tensors.null_fill)?),
+            None => None,
+        };
+        let unpolicied = packing.as_ref().map_or_else(|| projection.schema.clone(), Packing::schema);
+        let policy = options.policy_applies().then(|| Policy::new(&unpolicied, &options.tensors)).transpose()?;
+        let sizes = SizeModel::new(source.fragments.iter().map(|f| source.fragment_size(f, &projection)).collect());
+        if options.shuffle {
+            budget::check_window_fits(&source, &sizes, options)?;
+        }
+        let rows: Vec<u64> = source.fragments.iter().map(|f| f.rows).collect();
+        let plan = Plan::new(&rows, options);
+        // Decoding in large batches costs less per row; re-cutting them is zero-copy.
+        let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
+        let schema = policy.as_ref().map_or(unpolicied, Policy::schema);
+        let job = Arc::new(Job {
+            source,
+            projection,
+            max_decode_rows: decode_rows,
+            budget: options.memory_budget,
+            shuffle_window: options.shuffle_window,
+            sizes,
+            packing,
+            policy,
+        });
+        let (sender, receiver) = mpsc::channel(1);
+        let settings = Settings { concurrency: options.concurrency(), chunk_rows: options.chunk_rows() };
+        let producer = runtime::runtime()?.spawn(async move {
+            let failure = sender.clone();
+            let run = AssertUnwindSafe(scheduler::produce(job, plan, settings, sender)).catch_unwind().await;
+            if let Err(panic) = run {
+                let _ = failure
+                    .send(Err(Error::new(
+                        ErrorKind::Panic,
+                        format!("internal panic while reading: {}", crate::error::panic_message(&panic)),
+                    )))
+                    .await;
+            }
+        });
+        Ok(BatchStream { schema, receiver, producer, pid: std::process::id(), finished: false, failed: None })
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The next batch, `Ok(None)` at the end. Blocks; call it from outside the runtime.
+    pub fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        if self.finished {
+            return Ok(None);
+        }
+        if self.pid != std::process::id() {
+            return Err(Error::invalid_argument(
+                "this stream was opened before fork(): open a new stream in the child process (the connector can be reused)",
+            ));
+        }
+        match self.receiver.blocking_recv() {
+            Some(Ok(batch)) => Ok(Some(batch)),
+            Some(Err(err)) => {
+                self.failed = Some(err.clone());
+                Err(err)
+            }
+            None => {
+                self.finished = true;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Yields an error once, then ends (the C stream instead repeats the error).
+impl Iterator for BatchStream {
+    type Item = Result<RecordBatch>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed.is_some() {
+            return None;
+        }
+        self.next_batch().transpose()
+    }
+}
+
+impl Drop for BatchStream {
+    fn drop(&mut self) {
+        if self.pid == std::process::id() {
+            self.producer.abort();
+        }
+    }
+}
