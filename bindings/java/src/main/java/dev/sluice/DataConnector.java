@@ -85,6 +85,7 @@ public class DataConnector implements AutoCloseable {
   /** The Arrow schema of every read without projection. */
   public synchronized Schema schema() {
     if (schema == null) {
+      ArrowAccess.check();
       BufferAllocator allocator = DefaultAllocator.get();
       try (ArrowSchema out = ArrowSchema.allocateNew(allocator);
           CDataDictionaryProvider dictionaries = new CDataDictionaryProvider()) {
@@ -136,10 +137,12 @@ public class DataConnector implements AutoCloseable {
    * core's status and message, and again by every later call.
    *
    * @throws SluiceException a bad option (INVALID_ARGUMENT naming it), an unknown column …
-   * @throws IllegalStateException the connector is closed
+   * @throws IllegalStateException the connector is closed, or the JVM lacks
+   *     --add-opens=java.base/java.nio=ALL-UNNAMED, which Arrow Java needs
    */
   public ArrowReader read(BufferAllocator allocator, ReadOptions options) {
     Objects.requireNonNull(allocator, "sluice: allocator is null");
+    ArrowAccess.check();
     byte[][][] keysValues = NativeStrings.options(options == null ? null : options.asMap());
     try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
       handle.use(address -> {
