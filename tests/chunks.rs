@@ -74,7 +74,7 @@ fn bad_chunk_and_turn_options_are_refused() {
     let dir = tempdir();
     let c = connector(&dir);
     let refused = |pairs: &[(&str, &str)], words: &[&str]| {
-        let err = read(&c, pairs).err().expect("refused");
+        let Err(err) = read(&c, pairs) else { panic!("accepted") };
         assert_eq!(err.kind, ErrorKind::InvalidArgument, "{err}");
         for word in words {
             assert!(err.to_string().contains(word), "{err} names {word}");

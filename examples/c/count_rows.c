@@ -2,8 +2,11 @@
  * path, directory, glob or URI, read it as an Arrow C stream, release each
  * batch.
  *
- *   cc -std=c11 -Wall -Iinclude examples/c/count_rows.c -Ltarget/release -lsluice \
- *      -Wl,-rpath,"$PWD/target/release" -o count_rows
+ * With sluice installed or unpacked from tools/build-tarball (PKG_CONFIG_PATH
+ * set to its lib/pkgconfig), and data/quickstart written by tools/quickstart:
+ *
+ *   cc -std=c11 -Wall examples/c/count_rows.c $(pkg-config --cflags --libs sluice) \
+ *      -Wl,-rpath,$(pkg-config --variable=libdir sluice) -o count_rows
  *   ./count_rows data/quickstart
  */
 #include <stdio.h>

@@ -85,6 +85,7 @@ public class DataConnector implements AutoCloseable {
   /** The Arrow schema of every read without projection. */
   public synchronized Schema schema() {
     if (schema == null) {
+      ArrowAccess.check();
       BufferAllocator allocator = DefaultAllocator.get();
       try (ArrowSchema out = ArrowSchema.allocateNew(allocator);
           CDataDictionaryProvider dictionaries = new CDataDictionaryProvider()) {
@@ -141,7 +142,8 @@ public class DataConnector implements AutoCloseable {
    * core's status and message, and again by every later call.
    *
    * @throws SluiceException a bad option (INVALID_ARGUMENT naming it), an unknown column …
-   * @throws IllegalStateException the connector is closed
+   * @throws IllegalStateException the connector is closed, or the JVM lacks
+   *     --add-opens=java.base/java.nio=ALL-UNNAMED, which Arrow Java needs
    */
   public ArrowReader read(BufferAllocator allocator, ReadOptions options) {
     return read(allocator, null, options);
@@ -150,6 +152,7 @@ public class DataConnector implements AutoCloseable {
   /** read with {@code fixed} options set first (a shard's, which fix themselves; see DataShard). */
   ArrowReader read(BufferAllocator allocator, Map<String, String> fixed, ReadOptions options) {
     Objects.requireNonNull(allocator, "sluice: allocator is null");
+    ArrowAccess.check();
     byte[][][] keysValues = NativeStrings.options(fixed, options == null ? null : options.asMap());
     try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
       handle.use(address -> {
