@@ -79,11 +79,13 @@ class _PolicyOptions(TypedDict, total=False):
 
 
 class _ReaderOptions(_PolicyOptions, total=False):
-    """Memory, threads and shards: options every output passes to the core unchanged."""
+    """Memory, concurrency and shards: options every output passes to the core unchanged.
+
+    `threads`, the former name of `fragments_in_flight`, is still accepted at run time."""
 
     shuffle_window: int
     memory_budget: Union[int, str]
-    threads: int
+    fragments_in_flight: int
     num_shards: int
     shard_index: int
     equal_shards: str
