@@ -11,13 +11,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 import sluice
 
 try:
@@ -35,8 +33,8 @@ def _required_distributions():
     if tomllib is not None:
         requirements = tomllib.loads(text)["project"]["dependencies"]
     else:  # pragma: no cover - the CI venv is Python 3.11
-        block = re.search(r"^dependencies = \[(.*?)^\]", text, re.M | re.S).group(1)
-        requirements = re.findall(r'^\s*"([^"]+)"', block, re.M)
+        block = re.search(r"^dependencies = \[(.*?)^\]", text, re.MULTILINE | re.DOTALL).group(1)
+        requirements = re.findall(r'^\s*"([^"]+)"', block, re.MULTILINE)
     return [re.match(r"[A-Za-z0-9_.-]+", requirement).group(0) for requirement in requirements]
 
 
@@ -46,14 +44,9 @@ def _link_distribution(name, site_packages):
     tops = {Path(str(entry)).parts[0] for entry in distribution.files or []}
     for top in tops:
         source = Path(distribution.locate_file(top))
-        if top.endswith(".dist-info") or top == ".." or not source.exists():
-            continue
-        target = site_packages / top
-        if not target.exists():
-            target.symlink_to(source)
-    # the dist-info too, so that importlib.metadata sees the distribution
-    info = Path(distribution._path)  # noqa: SLF001 - PathDistribution's folder
-    (site_packages / info.name).symlink_to(info)
+        # ".." would be a script in bin/; the dist-info is linked too, for importlib.metadata
+        if top != ".." and source.exists() and not (site_packages / top).exists():
+            (site_packages / top).symlink_to(source)
 
 
 def _minimal_venv(root):
@@ -91,7 +84,8 @@ def test_import_and_read_with_required_dependencies_only(tmp_path):
     python = _minimal_venv(tmp_path / "venv")
 
     # The environment really lacks the optional frameworks.
-    probe = subprocess.run([str(python), "-c", "import pandas"], capture_output=True, text=True, timeout=60)
+    probe = subprocess.run([str(python), "-c", "import pandas"], capture_output=True, text=True, timeout=60,
+                           check=False)
     assert probe.returncode != 0 and "No module named 'pandas'" in probe.stderr
 
     package_root = Path(sluice.__file__).resolve().parent.parent
@@ -100,7 +94,7 @@ def test_import_and_read_with_required_dependencies_only(tmp_path):
     env["SLUICE_LIBRARY"] = sluice.LIBRARY_PATH
     result = subprocess.run(
         [str(python), "-c", SCRIPT.format(optional=OPTIONAL), str(path)],
-        env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=120,
+        env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
