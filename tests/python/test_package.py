@@ -44,7 +44,7 @@ def test_library_path_follows_lookup_order():
     if explicit:
         assert Path(sluice.LIBRARY_PATH) == Path(explicit).absolute()
     else:
-        assert Path(sluice.LIBRARY_PATH) == Path(sluice.__file__).parent / "_native" / _lib.library_file_name()
+        assert Path(sluice.LIBRARY_PATH) == Path(sluice.__file__).parent / "_native" / _lib.bundled_file_name()
 
 
 def _import_in_subprocess(env_library):

@@ -2,7 +2,9 @@
 
 Order in which the library is looked for:
   1. the path in the environment variable SLUICE_LIBRARY, if set;
-  2. the copy bundled in this package (sluice/_native/), put there by the build.
+  2. the copy bundled in this package: maturin's cffi layout puts the crate's cdylib
+     in platlib as sluice/_native/lib_native.so (.dylib, _native.dll), next to a cffi
+     declaration module that sluice does not use.
 The library's ABI version must equal ABI_VERSION, or the import fails.
 """
 
@@ -25,7 +27,16 @@ def library_file_name():
     return "libsluice.so"
 
 
-BUNDLED_LIBRARY = Path(__file__).resolve().parent / "_native" / library_file_name()
+def bundled_file_name():
+    """The name maturin gives the library in the wheel (the extension `sluice._native`)."""
+    if sys.platform == "darwin":
+        return "lib_native.dylib"
+    if sys.platform == "win32":
+        return "_native.dll"
+    return "lib_native.so"
+
+
+BUNDLED_LIBRARY = Path(__file__).resolve().parent / "_native" / bundled_file_name()
 
 
 # --- Arrow C data interface structs -----------------------------------------------------
@@ -127,7 +138,7 @@ def load_library(path=None, expected_abi=ABI_VERSION):
     if not library_path.is_file():
         hint = (
             f"set {ENV_LIBRARY} to the path of {library_file_name()} "
-            "or reinstall the package with `pip install ./bindings/python`"
+            "or reinstall the package (`pip install ./bindings/python` from a checkout)"
         )
         raise ImportError(f"sluice: shared library not found at {library_path} ({origin}); {hint}")
     try:

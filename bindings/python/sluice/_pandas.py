@@ -10,7 +10,6 @@ converted by pyarrow itself, so its pandas dtype is exactly pyarrow's.
 """
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 
@@ -59,8 +58,21 @@ def _detached(column):
     return pa.concat_arrays([column, column.slice(0, 0)])
 
 
+def _import_pandas():
+    """pandas is an optional extra: imported by `to_pandas` only, so `import sluice` works without it."""
+    try:
+        import pandas
+    except ImportError as exc:
+        raise ImportError(
+            f"sluice: to_pandas needs pandas, which is not installed ({exc}); "
+            "install it with `pip install 'sluice-data[pandas]'` or `pip install pandas`"
+        ) from exc
+    return pandas
+
+
 def reader_to_pandas(reader, num_rows):
     """All batches of `reader` (which emits exactly `num_rows` rows) as a DataFrame."""
+    pd = _import_pandas()
     schema = reader.schema
     names = schema.names
     if len(set(names)) != len(names) or _needs_pandas_metadata(schema):
