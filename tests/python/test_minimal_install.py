@@ -88,7 +88,10 @@ def test_import_and_read_with_required_dependencies_only(tmp_path):
                            check=False)
     assert probe.returncode != 0 and "No module named 'pandas'" in probe.stderr
 
-    package_root = Path(sluice.__file__).resolve().parent.parent
+    # Only the sluice package on the path: its parent may be a site-packages that holds pandas.
+    package_root = tmp_path / "package"
+    package_root.mkdir()
+    (package_root / "sluice").symlink_to(Path(sluice.__file__).resolve().parent)
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
     env["PYTHONPATH"] = str(package_root)
     env["SLUICE_LIBRARY"] = sluice.LIBRARY_PATH
