@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 import sluice
 
 try:
@@ -53,8 +54,12 @@ def _minimal_venv(root):
     venv.EnvBuilder(with_pip=False, symlinks=True).create(root)
     python = root / "bin" / "python"
     site_packages = Path(
-        subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                       check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     )
     for name in _required_distributions():
         _link_distribution(name, site_packages)
@@ -84,8 +89,9 @@ def test_import_and_read_with_required_dependencies_only(tmp_path):
     python = _minimal_venv(tmp_path / "venv")
 
     # The environment really lacks the optional frameworks.
-    probe = subprocess.run([str(python), "-c", "import pandas"], capture_output=True, text=True, timeout=60,
-                           check=False)
+    probe = subprocess.run(
+        [str(python), "-c", "import pandas"], capture_output=True, text=True, timeout=60, check=False
+    )
     assert probe.returncode != 0 and "No module named 'pandas'" in probe.stderr
 
     # Only the sluice package on the path: its parent may be a site-packages that holds pandas.
@@ -97,7 +103,12 @@ def test_import_and_read_with_required_dependencies_only(tmp_path):
     env["SLUICE_LIBRARY"] = sluice.LIBRARY_PATH
     result = subprocess.run(
         [str(python), "-c", SCRIPT.format(optional=OPTIONAL), str(path)],
-        env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=str(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
