@@ -67,7 +67,7 @@ class LoaderTest {
         "sluice_connector_read", "sluice_stream_last_error",
         "sluice_error_status", "sluice_error_message", "sluice_error_free",
         "sluice_source_options_new", "sluice_source_options_free", "sluice_source_options_set",
-        "sluice_read_options_new", "sluice_read_options_free", "sluice_stream_last_error")) {
+        "sluice_read_options_new", "sluice_read_options_free")) {
       source.append("void ").append(name).append("(void) {}\n");
     }
     if (complete) {
