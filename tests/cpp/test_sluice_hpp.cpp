@@ -149,10 +149,14 @@ TEST(SluiceHpp, BuilderNamesAreThePythonKeywords) {
       .shuffle_window(1000)
       .memory_budget(std::uint64_t{64} << 20)
       .memory_budget("64MiB")
-      .threads(2);
+      .fragments_in_flight(2);
   EXPECT_EQ(more.values().at("memory_budget"), "64MiB");
   EXPECT_EQ(more.values().at("equal_shards"), "drop");
-  EXPECT_TRUE(more.has("threads"));
+  EXPECT_TRUE(more.has("fragments_in_flight"));
+  // threads() is the former name of fragments_in_flight()
+  sluice::ReadOptions former;
+  former.threads(3);
+  EXPECT_EQ(former.values().at("fragments_in_flight"), "3");
   EXPECT_FALSE(more.has("seed"));
 }
 
