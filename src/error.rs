@@ -118,7 +118,7 @@ fn source_kind(source: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> 
 /// right after this prefix, never from a path or a body that may hold "404".
 const STATUS_PREFIX: &str = "Server returned non-2xx status code: ";
 
-fn http_status(source: &(dyn std::error::Error + 'static)) -> Option<u16> {
+pub(crate) fn http_status(source: &(dyn std::error::Error + 'static)) -> Option<u16> {
     source.to_string().strip_prefix(STATUS_PREFIX)?.get(..3)?.parse().ok()
 }
 

@@ -173,6 +173,8 @@ mod tests {
         ("ndjson_unknown_keys", b"sometimes"),
         ("request_timeout", b"0"),
         ("connect_timeout", b"soon"),
+        ("max_retries", b"-1"),
+        ("retry_timeout", b"0"),
         ("endpoint", b"not a url"),
         ("region", NOT_UTF8),
         ("anonymous", b"sure"),

@@ -59,6 +59,8 @@ pub struct StoreOptions {
     /// None: the defaults in source/store.rs.
     pub(crate) request_timeout: Option<std::time::Duration>,
     pub(crate) connect_timeout: Option<std::time::Duration>,
+    pub(crate) max_retries: Option<usize>,
+    pub(crate) retry_timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -88,6 +90,8 @@ pub(crate) const KNOWN: &[&str] = &[
     "ndjson_unknown_keys",
     "request_timeout",
     "connect_timeout",
+    "max_retries",
+    "retry_timeout",
 ];
 
 impl SourceOptions {
@@ -121,6 +125,8 @@ impl SourceOptions {
             "session_token" => self.store.session_token = text(),
             "request_timeout" => self.store.request_timeout = Some(parse::seconds(key, value)?),
             "connect_timeout" => self.store.connect_timeout = Some(parse::seconds(key, value)?),
+            "max_retries" => self.store.max_retries = Some(usize::try_from(parse::unsigned(key, value)?).unwrap_or(usize::MAX)),
+            "retry_timeout" => self.store.retry_timeout = Some(parse::seconds(key, value)?),
             _ => return Err(parse::unknown("source", key, KNOWN)),
         }
         Ok(())

@@ -11,6 +11,7 @@ mod location;
 mod ndjson;
 mod parquet;
 mod pinned;
+mod retry;
 mod slicing;
 mod store;
 

@@ -9,6 +9,7 @@
 //! system's ETag is made of the inode, the modification time and the size, so
 //! `os.replace` and in-place rewrites are both seen.
 
+use super::store::StoreKind;
 use super::FileRef;
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
@@ -32,23 +33,68 @@ impl FileRef {
     }
 
     /// The whole file as a stream of chunks, for a pass that need not hold it all.
+    /// A stream that ends before the file's last byte is resumed from there
+    /// within the retry budget, and is an error after it: never a short file.
     pub async fn get_stream(&self) -> Result<BoxStream<'static, Result<Bytes>>> {
-        let store = self.store.get()?;
-        let got = store.get_opts(&self.path, self.pinned_options(None)).await.map_err(|e| self.read_error(&e))?;
-        if let Some(difference) = difference(&self.opened, &got.meta) {
-            return Err(self.changed(&difference));
-        }
-        let file = self.clone();
-        Ok(got.into_stream().map(move |chunk| chunk.map_err(|e| file.read_error(&e))).boxed())
+        let chunks = self.open_stream(None).await?;
+        let state = StreamState { file: self.clone(), chunks, received: 0, attempts: self.store.retry_budget().start(), done: false };
+        Ok(futures::stream::unfold(state, StreamState::next).boxed())
     }
 
-    async fn get_pinned(&self, range: Option<Range<u64>>) -> Result<Bytes> {
+    /// The pinned object's bytes from `from` on, as a stream.
+    async fn open_stream(&self, from: Option<u64>) -> Result<BoxStream<'static, object_store::Result<Bytes>>> {
         let store = self.store.get()?;
+        let range = from.map(|start| start..self.size);
         let got = store.get_opts(&self.path, self.pinned_options(range)).await.map_err(|e| self.read_error(&e))?;
         if let Some(difference) = difference(&self.opened, &got.meta) {
             return Err(self.changed(&difference));
         }
-        got.bytes().await.map_err(|e| self.read_error(&e))
+        Ok(got.into_stream())
+    }
+
+    /// One pinned read, retried where object_store did not retry it (see retry.rs):
+    /// a body that ended short without an error, or was cut off when the object has no ETag.
+    async fn get_pinned(&self, range: Option<Range<u64>>) -> Result<Bytes> {
+        let mut attempts = self.store.retry_budget().start();
+        loop {
+            let failure = match self.get_once(range.clone()).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(failure) => failure,
+            };
+            match (failure.retry, attempts.next_wait()) {
+                (true, Some(wait)) => tokio::time::sleep(wait).await,
+                (true, None) if attempts.retries() > 0 => {
+                    return Err(Error::new(failure.error.kind, self.store.retry_budget().ran_out(&failure.error.message)));
+                }
+                _ => return Err(failure.error),
+            }
+        }
+    }
+
+    async fn get_once(&self, range: Option<Range<u64>>) -> Result<Bytes, Failure> {
+        let store = self.store.get()?;
+        let got = store.get_opts(&self.path, self.pinned_options(range.clone())).await.map_err(|e| self.read_error(&e))?;
+        if let Some(difference) = difference(&self.opened, &got.meta) {
+            return Err(self.changed(&difference).into());
+        }
+        // object_store resumes a cut body itself when the answer has an ETag.
+        let resumed_by_object_store = got.meta.e_tag.is_some();
+        let bytes = got.bytes().await.map_err(|e| Failure {
+            retry: !resumed_by_object_store && self.store.kind != StoreKind::Local && super::retry::transient(&e),
+            error: self.read_error(&e),
+        })?;
+        let expected = range.map_or(self.size, |r| r.end - r.start);
+        if bytes.len() as u64 != expected {
+            return Err(Failure { retry: self.store.kind != StoreKind::Local, error: self.short(bytes.len() as u64, expected) });
+        }
+        Ok(bytes)
+    }
+
+    fn short(&self, got: u64, expected: u64) -> Error {
+        Error::new(
+            ErrorKind::Io,
+            format!("'{}' could not be read: the store sent {got} bytes where {expected} were asked for (a body cut short)", self.name),
+        )
     }
 
     fn pinned_options(&self, range: Option<Range<u64>>) -> GetOptions {
@@ -63,12 +109,19 @@ impl FileRef {
     }
 
     fn read_error(&self, err: &object_store::Error) -> Error {
-        match err {
-            object_store::Error::Precondition { .. } | object_store::Error::NotModified { .. } => {
-                self.changed("the store refused the version pinned at open")
-            }
-            _ => self.store.error(err, &self.name),
+        // object_store reports a refused precondition as its own variant, or
+        // (HTTP, or a body resumed mid-way) as a generic error whose source is a 412 answer.
+        let sources = std::iter::successors(Some(err as &(dyn std::error::Error + 'static)), |e| e.source());
+        let refused = sources.clone().any(|e| {
+            matches!(
+                e.downcast_ref::<object_store::Error>(),
+                Some(object_store::Error::Precondition { .. } | object_store::Error::NotModified { .. })
+            )
+        }) || sources.clone().any(|e| crate::error::http_status(e) == Some(412));
+        if refused {
+            return self.changed("the store refused the version pinned at open");
         }
+        self.store.error(err, &self.name)
     }
 
     fn changed(&self, difference: &str) -> Error {
@@ -80,6 +133,66 @@ impl FileRef {
                 self.name
             ),
         )
+    }
+}
+
+/// A whole-file stream being read: how far, and the retries left to resume it.
+struct StreamState {
+    file: FileRef,
+    chunks: BoxStream<'static, object_store::Result<Bytes>>,
+    received: u64,
+    attempts: super::retry::Attempts,
+    done: bool,
+}
+
+impl StreamState {
+    async fn next(mut self) -> Option<(Result<Bytes>, Self)> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let failure = match self.chunks.next().await {
+                Some(Ok(bytes)) => {
+                    self.received += bytes.len() as u64;
+                    return Some((Ok(bytes), self));
+                }
+                None if self.received == self.file.size => return None,
+                None => Failure { retry: self.file.store.kind != StoreKind::Local, error: self.file.short(self.received, self.file.size) },
+                Some(Err(e)) => Failure {
+                    retry: self.file.store.kind != StoreKind::Local && self.file.opened.e_tag.is_none() && super::retry::transient(&e),
+                    error: self.file.read_error(&e),
+                },
+            };
+            let resumed = match (failure.retry, self.attempts.next_wait()) {
+                (true, Some(wait)) => {
+                    tokio::time::sleep(wait).await;
+                    self.file.open_stream(Some(self.received)).await
+                }
+                (true, None) if self.attempts.retries() > 0 => {
+                    Err(Error::new(failure.error.kind, self.file.store.retry_budget().ran_out(&failure.error.message)))
+                }
+                _ => Err(failure.error),
+            };
+            match resumed {
+                Ok(chunks) => self.chunks = chunks,
+                Err(error) => {
+                    self.done = true;
+                    return Some((Err(error), self));
+                }
+            }
+        }
+    }
+}
+
+/// A failed read, and whether sluice should make it again.
+struct Failure {
+    error: Error,
+    retry: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { error, retry: false }
     }
 }
 

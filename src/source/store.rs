@@ -3,18 +3,20 @@
 //! A store is rebuilt in a child process after `fork()`: its HTTP connection
 //! pool belongs to the parent's runtime, whose threads the child does not have.
 
+use super::retry::{self, RetryBudget};
 use crate::error::{Error, Result};
 use crate::options::StoreOptions;
-use object_store::{ClientOptions, ObjectStore, RetryConfig};
+use object_store::{ClientOptions, ObjectStore};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Retries of a failed request (5xx, reset, timeout), with exponential backoff.
-const MAX_RETRIES: usize = 2;
-/// Time for backoff and for retried 5xx answers, on top of the attempts' own timeouts.
-const RETRY_WINDOW: Duration = Duration::from_secs(15);
+/// Retries of a failed request (5xx, SlowDown, reset, timeout, cut body), with
+/// exponential backoff: object_store's defaults, which ride out throttling.
+const DEFAULT_MAX_RETRIES: usize = 10;
+/// No retry starts later than this after the request's first attempt.
+const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Whether a request failed because it got no answer in time.
 fn timed_out(err: &object_store::Error) -> bool {
@@ -90,19 +92,33 @@ impl Store {
         self.options.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT)
     }
 
-    /// An error from this store about `name`; a request that timed out says after how long and which option sets it.
+    /// How often and how long a failed request is retried (options `max_retries`, `retry_timeout`).
+    pub fn retry_budget(&self) -> RetryBudget {
+        RetryBudget {
+            max_retries: self.options.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            retry_timeout: self.options.retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT),
+        }
+    }
+
+    /// An error from this store about `name`. A request that timed out says after
+    /// how long and which option sets it; one that failed for a reason retries
+    /// could have cured says that the retry budget ran out.
     pub fn error(&self, err: &object_store::Error, name: &str) -> Error {
         let error = Error::from_object_store(err, name);
-        if self.kind != StoreKind::Local && timed_out(err) {
-            return Error::new(
-                error.kind,
-                format!(
-                    "{} (no answer within the request timeout of {:?}, after {MAX_RETRIES} retries; \
-                     the 'request_timeout' and 'connect_timeout' options set the limits)",
-                    error.message,
-                    self.request_timeout()
-                ),
+        if self.kind == StoreKind::Local {
+            return error;
+        }
+        let budget = self.retry_budget();
+        if timed_out(err) {
+            let message = format!(
+                "{} (no answer within the request timeout of {:?}; the 'request_timeout' and 'connect_timeout' options set the timeouts)",
+                error.message,
+                self.request_timeout()
             );
+            return Error::new(error.kind, budget.ran_out(&message));
+        }
+        if retry::transient(err) {
+            return Error::new(error.kind, budget.ran_out(&error.message));
         }
         error
     }
@@ -118,11 +134,7 @@ impl Store {
     fn build(&self) -> Result<Arc<dyn ObjectStore>> {
         let o = &self.options;
         let timeout = self.request_timeout();
-        // object_store stops retrying once retry_timeout has passed since the first
-        // attempt: it must leave room for every attempt to time out, or a stalled
-        // request would never be retried.
-        let retry_timeout = RETRY_WINDOW + (timeout + self.connect_timeout()) * (MAX_RETRIES as u32 + 1);
-        let retry = RetryConfig { max_retries: MAX_RETRIES, retry_timeout, ..Default::default() };
+        let retry = self.retry_budget().config();
         let allow_http = o.allow_http.unwrap_or_else(|| self.plain_http_expected());
         let client = ClientOptions::new().with_connect_timeout(self.connect_timeout()).with_timeout(timeout).with_allow_http(allow_http);
         let failed =

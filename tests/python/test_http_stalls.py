@@ -64,10 +64,12 @@ def test_a_request_that_always_stalls_fails_naming_the_url_and_the_timeout(stall
     stalling.handler.stalls = 10**6
     started = time.monotonic()
     with pytest.raises(sluice.SluiceError) as caught:
-        sluice.DataConnector.from_sources([stalling.url], request_timeout=0.4, connect_timeout=0.4)
+        sluice.DataConnector.from_sources([stalling.url], request_timeout=0.4, connect_timeout=0.4, max_retries=2)
     message = str(caught.value)
     assert stalling.url in message
     assert "request timeout of 400ms" in message and "request_timeout" in message
+    assert "retry budget ran out (2 retries" in message and "max_retries" in message
+    assert stalling.handler.seen == 3, "the first attempt and two retries"
     assert time.monotonic() - started < 4
 
 

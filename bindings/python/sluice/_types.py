@@ -64,6 +64,8 @@ class SourceOptions(TypedDict, total=False):
     session_token: str
     request_timeout: Union[int, float, str]
     connect_timeout: Union[int, float, str]
+    max_retries: int
+    retry_timeout: Union[int, float, str]
 
 
 class _PolicyOptions(TypedDict, total=False):
