@@ -119,14 +119,14 @@ async fn expand_remote(input: &str, options: &SourceOptions, stores: &mut Stores
     let object_store = store.get()?;
     if !key.is_empty() && !key.ends_with('/') {
         match object_store.head(&path).await {
-            Ok(meta) => return Ok(vec![FileRef::new(store, input.to_string(), ObjectMeta { location: path, ..meta })]),
+            Ok(meta) => return Ok(vec![FileRef::new(store.clone(), store.without_password(input), ObjectMeta { location: path, ..meta })]),
             Err(object_store::Error::NotFound { .. }) if !is_http => {}
             Err(e) => return Err(store.error(&e, input)),
         }
     }
     let files = list(&store, &path, input, options, |_| true).await?;
     if files.is_empty() {
-        return Err(Error::not_found(format!("'{input}' not found: no object or prefix with data files there")));
+        return Err(Error::not_found(format!("'{}' not found: no object or prefix with data files there", store.without_password(input))));
     }
     Ok(files)
 }

@@ -108,6 +108,7 @@ impl Store {
         if self.kind == StoreKind::Local {
             return error;
         }
+        let error = Error::new(error.kind, self.without_password(&error.message));
         let budget = self.retry_budget();
         if timed_out(err) {
             let message = format!(
@@ -127,8 +128,21 @@ impl Store {
     pub fn display(&self, path: &object_store::path::Path) -> String {
         match &self.kind {
             StoreKind::Local => format!("/{path}"),
-            StoreKind::Cloud { root, .. } | StoreKind::Http { root } => format!("{root}/{path}"),
+            StoreKind::Cloud { root, .. } | StoreKind::Http { root } => self.without_password(&format!("{root}/{path}")),
         }
+    }
+
+    /// `text` with the password of the store's URL (`https://user:password@host`) replaced by `***`:
+    /// messages name URIs, never secrets.
+    pub fn without_password(&self, text: &str) -> String {
+        let root = match &self.kind {
+            StoreKind::Local => return text.to_string(),
+            StoreKind::Cloud { root, .. } | StoreKind::Http { root } => root,
+        };
+        let Some(password) = url::Url::parse(root).ok().and_then(|u| u.password().map(str::to_string)) else {
+            return text.to_string();
+        };
+        text.replace(&format!(":{password}@"), ":***@")
     }
 
     fn build(&self) -> Result<Arc<dyn ObjectStore>> {
@@ -137,8 +151,9 @@ impl Store {
         let retry = self.retry_budget().config();
         let allow_http = o.allow_http.unwrap_or_else(|| self.plain_http_expected());
         let client = ClientOptions::new().with_connect_timeout(self.connect_timeout()).with_timeout(timeout).with_allow_http(allow_http);
-        let failed =
-            |e: object_store::Error| Error::invalid_argument(format!("cannot configure the object store for '{}': {e}", self.describe()));
+        let failed = |e: object_store::Error| {
+            Error::invalid_argument(self.without_password(&format!("cannot configure the object store for '{}': {e}", self.describe())))
+        };
         Ok(match &self.kind {
             StoreKind::Local => Arc::new(object_store::local::LocalFileSystem::new()),
             StoreKind::Http { root } => Arc::new(

@@ -34,7 +34,15 @@ SLOWDOWN_BODY = (
 )
 
 # hop-by-hop headers, and the length that the proxy sets itself
-_NOT_FORWARDED = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection", "te", "upgrade"}
+_NOT_FORWARDED = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "proxy-connection",
+    "te",
+    "upgrade",
+}
 
 
 class FaultProxy:

@@ -175,3 +175,20 @@ def test_fault_table(stores, store_kind, fault, often, fmt, outcome):
 def url_key(url):
     """The object's name in its bucket or under the HTTP root."""
     return url.split("/", 3)[3]
+
+
+@pytest.mark.parametrize("fault", ["500", "reset", "short_range"])
+def test_the_error_after_the_budget_names_the_url_without_its_password(stores, fault):
+    store = stores["http"]
+    url, _ = fresh_object(store, "parquet")
+    with_password = url.replace("http://", "http://reader:s3cr3t-pw@")
+    store.proxy.inject(fault)
+    try:
+        with pytest.raises(sluice.SluiceError) as caught:
+            read_all(with_password, store, GIVE_UP)
+    finally:
+        store.proxy.clear()
+    message = str(caught.value)
+    assert "s3cr3t-pw" not in message
+    assert url.replace("http://", "http://reader:***@") in message
+    assert "retry budget ran out" in message
