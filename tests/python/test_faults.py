@@ -16,7 +16,7 @@ import pytest
 
 import sluice
 from _util import assert_batches_match, ids_table, typed_table
-from conftest import MOTO_KEY, MOTO_REGION, MOTO_SECRET, boto_client
+from conftest import MOTO_KEY, MOTO_REGION, MOTO_SECRET, REPO, boto_client
 from fault_proxy import FaultProxy
 
 BUCKET = "sluice-faults"
@@ -192,3 +192,14 @@ def test_the_error_after_the_budget_names_the_url_without_its_password(stores, f
     assert "s3cr3t-pw" not in message
     assert url.replace("http://", "http://reader:***@") in message
     assert "retry budget ran out" in message
+
+
+def test_the_docs_table_is_this_table():
+    text = (REPO / "docs" / "faults.md").read_text()
+    rows = []
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].startswith("`"):
+            outcome = IDENTICAL if cells[3] == IDENTICAL else cells[3].removeprefix("error containing ").strip("`")
+            rows.append((cells[0].strip("`"), cells[1], cells[2], outcome))
+    assert rows == FAULT_TABLE
