@@ -47,7 +47,7 @@ FAULT_TABLE = [
 STORES = ["s3", "http", "http_no_etag"]
 
 # Short budgets keep each test within a second or two.
-RECOVER = dict(request_timeout=0.3, connect_timeout=0.5, max_retries=4, retry_timeout=5)
+RECOVER = dict(request_timeout=0.6, connect_timeout=0.5, max_retries=4, retry_timeout=5)
 GIVE_UP = dict(request_timeout=0.3, connect_timeout=0.5, max_retries=2, retry_timeout=3)
 
 
