@@ -11,10 +11,12 @@
 
 use super::FileRef;
 use crate::error::{Error, ErrorKind, Result};
+use crate::logging::{request_span, stream_in_span};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use object_store::{GetOptions, ObjectMeta};
 use std::ops::Range;
+use tracing::Instrument;
 
 impl FileRef {
     /// The whole file.
@@ -34,21 +36,27 @@ impl FileRef {
     /// The whole file as a stream of chunks, for a pass that need not hold it all.
     pub async fn get_stream(&self) -> Result<BoxStream<'static, Result<Bytes>>> {
         let store = self.store.get()?;
-        let got = store.get_opts(&self.path, self.pinned_options(None)).await.map_err(|e| self.read_error(&e))?;
+        // object_store's retries (of the request, and of the body) are logged with this span's URI.
+        let span = request_span(&self.name);
+        let got = store.get_opts(&self.path, self.pinned_options(None)).instrument(span.clone()).await.map_err(|e| self.read_error(&e))?;
         if let Some(difference) = difference(&self.opened, &got.meta) {
             return Err(self.changed(&difference));
         }
         let file = self.clone();
-        Ok(got.into_stream().map(move |chunk| chunk.map_err(|e| file.read_error(&e))).boxed())
+        Ok(stream_in_span(got.into_stream(), span).map(move |chunk| chunk.map_err(|e| file.read_error(&e))).boxed())
     }
 
     async fn get_pinned(&self, range: Option<Range<u64>>) -> Result<Bytes> {
         let store = self.store.get()?;
-        let got = store.get_opts(&self.path, self.pinned_options(range)).await.map_err(|e| self.read_error(&e))?;
-        if let Some(difference) = difference(&self.opened, &got.meta) {
-            return Err(self.changed(&difference));
+        async {
+            let got = store.get_opts(&self.path, self.pinned_options(range)).await.map_err(|e| self.read_error(&e))?;
+            if let Some(difference) = difference(&self.opened, &got.meta) {
+                return Err(self.changed(&difference));
+            }
+            got.bytes().await.map_err(|e| self.read_error(&e))
         }
-        got.bytes().await.map_err(|e| self.read_error(&e))
+        .instrument(request_span(&self.name))
+        .await
     }
 
     fn pinned_options(&self, range: Option<Range<u64>>) -> GetOptions {
