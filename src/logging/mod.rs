@@ -133,7 +133,7 @@ fn install() -> Result<()> {
 /// The span around one object-store request, naming the object: an event inside
 /// it (object_store's retry messages, which name none) is reported with the URI.
 pub(crate) fn request_span(uri: &str) -> tracing::Span {
-    tracing::error_span!(target: "sluice::store", "request", uri = %uri)
+    tracing::info_span!(target: "sluice::store", "request", uri = %uri)
 }
 
 /// `stream` polled inside `span`, as `tracing::Instrument` does for a future.
