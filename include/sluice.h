@@ -7,6 +7,8 @@
  *  - A handle passed as `T *` (non-const), and every `struct ArrowArrayStream`
  *    this library produces, must be used by one thread at a time (it may move
  *    between threads, but calls must not overlap).
+ *  - The log callback (`sluice_log_set_callback`) is called from any thread,
+ *    the library's own I/O threads included, and from several at once.
  *
  * API conventions:
  *  - Fallible functions return `sluice_status` (SLUICE_OK == 0; values are only
@@ -181,6 +183,46 @@ typedef struct sluice_read_options sluice_read_options;
  */
 typedef struct sluice_source_options sluice_source_options;
 
+/**
+ * A log level: `SLUICE_LOG_OFF` or one of `SLUICE_LOG_ERROR` … `SLUICE_LOG_TRACE`.
+ */
+typedef uint32_t sluice_log_level;
+
+/**
+ * Receives one log event: its level (`SLUICE_LOG_ERROR` … `SLUICE_LOG_TRACE`),
+ * its target (where it comes from: `sluice::open`, `sluice::read`,
+ * `object_store::client::retry` …) and its message, one line of UTF-8 without
+ * secrets (passwords and query values of URLs are `***`). Both strings are
+ * borrowed for the duration of the call.
+ *
+ * It is called from any thread, the library's I/O threads included, and from
+ * several threads at the same time; it must return without unwinding (no C++
+ * exception, no longjmp), and should return quickly: the thread that logs waits
+ * for it. An event it causes by calling into sluice is dropped.
+ */
+typedef void (*sluice_log_callback)(sluice_log_level level,
+                                    const char *target,
+                                    const char *message,
+                                    void *user_data);
+
+/**
+ * Nothing is logged.
+ */
+#define SLUICE_LOG_OFF 0
+
+#define SLUICE_LOG_ERROR 1
+
+#define SLUICE_LOG_WARN 2
+
+/**
+ * What each connector opened and each read planned; object-store retries.
+ */
+#define SLUICE_LOG_INFO 3
+
+#define SLUICE_LOG_DEBUG 4
+
+#define SLUICE_LOG_TRACE 5
+
 
 
 #ifdef __cplusplus
@@ -266,6 +308,42 @@ const char *sluice_error_message(const struct sluice_error *error);
  * Frees an error. Accepts NULL.
  */
 void sluice_error_free(struct sluice_error *error);
+
+/**
+ * Registers `callback` to receive the library's log events of `max_level` and
+ * more severe, with `user_data` as its last argument; a NULL `callback` (or
+ * `SLUICE_LOG_OFF`) logs nothing. The registration is for the whole process and
+ * replaces the previous one. Until a callback is registered, nothing is logged
+ * and logging costs nothing.
+ *
+ * Events are those of sluice and of the object-store client only. At
+ * `SLUICE_LOG_INFO`: a connector opened (files, formats, fragments, rows) and a
+ * read planned (this reader's rows and the sources', files, fragments, shard,
+ * worker, batch size, shuffle), as `key=value` fields; each retry of an
+ * object-store request, with the attempt, the error and the object's URI.
+ *
+ * Calls that began before a replacement may still be running after this
+ * function returns, and a thread may start one just after: `user_data` of a
+ * replaced callback must stay valid (a binding registers once, for the life of
+ * the process). A child process after `fork()` keeps the registration.
+ *
+ * Fails with `SLUICE_INVALID_ARGUMENT` for a level above `SLUICE_LOG_TRACE`, and
+ * with `SLUICE_UNSUPPORTED` when a Rust program linking sluice already has its
+ * own global `tracing` subscriber (which then receives the events).
+ */
+enum sluice_status sluice_log_set_callback(sluice_log_callback callback,
+                                           sluice_log_level max_level,
+                                           void *user_data,
+                                           struct sluice_error **error);
+
+/**
+ * Changes the level of the registered callback: events of `max_level` and
+ * more severe reach it (`SLUICE_LOG_OFF`: none). A binding calls it when its
+ * own logger's level changes, so that filtered-out events are never formatted.
+ * Without a registered callback it only keeps the level for the next one.
+ * Fails with `SLUICE_INVALID_ARGUMENT` for a level above `SLUICE_LOG_TRACE`.
+ */
+enum sluice_status sluice_log_set_level(sluice_log_level max_level, struct sluice_error **error);
 
 /**
  * New source options with every default. Free with `sluice_source_options_free`.

@@ -22,7 +22,9 @@ impl Connector {
     pub fn open(inputs: &[String], options: &SourceOptions) -> Result<Connector> {
         options.validate()?;
         let (inputs, options) = (inputs.to_vec(), options.clone());
+        let count = inputs.len();
         let source = runtime::block_on(async move { Source::open(&inputs, &options).await })??;
+        crate::logging::events::opened(&source, count);
         Ok(Connector { source: Arc::new(source), clones: Arc::new(()) })
     }
 

@@ -22,6 +22,7 @@ mod batch;
 mod connector;
 mod error;
 pub mod ffi;
+mod logging;
 mod options;
 mod pack;
 mod plan;

@@ -15,12 +15,14 @@
 mod boundary;
 mod connector;
 mod error;
+mod log;
 mod options;
 mod status;
 mod stream;
 
 pub use connector::*;
 pub use error::*;
+pub use log::*;
 pub use options::*;
 pub use status::*;
 pub use stream::sluice_stream_last_error;

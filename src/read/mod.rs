@@ -63,6 +63,7 @@ impl BatchStream {
         }
         let rows: Vec<u64> = source.fragments.iter().map(|f| f.rows).collect();
         let plan = Plan::new(&rows, options);
+        crate::logging::events::planned(&source, options, plan.rows(), projection.indices.len());
         // Decoding in large batches costs less per row; re-cutting them is zero-copy.
         let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
         let schema = policy.as_ref().map_or(unpolicied, Policy::schema);

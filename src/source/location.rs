@@ -5,12 +5,14 @@
 use super::glob;
 use super::store::{Store, StoreKind};
 use crate::error::{Error, ErrorKind, Result};
+use crate::logging::request_span;
 use crate::options::{FormatChoice, SourceOptions};
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 use std::collections::HashMap;
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// One file to read: where it is, the name to show the user, its size in bytes,
 /// and the version every read is pinned to (see pinned.rs).
@@ -76,7 +78,7 @@ async fn expand_local(input: &str, path: &std::path::Path, options: &SourceOptio
         }
         Ok(_) => {
             // The store's own metadata, so that the ETag is the one its reads are checked against.
-            let meta = store.get()?.head(&to_path(&absolute)?).await.map_err(|e| store.error(&e, input))?;
+            let meta = store.get()?.head(&to_path(&absolute)?).instrument(request_span(input)).await.map_err(|e| store.error(&e, input))?;
             Ok(vec![FileRef::new(store, input.to_string(), meta)])
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -118,7 +120,7 @@ async fn expand_remote(input: &str, options: &SourceOptions, stores: &mut Stores
     let path = Path::from_url_path(key).map_err(|e| Error::invalid_argument(format!("invalid URI path in '{input}': {e}")))?;
     let object_store = store.get()?;
     if !key.is_empty() && !key.ends_with('/') {
-        match object_store.head(&path).await {
+        match object_store.head(&path).instrument(request_span(input)).await {
             Ok(meta) => return Ok(vec![FileRef::new(store.clone(), store.without_password(input), ObjectMeta { location: path, ..meta })]),
             Err(object_store::Error::NotFound { .. }) if !is_http => {}
             Err(e) => return Err(store.error(&e, input)),
@@ -155,6 +157,7 @@ async fn list(
     let mut metas: Vec<_> = object_store
         .list(if prefix_text.is_empty() { None } else { Some(prefix) })
         .try_collect()
+        .instrument(request_span(input))
         .await
         .map_err(|e| store.error(&e, input))?;
     metas.sort_by(|a, b| a.location.as_ref().cmp(b.location.as_ref()));

@@ -12,10 +12,12 @@
 use super::store::StoreKind;
 use super::FileRef;
 use crate::error::{Error, ErrorKind, Result};
+use crate::logging::{events, request_span, stream_in_span};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use object_store::{GetOptions, ObjectMeta};
 use std::ops::Range;
+use tracing::Instrument;
 
 impl FileRef {
     /// The whole file.
@@ -45,11 +47,13 @@ impl FileRef {
     async fn open_stream(&self, from: Option<u64>) -> Result<BoxStream<'static, object_store::Result<Bytes>>> {
         let store = self.store.get()?;
         let range = from.map(|start| start..self.size);
-        let got = store.get_opts(&self.path, self.pinned_options(range)).await.map_err(|e| self.read_error(&e))?;
+        // object_store's retries (of the request, and of the body) are logged with this span's URI.
+        let span = request_span(&self.name);
+        let got = store.get_opts(&self.path, self.pinned_options(range)).instrument(span.clone()).await.map_err(|e| self.read_error(&e))?;
         if let Some(difference) = difference(&self.opened, &got.meta) {
             return Err(self.changed(&difference));
         }
-        Ok(got.into_stream())
+        Ok(stream_in_span(got.into_stream(), span))
     }
 
     /// One pinned read, retried where object_store did not retry it (see retry.rs):
@@ -57,12 +61,15 @@ impl FileRef {
     async fn get_pinned(&self, range: Option<Range<u64>>) -> Result<Bytes> {
         let mut attempts = self.store.retry_budget().start();
         loop {
-            let failure = match self.get_once(range.clone()).await {
+            let failure = match self.get_once(range.clone()).instrument(request_span(&self.name)).await {
                 Ok(bytes) => return Ok(bytes),
                 Err(failure) => failure,
             };
             match (failure.retry, attempts.next_wait()) {
-                (true, Some(wait)) => tokio::time::sleep(wait).await,
+                (true, Some(wait)) => {
+                    events::retrying(&self.name, attempts.retries(), wait, &failure.error.message);
+                    tokio::time::sleep(wait).await
+                }
                 (true, None) if attempts.retries() > 0 => {
                     return Err(Error::new(failure.error.kind, self.store.retry_budget().ran_out(&failure.error.message)));
                 }
@@ -165,6 +172,7 @@ impl StreamState {
             };
             let resumed = match (failure.retry, self.attempts.next_wait()) {
                 (true, Some(wait)) => {
+                    events::retrying(&self.file.name, self.attempts.retries(), wait, &failure.error.message);
                     tokio::time::sleep(wait).await;
                     self.file.open_stream(Some(self.received)).await
                 }

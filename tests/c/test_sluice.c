@@ -1622,6 +1622,107 @@ static void test_count_rows_matches_stream(void) {
   }
 }
 
+/* ---- logging ---------------------------------------------------------------
+ * Lines the log callback received, kept under a mutex: the library calls it
+ * from its own I/O threads too. */
+
+typedef struct log_lines {
+  pthread_mutex_t lock;
+  int count;
+  char text[16][512]; /* "<level> <target>: <message>", the first 16 */
+} log_lines;
+
+static void collect_log_line(sluice_log_level level, const char *target, const char *message,
+                             void *user_data) {
+  log_lines *lines = (log_lines *)user_data;
+  pthread_mutex_lock(&lines->lock);
+  if (lines->count < 16) {
+    snprintf(lines->text[lines->count], sizeof lines->text[0], "%u %s: %s", level, target,
+             message);
+  }
+  lines->count++;
+  pthread_mutex_unlock(&lines->lock);
+}
+
+/* The first line that holds every one of the NULL-terminated `words`, or NULL. */
+static const char *log_line_with(log_lines *lines, const char *const *words) {
+  int i, k;
+  for (i = 0; i < lines->count && i < 16; i++) {
+    int all = 1;
+    for (k = 0; words[k] != NULL; k++) all &= strstr(lines->text[i], words[k]) != NULL;
+    if (all) return lines->text[i];
+  }
+  return NULL;
+}
+
+static void read_all_rows(sluice_connector *c, const char *const *kv, int64_t expected_rows) {
+  struct ArrowArrayStream stream;
+  collected got;
+  if (read_stream(c, kv, &stream) == 0) {
+    collect_stream(&stream, "id", NULL, NULL, &got);
+    CHECK(got.status == 0);
+    CHECKF(got.n_rows == expected_rows, "%lld rows", (long long)got.n_rows);
+    collected_free(&got);
+  }
+}
+
+/* A registered callback receives what a connector opened and what a read
+ * planned (at INFO, as key=value fields); a stricter level, and NULL, stop it. */
+static void test_log_callback(void) {
+  static log_lines lines; /* static: a late call from another thread finds it */
+  const char *kv[] = {"batch_size=50", "num_shards=2", "shard_index=1", NULL};
+  const char *const opened[] = {"3 sluice::open: connector opened", " files=2 ", "formats=csv:2",
+                                " fragments=2 ", " rows=250 ", NULL};
+  const char *const planned[] = {"3 sluice::read: planned a read", " rows=125 ",
+                                 " rows_total=250 ", " files=2 ", " fragments=2 ",
+                                 " shard=1/2 ", " worker=0/1 ", " batch_size=50 ",
+                                 " shuffle=false", NULL};
+  sluice_connector *c;
+  sluice_error *err = NULL;
+  int seen;
+  memset(&lines, 0, sizeof lines);
+  pthread_mutex_init(&lines.lock, NULL);
+
+  REQUIRE(CHECK_STATUS(SLUICE_OK,
+                       sluice_log_set_callback(collect_log_line, SLUICE_LOG_INFO, &lines, &err),
+                       err));
+  c = open_connector(csv_dir("csv"), NULL);
+  if (c != NULL) {
+    read_all_rows(c, kv, 125);
+    pthread_mutex_lock(&lines.lock);
+    CHECKF(log_line_with(&lines, opened) != NULL, "no 'opened' line among %d: %s", lines.count,
+           lines.text[0]);
+    CHECKF(log_line_with(&lines, planned) != NULL, "no 'planned' line among %d: %s", lines.count,
+           lines.count > 1 ? lines.text[1] : "");
+    seen = lines.count;
+    pthread_mutex_unlock(&lines.lock);
+
+    /* Above the level: nothing more. */
+    CHECK_STATUS(SLUICE_OK, sluice_log_set_level(SLUICE_LOG_WARN, &err), err);
+    read_all_rows(c, kv, 125);
+    pthread_mutex_lock(&lines.lock);
+    CHECKF(lines.count == seen, "%d lines at WARN, %d before", lines.count, seen);
+    pthread_mutex_unlock(&lines.lock);
+
+    /* Unregistered (the level kept is INFO again): nothing either. */
+    CHECK_STATUS(SLUICE_OK, sluice_log_set_level(SLUICE_LOG_INFO, &err), err);
+    CHECK_STATUS(SLUICE_OK, sluice_log_set_callback(NULL, SLUICE_LOG_INFO, NULL, &err), err);
+    read_all_rows(c, kv, 125);
+    pthread_mutex_lock(&lines.lock);
+    CHECKF(lines.count == seen, "%d lines without a callback, %d before", lines.count, seen);
+    pthread_mutex_unlock(&lines.lock);
+    sluice_connector_free(c);
+  }
+
+  /* A level that does not exist is refused, naming the argument. */
+  CHECK_STATUS(SLUICE_INVALID_ARGUMENT, sluice_log_set_level(6, &err), err);
+  CHECK(err != NULL && strstr(sluice_error_message(err), "max_level") != NULL);
+  sluice_error_free(err);
+  err = NULL;
+  CHECK(sluice_log_set_callback(collect_log_line, 99, &lines, NULL) == SLUICE_INVALID_ARGUMENT);
+  CHECK(sluice_log_set_callback(NULL, SLUICE_LOG_OFF, NULL, NULL) == SLUICE_OK);
+}
+
 /* ======================= driver =========================================== */
 
 typedef struct test_case {
@@ -1665,6 +1766,7 @@ static const test_case TESTS[] = {
     {"count_rows_matches_stream", test_count_rows_matches_stream},
     {"stream_error_status", test_stream_error_status},
     {"stream_last_error_of_a_foreign_stream", test_stream_last_error_of_a_foreign_stream},
+    {"log_callback", test_log_callback},
 };
 
 int main(int argc, char **argv) {

@@ -32,6 +32,7 @@ import pyarrow as pa
 from . import _lib
 from ._errors import Status, error_for
 from ._handle_guard import HandleGuard
+from ._logging import sync_level
 from ._numpy import batch_converter
 from ._options import encode, option_items
 from ._pandas import reader_to_pandas
@@ -477,6 +478,7 @@ def _counted(reader: pa.RecordBatchReader, report: ProgressReport) -> Iterator[p
 
 
 def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]]) -> pa.RecordBatchReader:
+    sync_level()  # the core formats log events only when the `sluice` logger would keep them
     options = _set_options(
         _lib_handle.sluice_read_options_new,
         _lib_handle.sluice_read_options_free,
@@ -633,6 +635,7 @@ class DataConnector(_Reads):
 
 
 def _open_connector(sources: Sequence[str], options: Mapping[str, Any]) -> int:
+    sync_level()
     source_options = _set_options(
         _lib_handle.sluice_source_options_new,
         _lib_handle.sluice_source_options_free,

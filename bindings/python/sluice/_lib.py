@@ -93,6 +93,9 @@ _status = ctypes.c_int
 _handle = ctypes.c_void_p
 _error_out = ctypes.POINTER(ctypes.c_void_p)
 
+#: sluice_log_callback: (level, target, message, user_data), called from any thread (_logging.py)
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p)
+
 # name: (restype, argtypes)
 _PROTOTYPES = {
     "sluice_version": (ctypes.c_char_p, []),
@@ -116,6 +119,8 @@ _PROTOTYPES = {
     "sluice_connector_count_rows": (_status, [_handle, _handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
     "sluice_connector_read": (_status, [_handle, _handle, ctypes.POINTER(ArrowArrayStream), _error_out]),
     "sluice_stream_last_error": (_status, [ctypes.POINTER(ArrowArrayStream), _error_out, _error_out]),
+    "sluice_log_set_callback": (_status, [LOG_CALLBACK, ctypes.c_uint32, ctypes.c_void_p, _error_out]),
+    "sluice_log_set_level": (_status, [ctypes.c_uint32, _error_out]),
 }
 
 
