@@ -7,9 +7,11 @@
 // included); main_cpu the CPU time of the thread that imports the batches; jit_ms and gc_ms
 // what the JVM reports spending on compiling and collecting. The first pass runs with a cold
 // JIT, later ones show the warmed-up rate. Run by bench/bench_java.py, which compiles this
-// file first (java's source-file mode would run javac inside the timed JVM).
+// file first (java's source-file mode would run javac inside the timed JVM). With
+// -Dbench.preload=true, Arrow Java's classes are loaded before the clock, as Python's are.
 //
-//   java --add-opens=java.base/java.nio=ALL-UNNAMED -cp CLASSES:CLASSPATH BenchFullPass DIR BATCH_SIZE [PASSES]
+//   java --add-opens=java.base/java.nio=ALL-UNNAMED [-Dbench.preload=true] -cp CLASSES:CLASSPATH \
+//       BenchFullPass DIR BATCH_SIZE [PASSES]
 import dev.sluice.DataConnector;
 import dev.sluice.ReadOptions;
 import dev.sluice.Sluice;
@@ -27,6 +29,12 @@ public class BenchFullPass {
     long batchSize = Long.parseLong(args[1]);
     Sluice.version(); // load the library before the clock starts, as Python's import does
     int passes = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    if (Boolean.getBoolean("bench.preload")) {
+      // What Python's `import pyarrow` does before its clock: load and initialize Arrow Java's
+      // classes (Schema's static Jackson mappers take seconds in a fresh JVM) and its C Data JNI library.
+      Class.forName("org.apache.arrow.vector.types.pojo.Schema");
+      org.apache.arrow.c.jni.JniLoader.get().ensureLoaded();
+    }
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();

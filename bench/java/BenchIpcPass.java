@@ -1,9 +1,10 @@
 // The floor for BenchFullPass: the same batches read by Arrow Java alone, from an Arrow IPC
 // file (written by bench/bench_java.py from sluice's batches), with no sluice and no C Data
 // import. Each batch is read into the reader's one VectorSchemaRoot and nothing else is done
-// with it. Prints the same JSON line per pass as BenchFullPass.
+// with it. Prints the same JSON line per pass as BenchFullPass, and takes -Dbench.preload=true.
 //
-//   java --add-opens=java.base/java.nio=ALL-UNNAMED -cp CLASSES:CLASSPATH BenchIpcPass FILE.arrow [PASSES]
+//   java --add-opens=java.base/java.nio=ALL-UNNAMED [-Dbench.preload=true] -cp CLASSES:CLASSPATH \
+//       BenchIpcPass FILE.arrow [PASSES]
 import java.io.RandomAccessFile;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
@@ -16,6 +17,11 @@ public class BenchIpcPass {
   public static void main(String[] args) throws Exception {
     String path = args[0];
     int passes = args.length > 1 ? Integer.parseInt(args[1]) : 1;
+    if (Boolean.getBoolean("bench.preload")) {
+      // What Python's `import pyarrow` does before its clock: load and initialize Arrow Java's
+      // classes (Schema's static Jackson mappers take seconds in a fresh JVM).
+      Class.forName("org.apache.arrow.vector.types.pojo.Schema");
+    }
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
