@@ -102,7 +102,7 @@ final class StreamReader extends ArrowReader {
     }
     ArrowArray.Snapshot snapshot = next.snapshot();
     if (snapshot.release == 0) {
-      // The end: the root keeps the last batch's vectors (ArrowReader's contract).
+      // The end: the root keeps the last batch until the reader is closed.
       return false;
     }
     // Moves the struct out of `next` (left released, ready for the next call) and swaps each
