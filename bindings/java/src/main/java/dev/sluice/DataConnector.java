@@ -25,7 +25,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *      DataConnector connector = DataConnector.fromSources(List.of("data/train"), Map.of());
  *      ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(1024))) {
  *   while (reader.loadNextBatch()) {
- *     VectorSchemaRoot batch = reader.getVectorSchemaRoot();
+ *     VectorSchemaRoot batch = reader.getVectorSchemaRoot(); // valid until the next loadNextBatch
  *   }
  * }
  * }</pre>
@@ -137,8 +137,11 @@ public class DataConnector implements AutoCloseable {
 
   /**
    * A new reader with {@code options}; its batches are allocated from {@code allocator}. The
-   * caller closes the reader. Errors in the middle of the stream (a file that went bad after
-   * opening) are thrown by {@link ArrowReader#loadNextBatch()} as a SluiceException with the
+   * caller closes the reader. Every batch is loaded into the same {@code VectorSchemaRoot}
+   * ({@link ArrowReader#getVectorSchemaRoot()}): its vectors hold the current batch until the
+   * next {@code loadNextBatch()} or {@code close()}, so keep values past that by copying them
+   * (or transferring the vectors to vectors of your own). Errors in the middle of the stream (a
+   * file that went bad after opening) are thrown by {@link ArrowReader#loadNextBatch()} as a SluiceException with the
    * core's status and message, and again by every later call.
    *
    * @throws SluiceException a bad option (INVALID_ARGUMENT naming it), an unknown column …

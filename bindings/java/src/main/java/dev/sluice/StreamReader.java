@@ -10,6 +10,8 @@ import org.apache.arrow.c.ArrowSchema;
 import org.apache.arrow.c.CDataDictionaryProvider;
 import org.apache.arrow.c.Data;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.StructVector;
 import org.apache.arrow.vector.dictionary.Dictionary;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -23,16 +25,37 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * message ({@code sluice_stream_last_error}) and thrown as the core's SluiceException; each
  * batch is imported by Arrow Java, without a copy. After an error, every later call throws it
  * again: the error is never mistaken for the end of the rows.
+ *
+ * <p>Every batch is imported into the same {@link VectorSchemaRoot} (the one
+ * {@link #getVectorSchemaRoot()} returns): a batch's vectors are valid until the next
+ * {@code loadNextBatch} or {@code close}, which release its buffers back to the core. The
+ * per-batch work is kept to what the C Data import itself needs: the batch's struct array is
+ * imported straight into a StructVector whose children are the root's vectors, made once
+ * (Arrow Java's {@code Data.importIntoVectorSchemaRoot} builds a new StructVector and unloads
+ * and reloads every buffer for each batch), and the C struct that receives each batch is
+ * allocated once per reader.
  */
 final class StreamReader extends ArrowReader {
   private final ArrowArrayStream stream;
   private final CDataDictionaryProvider provider = new CDataDictionaryProvider();
+  /** Receives each batch from get_next; the import moves its contents out, so it is reused. */
+  private final ArrowArray next;
+  /** The batch as a struct array; its children are the vectors of {@link #root}. */
+  private StructVector batch;
+  private VectorSchemaRoot root;
   private SluiceException failure;
 
   /** Takes over {@code filled} (a stream sluice just wrote), which is left released. */
   StreamReader(BufferAllocator allocator, ArrowArrayStream filled) {
     super(allocator);
-    this.stream = ArrowArrayStream.allocateNew(allocator);
+    this.next = ArrowArray.allocateNew(allocator);
+    try {
+      this.stream = ArrowArrayStream.allocateNew(allocator);
+    } catch (RuntimeException | Error e) {
+      next.close();
+      throw e;
+    }
+    // Nothing can fail from here: `filled` is moved only once the reader owns all it needs.
     this.stream.save(filled.snapshot());
     filled.markReleased();
   }
@@ -49,24 +72,44 @@ final class StreamReader extends ArrowReader {
     }
   }
 
+  /**
+   * The root every batch is loaded into (one per reader): valid until the next
+   * {@link #loadNextBatch()} or {@link #close()}.
+   */
+  @Override
+  public VectorSchemaRoot getVectorSchemaRoot() throws IOException {
+    if (root == null) {
+      Schema schema = super.getVectorSchemaRoot().getSchema();
+      // Duplicate names are allowed, as in the schema (a projection may repeat a column).
+      batch = StructVector.emptyWithDuplicates("", allocator);
+      batch.initializeChildrenFromFields(schema.getFields());
+      root = new VectorSchemaRoot(schema, batch.getChildrenFromFields(), 0);
+    }
+    return root;
+  }
+
   @Override
   public boolean loadNextBatch() throws IOException {
     if (failure != null) {
       throw failure;
     }
-    try (ArrowArray array = ArrowArray.allocateNew(allocator)) {
-      try {
-        stream.getNext(array);
-      } catch (IOException e) {
-        failure = typed(e);
-        throw failure;
-      }
-      if (array.snapshot().release == 0) {
-        return false;
-      }
-      Data.importIntoVectorSchemaRoot(allocator, array, getVectorSchemaRoot(), provider);
-      return true;
+    VectorSchemaRoot into = getVectorSchemaRoot();
+    try {
+      stream.getNext(next);
+    } catch (IOException e) {
+      failure = typed(e);
+      throw failure;
     }
+    ArrowArray.Snapshot snapshot = next.snapshot();
+    if (snapshot.release == 0) {
+      // The end: the root keeps the last batch until the reader is closed.
+      return false;
+    }
+    // Moves the struct out of `next` (left released, ready for the next call) and swaps each
+    // child's buffers for the batch's, releasing the previous batch's.
+    Data.importIntoVector(allocator, next, batch, provider, false);
+    into.setRowCount(Math.toIntExact(snapshot.length));
+    return true;
   }
 
   /** The stream's last error as the core reported it (Arrow Java's exception as its cause). */
@@ -98,6 +141,13 @@ final class StreamReader extends ArrowReader {
 
   @Override
   protected void closeReadSource() {
+    if (batch != null) {
+      batch.close(); // the root's vectors: releases the last batch
+    }
+    if (next.snapshot().release != 0) {
+      next.release(); // a batch whose import failed
+    }
+    next.close();
     if (stream.snapshot().release != 0) {
       stream.release();
     }
