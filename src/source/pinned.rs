@@ -53,7 +53,7 @@ impl FileRef {
         if let Some(difference) = difference(&self.opened, &got.meta) {
             return Err(self.changed(&difference));
         }
-        Ok(stream_in_span(got.into_stream(), span))
+        Ok(stream_in_span(got.into_stream(), span).boxed())
     }
 
     /// One pinned read, retried where object_store did not retry it (see retry.rs):
