@@ -18,12 +18,14 @@ mod error;
 mod options;
 mod status;
 mod stream;
+mod targets;
 
 pub use connector::*;
 pub use error::*;
 pub use options::*;
 pub use status::*;
 pub use stream::sluice_stream_last_error;
+pub use targets::*;
 
 use std::ffi::c_char;
 
