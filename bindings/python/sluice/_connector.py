@@ -259,6 +259,7 @@ class _Reads:
                 with self._use_connector() as connector:
                     schema = _read_schema(connector, items)
                     if not needs_pyarrow_conversion(schema):
+                        logger.debug("sluice: opening a read of %r into a DataFrame with options %s", self, items)
                         return frame_from_read(
                             schema, rows, lambda targets: _open_owned_into(connector, items, targets), report
                         )

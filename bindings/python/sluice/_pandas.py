@@ -20,7 +20,6 @@ with None, from the null mask the core fills (numpy's vectorised conversion, onl
 (`features`, `tensors`): it copies each numeric column out of the batches as they arrive.
 """
 
-
 import numpy as np
 import pyarrow as pa
 
