@@ -90,7 +90,7 @@ fn targets_hold_the_rows_the_stream_would_emit() {
 
         let n = rows as usize;
         let as_i64: Vec<i64> = id.values[..n * 8].chunks(8).map(|b| i64::from_ne_bytes(b.try_into().unwrap())).collect();
-        assert_eq!(as_i64, ids(&[expected.clone()]), "{pairs:?}");
+        assert_eq!(as_i64, ids(std::slice::from_ref(&expected)), "{pairs:?}");
         let want_x = expected.column_by_name("x").unwrap().as_any().downcast_ref::<Float32Array>().unwrap().clone();
         let want_k = expected.column_by_name("k").unwrap().as_any().downcast_ref::<Int32Array>().unwrap().clone();
         let want_flag = expected.column_by_name("flag").unwrap().as_any().downcast_ref::<BooleanArray>().unwrap().clone();
