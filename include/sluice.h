@@ -206,6 +206,42 @@ typedef void (*sluice_log_callback)(sluice_log_level level,
                                     void *user_data);
 
 /**
+ * Where `sluice_connector_read_into` writes one column: row `i` of the read
+ * goes to element `i` of `values`.
+ *
+ * - Integers, floats, dates, times, timestamps and durations: the Arrow
+ *   value, in native byte order, as wide as the type (a date32 is 4 bytes, a
+ *   timestamp 8). A bool: one byte, 0 or 1.
+ * - A null: NaN for floats, INT64_MIN (NaT for numpy and pandas) for
+ *   timestamps and durations, 0 for every other type.
+ */
+typedef struct sluice_column_target {
+  /**
+   * The column's name in the read's output (UTF-8), borrowed for the call only.
+   */
+  const char *column;
+  /**
+   * `rows` values, contiguous.
+   */
+  void *values;
+  /**
+   * How many rows `values` (and `null_mask`) hold: at least the rows the read
+   * emits (`sluice_connector_count_rows` with the same options).
+   */
+  uint64_t rows;
+  /**
+   * NULL, or `rows` bytes that the caller zero-filled: the byte of each null
+   * row is set to 1, and no other byte is written.
+   */
+  uint8_t *null_mask;
+  /**
+   * NULL, or an 8-byte aligned counter that the caller zeroed, to which the
+   * column's nulls are added.
+   */
+  uint64_t *null_count;
+} sluice_column_target;
+
+/**
  * Nothing is logged.
  */
 #define SLUICE_LOG_OFF 0
@@ -281,6 +317,18 @@ enum sluice_status sluice_connector_count_rows(const struct sluice_connector *co
                                                const struct sluice_read_options *options,
                                                uint64_t *out,
                                                struct sluice_error **error);
+
+/**
+ * Writes to `*out` the schema of the batches that `sluice_connector_read`
+ * with the same `options` (NULL for defaults) emits: the columns it selects,
+ * packed or passed through the column policy as the options say (the caller
+ * releases it). Reads no data; fails, as the read would, when the options do
+ * not go together.
+ */
+enum sluice_status sluice_connector_read_schema(const struct sluice_connector *connector,
+                                                const struct sluice_read_options *options,
+                                                struct ArrowSchema *out,
+                                                struct sluice_error **error);
 
 /**
  * Starts a reader with `options` (NULL for defaults) and writes it to `*out` as
@@ -421,6 +469,36 @@ enum sluice_status sluice_read_options_set(struct sluice_read_options *options,
 enum sluice_status sluice_stream_last_error(const struct ArrowArrayStream *stream,
                                             struct sluice_error **out,
                                             struct sluice_error **error);
+
+/**
+ * Starts a reader, as `sluice_connector_read`, whose decoding threads write
+ * the columns of `targets` (`n_targets` of them) into the caller's memory:
+ * each batch's rows right after they are decoded, in parallel, never on the
+ * thread that calls `get_next`. The stream written to `*out` carries the
+ * read's other columns (none, when every column has a target: its batches
+ * then have no columns but still count the rows), and the rows arrive in the
+ * targets in the order the stream would emit them. Options `features` and
+ * `tensors` cannot be combined with targets.
+ *
+ * The targets' memory must stay valid until the stream is released (release
+ * waits for writes in progress; none start after), and nothing else may
+ * write it meanwhile. The values are complete once `get_next` has returned
+ * the end of the stream: read them no earlier, and after an error release
+ * the stream first. Null counters are written atomically while the stream
+ * lives. `targets` itself is only read during the call.
+ *
+ * Fails with `SLUICE_INVALID_ARGUMENT` when a target names no column of the
+ * read, names one twice, holds fewer rows than the read emits, or has a NULL
+ * `values`; with `SLUICE_UNSUPPORTED` when a target's column has no
+ * fixed-width values (strings, decimals, dictionaries, nested types); the
+ * message names the column.
+ */
+enum sluice_status sluice_connector_read_into(const struct sluice_connector *connector,
+                                              const struct sluice_read_options *options,
+                                              const struct sluice_column_target *targets,
+                                              size_t n_targets,
+                                              struct ArrowArrayStream *out,
+                                              struct sluice_error **error);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::options::{ReadOptions, SourceOptions};
-use crate::read::BatchStream;
+use crate::read::{BatchStream, ColumnTarget};
 use crate::runtime;
 use crate::source::Source;
 use arrow::datatypes::SchemaRef;
@@ -48,6 +48,11 @@ impl Connector {
         Ok(crate::plan::Plan::new(&rows, options).rows())
     }
 
+    /// The schema of the batches a reader with these options would emit, without reading anything.
+    pub fn read_schema(&self, options: &ReadOptions) -> Result<SchemaRef> {
+        crate::read::read_schema(&self.source, options)
+    }
+
     /// Fragment reads started so far by the readers of this connector and its clones.
     /// One relaxed atomic load: for tests and monitoring.
     pub fn fragment_reads(&self) -> u64 {
@@ -65,5 +70,22 @@ impl Connector {
     /// Starts a reader. The stream keeps the source alive on its own.
     pub fn read(&self, options: &ReadOptions) -> Result<BatchStream> {
         BatchStream::start(self.source.clone(), options)
+    }
+
+    /// Starts a reader whose tasks write the columns named in `targets` into
+    /// the caller's memory, each right after decoding its rows, on the
+    /// runtime's threads (see [`ColumnTarget`] for what lands where). The
+    /// stream carries the read's other columns, in batches that still count
+    /// every row; the targets are complete once it has ended. Not with
+    /// `features` or `tensors`.
+    ///
+    /// # Safety
+    /// Every target's memory must stay valid until the stream is dropped
+    /// (dropping it waits for writes in progress; none start after), and no
+    /// one else may write it meanwhile. Its values are complete once the
+    /// stream has returned its end; read them no earlier (after an error,
+    /// drop the stream first). Its null counter is accessed only atomically.
+    pub unsafe fn read_into(&self, options: &ReadOptions, targets: Vec<ColumnTarget>) -> Result<BatchStream> {
+        unsafe { BatchStream::start_into(self.source.clone(), options, targets) }
     }
 }

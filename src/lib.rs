@@ -34,4 +34,4 @@ mod tensors;
 pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};
 pub use options::{ReadOptions, SourceOptions};
-pub use read::BatchStream;
+pub use read::{BatchStream, ColumnTarget};

@@ -14,7 +14,7 @@ use std::ffi::c_char;
 
 /// Opened sources: their files, fragments and schema. A `const` connector may be
 /// used from several threads at once. Free with `sluice_connector_free`.
-pub struct sluice_connector(Connector);
+pub struct sluice_connector(pub(super) Connector);
 
 // The header's thread rule (a `const` connector may be shared between threads)
 // as a compile-time fact: what the handle wraps is Send + Sync.
@@ -113,6 +113,28 @@ pub unsafe extern "C" fn sluice_connector_count_rows(
     })
 }
 
+/// Writes to `*out` the schema of the batches that `sluice_connector_read`
+/// with the same `options` (NULL for defaults) emits: the columns it selects,
+/// packed or passed through the column policy as the options say (the caller
+/// releases it). Reads no data; fails, as the read would, when the options do
+/// not go together.
+#[no_mangle]
+pub unsafe extern "C" fn sluice_connector_read_schema(
+    connector: *const sluice_connector,
+    options: *const sluice_read_options,
+    out: *mut FFI_ArrowSchema,
+    error: *mut *mut sluice_error,
+) -> sluice_status {
+    fallible(error, || {
+        let connector = non_null(connector, "connector")?;
+        non_null(out, "out")?;
+        let schema = connector.0.read_schema(&read_options(options))?;
+        let schema = FFI_ArrowSchema::try_from(schema.as_ref()).map_err(|e| Error::internal(format!("cannot export the schema: {e}")))?;
+        unsafe { std::ptr::write(out, schema) };
+        Ok(())
+    })
+}
+
 /// Starts a reader with `options` (NULL for defaults) and writes it to `*out` as
 /// an Arrow C stream, which the caller owns and releases. The stream holds what
 /// it needs: the connector may be freed before it. Errors in the middle of the
@@ -134,6 +156,6 @@ pub unsafe extern "C" fn sluice_connector_read(
 }
 
 /// The options behind a (possibly NULL) read options handle.
-fn read_options(options: *const sluice_read_options) -> ReadOptions {
+pub(super) fn read_options(options: *const sluice_read_options) -> ReadOptions {
     unsafe { options.as_ref() }.map_or_else(ReadOptions::default, |o| o.0.clone())
 }

@@ -19,6 +19,7 @@ mod log;
 mod options;
 mod status;
 mod stream;
+mod targets;
 
 pub use connector::*;
 pub use error::*;
@@ -26,6 +27,7 @@ pub use log::*;
 pub use options::*;
 pub use status::*;
 pub use stream::sluice_stream_last_error;
+pub use targets::*;
 
 use std::ffi::c_char;
 

@@ -3,12 +3,14 @@
 
 use super::budget::window_too_large;
 use super::memory::{held_bytes, SizeModel};
+use super::targets::Targets;
 use crate::error::{Error, Result};
 use crate::pack::Packing;
 use crate::plan::Task;
 use crate::source::{Projection, Source};
 use crate::tensors::Policy;
 use arrow::array::UInt32Array;
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use std::sync::Arc;
 
@@ -26,9 +28,16 @@ pub(super) struct Job {
     pub(super) packing: Option<Packing>,
     /// Tensor or packed mode: the column policy each output batch goes through.
     pub(super) policy: Option<Policy>,
+    /// Columns each task writes into the caller's memory, and drops from its batches.
+    pub(super) targets: Option<Arc<Targets>>,
 }
 
 impl Job {
+    /// The schema of a task's batches: the decoded columns, less those written to targets.
+    pub(super) fn task_schema(&self) -> SchemaRef {
+        self.targets.as_ref().map_or_else(|| self.projection.schema.clone(), |t| t.rest_schema())
+    }
+
     /// A full batch as the consumer receives it: packed, then through the column policy.
     pub(super) fn output(&self, batch: RecordBatch) -> Result<RecordBatch> {
         let batch = match &self.packing {
@@ -49,9 +58,25 @@ impl Job {
     }
 }
 
-/// Reads one task: its batches, each piece checked for its row count and
-/// measured, a shuffled window joined and permuted.
-pub(super) async fn run_task(job: Arc<Job>, task: Task) -> Result<Vec<RecordBatch>> {
+/// Reads one task, whose rows are the read's rows `offset ..`: its batches,
+/// their target columns written to the targets.
+pub(super) async fn run_task(job: Arc<Job>, task: Task, offset: u64) -> Result<Vec<RecordBatch>> {
+    let batches = decode_task(&job, task).await?;
+    let Some(targets) = &job.targets else { return Ok(batches) };
+    let mut at = offset;
+    batches
+        .iter()
+        .map(|batch| {
+            let rest = targets.write(at, batch)?;
+            at += batch.num_rows() as u64;
+            Ok(rest)
+        })
+        .collect()
+}
+
+/// Decodes one task: each piece checked for its row count and measured, a
+/// shuffled window joined and permuted.
+async fn decode_task(job: &Arc<Job>, task: Task) -> Result<Vec<RecordBatch>> {
     let reads = task.pieces.iter().map(|piece| {
         let job = job.clone();
         async move {

@@ -7,11 +7,13 @@
 //! - [`job`]: what every task of one reader shares, and running one task
 //! - [`budget`]: what a task will hold, and the errors when a window cannot fit
 //! - [`memory`]: the size estimates, corrected by measuring decoded batches
+//! - [`targets`]: columns written by the tasks into memory the caller owns
 
 mod budget;
 mod job;
 mod memory;
 mod scheduler;
+mod targets;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::ReadOptions;
@@ -28,6 +30,8 @@ use memory::SizeModel;
 use scheduler::Settings;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+pub use targets::ColumnTarget;
+use targets::Targets;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -39,10 +43,21 @@ pub struct BatchStream {
     pid: u32,
     finished: bool,
     failed: Option<Error>,
+    /// Column targets the tasks write into; closed when the stream is dropped.
+    targets: Option<Arc<Targets>>,
 }
 
-impl BatchStream {
-    pub fn start(source: Arc<Source>, options: &ReadOptions) -> Result<BatchStream> {
+/// What a read decodes and emits, from its options alone.
+struct Shape {
+    projection: Projection,
+    packing: Option<Packing>,
+    policy: Option<Policy>,
+    /// The schema of the emitted batches.
+    schema: SchemaRef,
+}
+
+impl Shape {
+    fn of(source: &Source, options: &ReadOptions) -> Result<Shape> {
         options.validate()?;
         if let Some(label) = &options.label {
             if source.schema.index_of(label).is_err() {
@@ -57,6 +72,28 @@ impl BatchStream {
         };
         let unpolicied = packing.as_ref().map_or_else(|| projection.schema.clone(), Packing::schema);
         let policy = options.policy_applies().then(|| Policy::new(&unpolicied, &options.tensors)).transpose()?;
+        let schema = policy.as_ref().map_or(unpolicied, Policy::schema);
+        Ok(Shape { projection, packing, policy, schema })
+    }
+}
+
+/// The schema of the batches a read with `options` emits, without reading.
+pub(crate) fn read_schema(source: &Source, options: &ReadOptions) -> Result<SchemaRef> {
+    Ok(Shape::of(source, options)?.schema)
+}
+
+impl BatchStream {
+    pub fn start(source: Arc<Source>, options: &ReadOptions) -> Result<BatchStream> {
+        // Safety: no targets, no pointers.
+        unsafe { Self::start_into(source, options, Vec::new()) }
+    }
+
+    /// Starts a reader whose tasks write the columns of `targets` into the
+    /// caller's memory; the stream carries the other columns.
+    ///
+    /// Safety: the contract of [`crate::Connector::read_into`].
+    pub(crate) unsafe fn start_into(source: Arc<Source>, options: &ReadOptions, targets: Vec<ColumnTarget>) -> Result<BatchStream> {
+        let Shape { projection, packing, policy, schema } = Shape::of(&source, options)?;
         let sizes = SizeModel::new(source.fragments.iter().map(|f| source.fragment_size(f, &projection)).collect());
         if options.shuffle {
             budget::check_window_fits(&source, &sizes, options)?;
@@ -64,9 +101,18 @@ impl BatchStream {
         let rows: Vec<u64> = source.fragments.iter().map(|f| f.rows).collect();
         let plan = Plan::new(&rows, options);
         crate::logging::events::planned(&source, options, plan.rows(), projection.indices.len());
+        let targets = match targets.is_empty() {
+            true => None,
+            false if policy.is_some() => {
+                return Err(Error::invalid_argument(
+                    "column targets take the columns as decoded: they cannot be combined with options 'features' or 'tensors'",
+                ))
+            }
+            false => Some(Arc::new(Targets::new(&projection.schema, targets, plan.rows())?)),
+        };
         // Decoding in large batches costs less per row; re-cutting them is zero-copy.
         let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
-        let schema = policy.as_ref().map_or(unpolicied, Policy::schema);
+        let schema = targets.as_ref().map_or(schema, |targets| targets.rest_schema());
         let job = Arc::new(Job {
             source,
             projection,
@@ -76,6 +122,7 @@ impl BatchStream {
             sizes,
             packing,
             policy,
+            targets: targets.clone(),
         });
         let (sender, receiver) = mpsc::channel(1);
         let settings = Settings { concurrency: options.concurrency(), chunk_rows: options.chunk_rows() };
@@ -91,7 +138,7 @@ impl BatchStream {
                     .await;
             }
         });
-        Ok(BatchStream { schema, receiver, producer, pid: std::process::id(), finished: false, failed: None })
+        Ok(BatchStream { schema, receiver, producer, pid: std::process::id(), finished: false, failed: None, targets })
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -140,6 +187,9 @@ impl Drop for BatchStream {
     fn drop(&mut self) {
         if self.pid == std::process::id() {
             self.producer.abort();
+            if let Some(targets) = &self.targets {
+                targets.close();
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ impl Drop for Spawned {
 }
 
 pub(super) async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sender: mpsc::Sender<Result<RecordBatch>>) {
-    let mut rebatcher = Rebatcher::new(job.projection.schema.clone(), settings.chunk_rows);
+    let mut rebatcher = Rebatcher::new(job.task_schema(), settings.chunk_rows);
     let max_task_bytes = (job.budget / 4).max(1);
     let mut tasks = plan
         .tasks()
@@ -40,6 +40,8 @@ pub(super) async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sende
         })
         .peekable();
     let mut in_flight: VecDeque<(Spawned, Footprint)> = VecDeque::new();
+    // Where the next task's rows start in the read's output.
+    let mut next_offset = 0u64;
     loop {
         // Until a batch has been measured the estimates are unchecked: one task at a time.
         let concurrency = if job.sizes.measured() { settings.concurrency } else { 1 };
@@ -59,7 +61,9 @@ pub(super) async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sende
             }
             let task = tasks.next().expect("peeked");
             held += cost;
-            in_flight.push_back((Spawned(tokio::spawn(run_task(job.clone(), task))), footprint));
+            let offset = next_offset;
+            next_offset += task.rows();
+            in_flight.push_back((Spawned(tokio::spawn(run_task(job.clone(), task, offset))), footprint));
         }
         let Some((mut next, _)) = in_flight.pop_front() else { break };
         let batches = match (&mut next.0).await {

@@ -1723,6 +1723,82 @@ static void test_log_callback(void) {
   CHECK(sluice_log_set_callback(NULL, SLUICE_LOG_OFF, NULL, NULL) == SLUICE_OK);
 }
 
+/* sluice_connector_read_into: the library's threads write id, value and flag
+ * into caller memory, in the order the plain stream emits the rows; the stream
+ * carries the string column and counts every row. */
+static void test_read_into_targets(void) {
+  const char *kv[] = {"shuffle=true", "seed=5", "shuffle_window=60", "batch_size=16", NULL};
+  sluice_connector *c = open_connector(csv_dir("csv"), NULL);
+  sluice_read_options *ro = make_read_options(kv);
+  struct ArrowArrayStream stream;
+  struct ArrowSchema schema;
+  collected plain, rest;
+  int64_t ids[CSV_ROWS + 1];
+  double values[CSV_ROWS];
+  uint8_t flags[CSV_ROWS], flag_mask[CSV_ROWS] = {0};
+  uint64_t id_nulls = 0;
+  sluice_column_target targets[3] = {
+      {"id", ids, CSV_ROWS + 1, NULL, &id_nulls},
+      {"value", values, CSV_ROWS, NULL, NULL},
+      {"flag", flags, CSV_ROWS, flag_mask, NULL},
+  };
+  sluice_error *err = NULL;
+  int64_t i;
+  REQUIRE(c != NULL);
+  ids[CSV_ROWS] = -7;
+  REQUIRE(read_stream(c, kv, &stream) == 0);
+  collect_stream(&stream, "id", NULL, NULL, &plain);
+  if (CHECK_STATUS(SLUICE_OK, sluice_connector_read_into(c, ro, targets, 3, &stream, &err), err)) {
+    REQUIRE(stream.get_schema(&stream, &schema) == 0);
+    CHECKF(schema.n_children == 1 && strcmp(schema.children[0]->name, "name") == 0,
+           "the stream carries the column without a target only (%lld columns)",
+           (long long)schema.n_children);
+    schema.release(&schema);
+    collect_stream(&stream, NULL, NULL, NULL, &rest);
+    CHECK(rest.status == 0 && rest.n_rows == CSV_ROWS);
+    CHECK(plain.n_rows == CSV_ROWS);
+    for (i = 0; i < CSV_ROWS && i < plain.n_rows; i++) {
+      CHECKF(ids[i] == plain.ids[i], "row %lld: id %lld, the stream has %lld", (long long)i,
+             (long long)ids[i], (long long)plain.ids[i]);
+      CHECK(values[i] == row_value(ids[i]));
+      CHECK(flags[i] == row_flag(ids[i]) && flag_mask[i] == 0);
+    }
+    CHECKF(ids[CSV_ROWS] == -7, "written past the read's rows");
+    CHECK(id_nulls == 0);
+    collected_free(&rest);
+  }
+  collected_free(&plain);
+  sluice_error_free(err);
+  err = NULL;
+
+  /* a string column has no fixed-width values; a target too small for the read */
+  targets[0].column = "name";
+  CHECK_STATUS(SLUICE_UNSUPPORTED, sluice_connector_read_into(c, ro, targets, 1, &stream, &err), err);
+  CHECK(has_text(err, "'name'"));
+  sluice_error_free(err);
+  err = NULL;
+  targets[1].rows = CSV_ROWS - 1;
+  CHECK_STATUS(SLUICE_INVALID_ARGUMENT, sluice_connector_read_into(c, ro, targets + 1, 1, &stream, &err),
+               err);
+  CHECK(has_text(err, "'value' holds 249 rows"));
+  sluice_error_free(err);
+  CHECK(sluice_connector_read_into(c, ro, NULL, 1, &stream, NULL) == SLUICE_INVALID_ARGUMENT);
+  sluice_read_options_free(ro);
+
+  /* the schema of a read, without reading */
+  {
+    const char *cols[] = {"columns=name,id", NULL};
+    ro = make_read_options(cols);
+    if (CHECK_STATUS(SLUICE_OK, sluice_connector_read_schema(c, ro, &schema, NULL), NULL)) {
+      CHECK(schema.n_children == 2 && strcmp(schema.children[0]->name, "name") == 0 &&
+            strcmp(schema.children[1]->name, "id") == 0);
+      schema.release(&schema);
+    }
+    sluice_read_options_free(ro);
+  }
+  sluice_connector_free(c);
+}
+
 /* ======================= driver =========================================== */
 
 typedef struct test_case {
@@ -1767,6 +1843,7 @@ static const test_case TESTS[] = {
     {"stream_error_status", test_stream_error_status},
     {"stream_last_error_of_a_foreign_stream", test_stream_last_error_of_a_foreign_stream},
     {"log_callback", test_log_callback},
+    {"read_into_targets", test_read_into_targets},
 };
 
 int main(int argc, char **argv) {

@@ -35,9 +35,9 @@ from ._handle_guard import HandleGuard
 from ._logging import sync_level
 from ._numpy import batch_converter
 from ._options import encode, option_items
-from ._pandas import reader_to_pandas
+from ._pandas import frame_from_read, needs_pyarrow_conversion, reader_to_pandas
 from ._progress import ProgressReport, logger, progress_report
-from ._stream import import_stream
+from ._stream import _OwnedStream, import_stream
 from ._types import (
     AdapterOptions,
     Columns,
@@ -242,19 +242,30 @@ class _Reads:
     ) -> "pd.DataFrame":
         """All rows (at most `limit`) as a pandas DataFrame.
 
-        Numeric columns are filled in place while the core decodes the next batches, so
-        the whole Arrow table never exists next to the DataFrame (see `_pandas.py`);
-        other columns are converted by pyarrow, with pyarrow's dtypes. `progress=True`
-        shows a tqdm bar of the rows, a function is called as `progress(rows_done, rows_total)`.
+        The core's decoding threads write the numeric, bool and timestamp columns straight
+        into the DataFrame's blocks, so the whole Arrow table never exists next to the
+        DataFrame (see `_pandas.py`); other columns are converted by pyarrow, and every
+        dtype is pyarrow's. `progress=True` shows a tqdm bar of the rows, a function is
+        called as `progress(rows_done, rows_total)`.
         """
         options: Dict[str, Any] = dict(read_options)
         if limit is not None:
             options["limit"] = limit
         rows = self.count_rows(**options)
         logger.info("sluice: to_pandas of %r: %d rows planned", self, rows)
+        items = self._read_option_items(options)
         report = progress_report(progress, rows, "to_pandas")
-        reader = self.to_arrow(**options)
         try:
+            if not any(key in ("features", "tensors") and value for key, value in items):
+                with self._use_connector() as connector:
+                    schema = _read_schema(connector, items)
+                    if not needs_pyarrow_conversion(schema):
+                        logger.debug("sluice: opening a read of %r into a DataFrame with options %s", self, items)
+                        return frame_from_read(
+                            schema, rows, lambda targets: _open_owned_into(connector, items, targets), report
+                        )
+            # packed or tensor-mode reads, and files that pandas wrote with its own metadata
+            reader = self.to_arrow(**options)
             if report is not None:
                 reader = pa.RecordBatchReader.from_batches(reader.schema, _counted(reader, report))
             with reader:
@@ -496,6 +507,52 @@ def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]])
         _lib_handle.sluice_read_options_free(options)
     # The binding keeps the C stream, so that errors mid-stream raise SluiceError (_stream.py).
     return import_stream(stream)
+
+
+def _read_schema(connector_handle: int, read_options: Sequence[Tuple[str, Any]]) -> pa.Schema:
+    """The schema of the batches a read with these options emits (nothing is read)."""
+    options = _set_options(
+        _lib_handle.sluice_read_options_new,
+        _lib_handle.sluice_read_options_free,
+        _lib_handle.sluice_read_options_set,
+        read_options,
+    )
+    out = _lib.ArrowSchema()
+    try:
+        error = _new_error()
+        _check(
+            _lib_handle.sluice_connector_read_schema(connector_handle, options, ctypes.byref(out), ctypes.byref(error)),
+            error,
+        )
+    finally:
+        _lib_handle.sluice_read_options_free(options)
+    try:
+        return pa.Schema._import_from_c(ctypes.addressof(out))
+    except BaseException:
+        if out.release:
+            _RELEASE_SCHEMA(out.release)(ctypes.byref(out))
+        raise
+
+
+def _open_owned_into(connector_handle: int, read_options: Sequence[Tuple[str, Any]], targets: Any) -> _OwnedStream:
+    """A read whose decoding threads write the columns of `targets` (`_lib.ColumnTarget`s) into
+    their memory; the stream, kept by the binding, carries the other columns."""
+    options = _set_options(
+        _lib_handle.sluice_read_options_new,
+        _lib_handle.sluice_read_options_free,
+        _lib_handle.sluice_read_options_set,
+        read_options,
+    )
+    stream = _lib.ArrowArrayStream()
+    try:
+        error = _new_error()
+        status = _lib_handle.sluice_connector_read_into(
+            connector_handle, options, targets, len(targets), ctypes.byref(stream), ctypes.byref(error)
+        )
+        _check(status, error)
+    finally:
+        _lib_handle.sluice_read_options_free(options)
+    return _OwnedStream(stream)
 
 
 class DataConnector(_Reads):

@@ -87,6 +87,18 @@ class ArrowArrayStream(ctypes.Structure):
     ]
 
 
+class ColumnTarget(ctypes.Structure):
+    """`sluice_column_target`: where `sluice_connector_read_into` writes one column."""
+
+    _fields_ = [
+        ("column", ctypes.c_char_p),
+        ("values", ctypes.c_void_p),
+        ("rows", ctypes.c_uint64),
+        ("null_mask", ctypes.c_void_p),
+        ("null_count", ctypes.c_void_p),
+    ]
+
+
 # --- the library -----------------------------------------------------------------------
 
 _status = ctypes.c_int
@@ -118,6 +130,11 @@ _PROTOTYPES = {
     "sluice_connector_num_rows": (_status, [_handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
     "sluice_connector_count_rows": (_status, [_handle, _handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
     "sluice_connector_read": (_status, [_handle, _handle, ctypes.POINTER(ArrowArrayStream), _error_out]),
+    "sluice_connector_read_schema": (_status, [_handle, _handle, ctypes.POINTER(ArrowSchema), _error_out]),
+    "sluice_connector_read_into": (
+        _status,
+        [_handle, _handle, ctypes.POINTER(ColumnTarget), ctypes.c_size_t, ctypes.POINTER(ArrowArrayStream), _error_out],
+    ),
     "sluice_stream_last_error": (_status, [ctypes.POINTER(ArrowArrayStream), _error_out, _error_out]),
     "sluice_log_set_callback": (_status, [LOG_CALLBACK, ctypes.c_uint32, ctypes.c_void_p, _error_out]),
     "sluice_log_set_level": (_status, [ctypes.c_uint32, _error_out]),

@@ -28,6 +28,8 @@ class _OwnedStream:
         self._stream = stream
         self._get_schema = _GET_SCHEMA(stream.get_schema)
         self._get_next = _GET_NEXT(stream.get_next)
+        #: what must outlive the stream: memory the core writes into (`sluice_connector_read_into`)
+        self.keep_alive = None
 
     def schema(self):
         out = _lib.ArrowSchema()
