@@ -26,6 +26,7 @@ mod options;
 mod pack;
 mod plan;
 mod read;
+mod resume;
 mod runtime;
 mod source;
 mod tensors;

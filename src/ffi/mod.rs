@@ -16,12 +16,14 @@ mod boundary;
 mod connector;
 mod error;
 mod options;
+mod position;
 mod status;
 mod stream;
 
 pub use connector::*;
 pub use error::*;
 pub use options::*;
+pub use position::*;
 pub use status::*;
 pub use stream::sluice_stream_last_error;
 
