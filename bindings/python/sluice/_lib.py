@@ -116,6 +116,11 @@ _PROTOTYPES = {
     "sluice_connector_count_rows": (_status, [_handle, _handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
     "sluice_connector_read": (_status, [_handle, _handle, ctypes.POINTER(ArrowArrayStream), _error_out]),
     "sluice_stream_last_error": (_status, [ctypes.POINTER(ArrowArrayStream), _error_out, _error_out]),
+    "sluice_stream_position": (
+        _status,
+        [ctypes.POINTER(ArrowArrayStream), ctypes.c_uint64, ctypes.POINTER(ctypes.c_void_p), _error_out],
+    ),
+    "sluice_string_free": (None, [ctypes.c_void_p]),
 }
 
 
