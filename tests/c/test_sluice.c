@@ -1647,7 +1647,8 @@ static void test_resume_mid_epoch(void) {
   CHECK_STATUS(SLUICE_OK, sluice_stream_position(&stream, 0, &token, &err), err);
   REQUIRE(token != NULL);
   CHECKF(strncmp(token, "sluice-pos-1:", 13) == 0, "token %s", token);
-  CHECK(sluice_stream_position(&stream, (uint64_t)consumed + 1, &token, &err) == SLUICE_INVALID_ARGUMENT);
+  CHECK(sluice_stream_position(&stream, (uint64_t)consumed + 1, &token, &err) ==
+        SLUICE_INVALID_ARGUMENT);
   CHECK(has_text(err, "unconsumed"));
   sluice_error_free(err);
   err = NULL;

@@ -740,7 +740,8 @@ class Reader {
   std::string position(std::uint64_t unconsumed_rows = 0) const {
     if (!stream_.valid()) {
       if (end_position_.empty()) throw Error(SLUICE_INVALID_ARGUMENT, "sluice: the reader's stream was given up");
-      if (unconsumed_rows != 0) throw Error(SLUICE_INVALID_ARGUMENT, "sluice: the reader has ended; its position is its end");
+      if (unconsumed_rows != 0)
+        throw Error(SLUICE_INVALID_ARGUMENT, "sluice: the reader has ended; its position is its end");
       return end_position_;
     }
     char* token = nullptr;

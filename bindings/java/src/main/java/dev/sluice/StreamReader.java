@@ -28,6 +28,8 @@ final class StreamReader extends ArrowReader {
   private final ArrowArrayStream stream;
   private final CDataDictionaryProvider provider = new CDataDictionaryProvider();
   private SluiceException failure;
+  /** The position at the end, kept when the end is reached (the stream is released then). */
+  private String endPosition;
 
   /** Takes over {@code filled} (a stream sluice just wrote), which is left released. */
   StreamReader(BufferAllocator allocator, ArrowArrayStream filled) {
@@ -62,11 +64,27 @@ final class StreamReader extends ArrowReader {
         throw failure;
       }
       if (array.snapshot().release == 0) {
+        if (endPosition == null) {
+          endPosition = position(0);
+        }
         return false;
       }
       Data.importIntoVectorSchemaRoot(allocator, array, getVectorSchemaRoot(), provider);
       return true;
     }
+  }
+
+  /** The position after the batches loaded so far, less {@code unconsumedRows} (a resume token). */
+  String position(long unconsumedRows) {
+    if (endPosition != null) {
+      if (unconsumedRows != 0) {
+        throw new SluiceException(
+            Status.INVALID_ARGUMENT.code(), "sluice: the reader has ended; its position is its end");
+      }
+      return endPosition;
+    }
+    byte[] token = Native.streamPosition(stream.memoryAddress(), unconsumedRows);
+    return new String(token, java.nio.charset.StandardCharsets.US_ASCII);
   }
 
   /** The stream's last error as the core reported it (Arrow Java's exception as its cause). */
