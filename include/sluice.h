@@ -28,7 +28,9 @@
  *  - Every function and stream callback catches panics: a panic is reported
  *    as SLUICE_PANIC (ENOTRECOVERABLE from a callback), never unwinds into C.
  *  - Strings returned as `const char *` are borrowed; the function comment
- *    says for how long they stay valid. Never free them.
+ *    says for how long they stay valid. Never free them. A string written
+ *    to a `char **` out-parameter is the caller's: free it with
+ *    `sluice_string_free`.
  */
 
 
@@ -432,6 +434,37 @@ enum sluice_status sluice_read_options_set(struct sluice_read_options *options,
                                            const char *key,
                                            const char *value,
                                            struct sluice_error **error);
+
+/**
+ * Writes to `*out` the position of `stream` (a stream that
+ * `sluice_connector_read` produced) as a resume token: a NUL-terminated,
+ * printable ASCII string of a few hundred bytes at most, owned by the caller
+ * (free it with `sluice_string_free`). Treat it as opaque. Passed as the read
+ * option `resume_from` to a read of the same connector's sources with the
+ * same options, it gives a stream that emits exactly the rows, and the batch
+ * boundaries, that this one would emit next.
+ *
+ * The position is after every batch `get_next` returned so far, less
+ * `unconsumed_rows` of them that the caller received but did not use (for
+ * example the rest of a chunk it cuts into smaller batches; 0 otherwise).
+ * It can be taken at any time before `release`, after the end too (a token
+ * at the end resumes to an empty stream). The stream is only read; it must
+ * not be in use by another thread.
+ *
+ * Fails with `SLUICE_INVALID_ARGUMENT` when `stream` or `out` is NULL, when
+ * the stream is released or was not produced by this library, or when
+ * `unconsumed_rows` is more than the rows the stream emitted.
+ */
+enum sluice_status sluice_stream_position(const struct ArrowArrayStream *stream,
+                                          uint64_t unconsumed_rows,
+                                          char **out,
+                                          struct sluice_error **error);
+
+/**
+ * Frees a string this library returned as an owned `char *` (such as
+ * `sluice_stream_position`'s token). NULL is accepted.
+ */
+void sluice_string_free(char *string);
 
 /**
  * Writes to `*out` the last error of `stream`, a stream that

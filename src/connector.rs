@@ -41,11 +41,15 @@ impl Connector {
     }
 
     /// The rows a reader with these options would emit (after shards, workers,
-    /// limit and drop_last_batch), without reading anything.
+    /// limit and drop_last_batch; after `resume_from`, the rows left), without reading anything.
     pub fn count_rows(&self, options: &ReadOptions) -> Result<u64> {
         options.validate()?;
         let rows: Vec<u64> = self.source.fragments.iter().map(|f| f.rows).collect();
-        Ok(crate::plan::Plan::new(&rows, options).rows())
+        let plan = crate::plan::Plan::new(&rows, options);
+        if let Some(position) = &options.resume_from {
+            position.check(options, &self.source, plan.rows_from_start())?;
+        }
+        Ok(plan.rows())
     }
 
     /// The schema of the batches a reader with these options would emit, without reading anything.

@@ -27,6 +27,7 @@ mod options;
 mod pack;
 mod plan;
 mod read;
+mod resume;
 mod runtime;
 mod source;
 mod tensors;

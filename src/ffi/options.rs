@@ -152,6 +152,7 @@ mod tests {
         ("num_workers", b"0"),
         ("worker_index", b"x"),
         ("worker_interleave", b"0"),
+        ("resume_from", b"sluice-pos-1:garbage"),
         ("memory_budget", b"12XB"),
         ("fragments_in_flight", b"x"),
         ("tensors", b"maybe"),

@@ -31,8 +31,8 @@ pub(crate) fn errno_for(status: sluice_status) -> c_int {
     }
 }
 
-struct StreamState {
-    stream: BatchStream,
+pub(super) struct StreamState {
+    pub(super) stream: BatchStream,
     last_error: Option<sluice_error>,
 }
 
@@ -52,7 +52,7 @@ pub(crate) fn export_stream(stream: BatchStream) -> FFI_ArrowArrayStream {
 ///
 /// Safety: `stream` is NULL or points to an `ArrowArrayStream`, used by one
 /// thread at a time (the header's rule for streams), so the state is not aliased.
-unsafe fn own_state<'a>(stream: *const FFI_ArrowArrayStream) -> Result<&'a mut StreamState> {
+pub(super) unsafe fn own_state<'a>(stream: *const FFI_ArrowArrayStream) -> Result<&'a mut StreamState> {
     let stream = non_null(stream, "stream")?;
     let ours: unsafe extern "C" fn(*mut FFI_ArrowArrayStream) = release;
     match stream.release {

@@ -45,6 +45,8 @@ pub struct ReadOptions {
     pub tensors: TensorOptions,
     /// Options that cannot be set again (`fixed_options`): a shard's, or a bound stream's.
     pub fixed: Vec<String>,
+    /// `resume_from`: continue from this position (a reader's token).
+    pub resume_from: Option<crate::resume::Position>,
 }
 
 impl Default for ReadOptions {
@@ -71,6 +73,7 @@ impl Default for ReadOptions {
             fragments_in_flight: 0,
             tensors: TensorOptions::default(),
             fixed: Vec::new(),
+            resume_from: None,
         }
     }
 }
@@ -96,6 +99,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "memory_budget",
     "fragments_in_flight",
     "fixed_options",
+    "resume_from",
 ];
 
 impl ReadOptions {
@@ -142,6 +146,7 @@ impl ReadOptions {
             "num_workers" => self.num_workers = parse::positive(key, value)?,
             "worker_index" => self.worker_index = parse::unsigned(key, value)?,
             "worker_interleave" => self.worker_interleave = Some(parse::positive(key, value)?),
+            "resume_from" => self.resume_from = Some(crate::resume::Position::parse(value)?),
             "memory_budget" => self.memory_budget = parse::bytes(key, value)?,
             // `threads` is the option's former name, kept for existing callers.
             "fragments_in_flight" | "threads" => self.fragments_in_flight = parse::unsigned(key, value)?,

@@ -85,14 +85,23 @@ impl Plan {
             first: options.worker_index,
             step: options.num_workers,
             total,
+            skip: 0,
         };
+        let full = positions.rows();
+        // Resuming: skip the rows already emitted, by count (no row is decoded for them).
+        let positions = Turns { skip: options.resume_from.as_ref().map_or(0, |p| p.rows).min(full), ..positions };
         let shuffle = options.shuffle.then_some((options.seed, options.epoch, options.shuffle_window));
         Plan { order, starts, rows_of: fragment_rows.to_vec(), total, positions, shuffle }
     }
 
-    /// Rows this reader emits.
+    /// Rows this reader emits (after a resume: the rows left).
     pub fn rows(&self) -> u64 {
         self.positions.rows()
+    }
+
+    /// Rows this reader emits from its start, rows already emitted before a resume included.
+    pub fn rows_from_start(&self) -> u64 {
+        Turns { skip: 0, ..self.positions }.rows()
     }
 
     /// The reading tasks in emission order, computed lazily (a shuffled epoch
@@ -231,6 +240,8 @@ struct Turns {
     first: u64,
     step: u64,
     total: u64,
+    /// Rows of this reader's share already emitted (a resume): they are skipped.
+    skip: u64,
 }
 
 impl Turns {
@@ -246,19 +257,23 @@ impl Turns {
         let mine = (turns - 1 - self.first) / self.step + 1;
         let last = turns - 1;
         let short = if last % self.step == self.first { self.turn - (self.emitted - last * self.turn) } else { 0 };
-        mine * self.turn - short
+        (mine * self.turn - short).saturating_sub(self.skip)
     }
 
-    /// The positions in `0..total`, in emission order, lazily.
+    /// The positions in `0..total`, in emission order, lazily, after the first `skip` rows.
+    /// Skipping is arithmetic: O(1) in the rows skipped.
     fn ranges(self) -> impl Iterator<Item = Range<u64>> + Send {
-        let Turns { start, emitted, turn, first, step, total } = self;
+        let Turns { start, emitted, turn, first, step, total, skip } = self;
         // A single reader's turns are contiguous: one range, not one per turn.
         let (turn, turns) = if step == 1 { (emitted.max(1), emitted.min(1)) } else { (turn, self.count()) };
-        (first..turns).step_by(step as usize).flat_map(move |t| {
+        // Whole turns of this reader's skipped, then `offset` rows into the next one.
+        let (skipped_turns, offset) = (skip / turn, skip % turn);
+        let first_turn = first.saturating_add(skipped_turns.saturating_mul(step));
+        (first_turn..turns.max(first_turn)).step_by(step as usize).flat_map(move |t| {
             // t < turns, so t * turn < emitted: no overflow whatever the turn size.
-            let begin = t * turn;
-            let range = start + begin..start + begin + turn.min(emitted - begin);
-            wrapped(range, total)
+            let begin = t * turn + if t == first_turn { offset } else { 0 };
+            let end = t * turn + turn.min(emitted - t * turn);
+            wrapped(start + begin.min(end)..start + end, total)
         })
     }
 }

@@ -45,6 +45,11 @@ pub struct BatchStream {
     failed: Option<Error>,
     /// Column targets the tasks write into; closed when the stream is dropped.
     targets: Option<Arc<Targets>>,
+    /// What this reader's position (`position`) is made of.
+    source: Arc<Source>,
+    options: ReadOptions,
+    /// Rows emitted: before a resume (the token's) and by this stream.
+    rows_emitted: u64,
 }
 
 /// What a read decodes and emits, from its options alone.
@@ -110,6 +115,11 @@ impl BatchStream {
             }
             false => Some(Arc::new(Targets::new(&projection.schema, targets, plan.rows())?)),
         };
+        if let Some(position) = &options.resume_from {
+            position.check(options, &source, plan.rows_from_start())?;
+        }
+        let rows_emitted = plan.rows_from_start() - plan.rows();
+        let position_source = source.clone();
         // Decoding in large batches costs less per row; re-cutting them is zero-copy.
         let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
         let schema = targets.as_ref().map_or(schema, |targets| targets.rest_schema());
@@ -138,11 +148,33 @@ impl BatchStream {
                     .await;
             }
         });
-        Ok(BatchStream { schema, receiver, producer, pid: std::process::id(), finished: false, failed: None, targets })
+        Ok(BatchStream {
+            schema,
+            receiver,
+            producer,
+            pid: std::process::id(),
+            finished: false,
+            failed: None,
+            targets,
+            source: position_source,
+            options: options.clone(),
+            rows_emitted,
+        })
     }
 
     pub fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+
+    /// This reader's position as a resume token (`resume_from`): after the rows it emitted
+    /// so far, less `unconsumed` of them that the caller received but did not use (the
+    /// rest of a chunk it cuts into smaller batches). A read with the same options and
+    /// `resume_from` set to it emits exactly the rows this one would emit next.
+    pub fn position(&self, unconsumed: u64) -> Result<String> {
+        let rows = self.rows_emitted.checked_sub(unconsumed).ok_or_else(|| {
+            Error::invalid_argument(format!("unconsumed rows ({unconsumed}) exceed the rows the stream emitted ({})", self.rows_emitted))
+        })?;
+        Ok(crate::resume::Position::new(rows, &self.options, &self.source).to_token())
     }
 
     /// The next batch, `Ok(None)` at the end. Blocks; call it from outside the runtime.
@@ -159,7 +191,10 @@ impl BatchStream {
             ));
         }
         match self.receiver.blocking_recv() {
-            Some(Ok(batch)) => Ok(Some(batch)),
+            Some(Ok(batch)) => {
+                self.rows_emitted += batch.num_rows() as u64;
+                Ok(Some(batch))
+            }
             Some(Err(err)) => {
                 self.failed = Some(err.clone());
                 Err(err)

@@ -1799,6 +1799,75 @@ static void test_read_into_targets(void) {
   sluice_connector_free(c);
 }
 
+/* Reads `consumed` batches, takes the stream's position, and resumes from it in a new
+ * stream: the rest must be the uninterrupted read's remaining ids, batch for batch. */
+static void test_resume_mid_epoch(void) {
+  const char *kv[] = {"shuffle=true", "seed=11", "shuffle_window=40", "batch_size=16", NULL};
+  sluice_connector *c = open_connector(csv_dir("csv"), NULL);
+  struct ArrowArrayStream stream;
+  collected all, rest;
+  char *token = NULL, option[1024];
+  sluice_error *err = NULL;
+  int64_t consumed = 0, b;
+  REQUIRE(c != NULL);
+  REQUIRE(read_stream(c, kv, &stream) == 0);
+  collect_stream(&stream, "id", NULL, NULL, &all);
+  REQUIRE(all.status == 0 && all.n_rows == CSV_ROWS);
+
+  REQUIRE(read_stream(c, kv, &stream) == 0);
+  for (b = 0; b < 5; b++) {
+    struct ArrowArray array;
+    REQUIRE(stream.get_next(&stream, &array) == 0 && array.release != NULL);
+    consumed += array.length;
+    array.release(&array);
+  }
+  CHECK_STATUS(SLUICE_OK, sluice_stream_position(&stream, 0, &token, &err), err);
+  REQUIRE(token != NULL);
+  CHECKF(strncmp(token, "sluice-pos-1:", 13) == 0, "token %s", token);
+  CHECK(sluice_stream_position(&stream, (uint64_t)consumed + 1, &token, &err) ==
+        SLUICE_INVALID_ARGUMENT);
+  CHECK(has_text(err, "unconsumed"));
+  sluice_error_free(err);
+  err = NULL;
+  stream.release(&stream);
+  CHECK(sluice_stream_position(&stream, 0, &token, NULL) == SLUICE_INVALID_ARGUMENT);
+  CHECK(sluice_stream_position(NULL, 0, &token, NULL) == SLUICE_INVALID_ARGUMENT);
+
+  snprintf(option, sizeof option, "resume_from=%s", token);
+  {
+    const char *resumed[] = {kv[0], kv[1], kv[2], kv[3], option, NULL};
+    const char *other_seed[] = {kv[0], "seed=12", kv[2], kv[3], option, NULL};
+    const char *two_workers[] = {kv[0], kv[1], kv[2], kv[3], "num_workers=2", option, NULL};
+    struct ArrowArrayStream refused;
+    sluice_read_options *ro;
+    REQUIRE(read_stream(c, resumed, &stream) == 0);
+    collect_stream(&stream, "id", NULL, NULL, &rest);
+    CHECK(rest.status == 0);
+    CHECKF(rest.n_rows == all.n_rows - consumed, "%lld rows after resuming at %lld",
+           (long long)rest.n_rows, (long long)consumed);
+    CHECK(rest.n_rows == all.n_rows - consumed &&
+          memcmp(rest.ids, all.ids + consumed, (size_t)rest.n_rows * sizeof(int64_t)) == 0);
+    for (b = 0; b < rest.n_batches; b++) CHECK(rest.batch_len[b] == all.batch_len[b + 5]);
+    collected_free(&rest);
+
+    ro = make_read_options(other_seed);
+    CHECK(sluice_connector_read(c, ro, &refused, &err) == SLUICE_INVALID_ARGUMENT);
+    CHECKF(has_text(err, "'seed' (token: 11, this read: 12)"), "%s", sluice_error_message(err));
+    sluice_error_free(err);
+    err = NULL;
+    sluice_read_options_free(ro);
+    ro = make_read_options(two_workers);
+    CHECK(sluice_connector_read(c, ro, &refused, &err) == SLUICE_INVALID_ARGUMENT);
+    CHECKF(has_text(err, "worker 0 of 2"), "%s", sluice_error_message(err));
+    sluice_error_free(err);
+    sluice_read_options_free(ro);
+  }
+  sluice_string_free(token);
+  sluice_string_free(NULL);
+  collected_free(&all);
+  sluice_connector_free(c);
+}
+
 /* ======================= driver =========================================== */
 
 typedef struct test_case {
@@ -1844,6 +1913,7 @@ static const test_case TESTS[] = {
     {"stream_last_error_of_a_foreign_stream", test_stream_last_error_of_a_foreign_stream},
     {"log_callback", test_log_callback},
     {"read_into_targets", test_read_into_targets},
+    {"resume_mid_epoch", test_resume_mid_epoch},
 };
 
 int main(int argc, char **argv) {

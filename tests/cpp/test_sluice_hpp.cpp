@@ -130,6 +130,27 @@ TEST(SluiceHpp, SameRowsAndOrderAsPython) {
   }
 }
 
+TEST(SluiceHpp, AReaderResumedFromItsPositionGivesTheRemainingBatches) {
+  auto connector = sluice::Connector::open({data("table")});
+  auto options = sluice::ReadOptions().shuffle(true).seed(3).batch_size(64).columns({"id"});
+  std::vector<std::string> whole = id_lines(connector.read(options));
+  ASSERT_GT(whole.size(), 5u);
+  auto reader = connector.read(options);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(reader.next().has_value());
+  std::string token = reader.position();
+  EXPECT_EQ(token.rfind("sluice-pos-1:", 0), 0u) << token;
+  auto resumed = sluice::ReadOptions(options).resume_from(token);
+  EXPECT_EQ(id_lines(connector.read(resumed)), std::vector<std::string>(whole.begin() + 5, whole.end()));
+  // Another seed: refused, naming it.
+  auto e = error_of([&] { connector.read(sluice::ReadOptions(options).seed(4).resume_from(token)); });
+  EXPECT_EQ(e.status(), SLUICE_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(e.what()).find("'seed' (token: 3, this read: 4)"), std::string::npos) << e.what();
+  // At the end the position is the end: resuming from it gives nothing.
+  while (reader.next()) {
+  }
+  EXPECT_TRUE(id_lines(connector.read(sluice::ReadOptions(options).resume_from(reader.position()))).empty());
+}
+
 TEST(SluiceHpp, BuilderNamesAreThePythonKeywords) {
   // to_arrow(shuffle=True, seed=7, num_shards=3, shard_index=1, batch_size=100), spelled with the builder
   auto options =

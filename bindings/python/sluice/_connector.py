@@ -37,7 +37,7 @@ from ._numpy import batch_converter
 from ._options import encode, option_items
 from ._pandas import frame_from_read, needs_pyarrow_conversion, reader_to_pandas
 from ._progress import ProgressReport, logger, progress_report
-from ._stream import _OwnedStream, import_stream
+from ._stream import _OwnedStream, import_positioned_stream, import_stream
 from ._types import (
     AdapterOptions,
     Columns,
@@ -216,7 +216,7 @@ class _Reads:
 
     def iter_batches(
         self, *, squeeze: bool = False, progress: Progress = None, **read_options: Unpack[ReadOptions]
-    ) -> Iterator[NumpyBatch]:
+    ) -> "ResumableBatches":
         """An iterator of batches as {column: numpy.ndarray}, by the column policy (docs/design.md).
 
         The read runs in tensor mode (`tensors=true`): the core applies the policy (decimals,
@@ -227,9 +227,13 @@ class _Reads:
         views of the Arrow buffers (zero-copy). The stream is opened now, so bad options
         raise here rather than at the first batch. `progress=True` shows a tqdm bar of the
         rows, a function is called as `progress(rows_done, rows_total)` after each batch.
+
+        Resuming: the iterator's `position()` is a resume token (a string) after the batches it
+        gave so far; `iter_batches(resume_from=token, **the same options)` gives the rest.
         """
         report = self._progress(progress, "iter_batches", {**read_options, "tensors": True})
-        return _numpy_batches(self._tensor_arrow(read_options), squeeze, report)
+        reader, stream = self._positioned_tensor_arrow(read_options)
+        return ResumableBatches(_numpy_batches(reader, squeeze, report), stream)
 
     def to_numpy(
         self, *, squeeze: bool = False, progress: Progress = None, **read_options: Unpack[ReadOptions]
@@ -304,13 +308,23 @@ class _Reads:
     def _tensor_arrow(self, read_options: Mapping[str, Any]) -> pa.RecordBatchReader:
         """A reader in tensor mode (tensors=true: the core applies the column policy), which
         the numpy and framework outputs need; they only map the resulting types."""
+        return self.to_arrow(**self._tensor_options(read_options))
+
+    def _tensor_options(self, read_options: Mapping[str, Any]) -> Dict[str, Any]:
+        """`read_options` with tensors=true, unless a layer already sets it (to true only)."""
         layers = self._option_layers(read_options)
         tensors = next((layer["tensors"] for layer in reversed(layers) if "tensors" in layer), True)
         if tensors not in (True, "true", "1"):
             raise ValueError(f"sluice: numpy and tensor outputs read with tensors=True, not {tensors!r}")
         if not any("tensors" in layer for layer in layers[:-1]):
-            read_options = {**read_options, "tensors": True}
-        return self.to_arrow(**read_options)
+            return {**read_options, "tensors": True}
+        return dict(read_options)
+
+    def _positioned_tensor_arrow(self, read_options: Mapping[str, Any]) -> Tuple[pa.RecordBatchReader, Any]:
+        """`_tensor_arrow`, and the C stream behind it, whose `position(unconsumed_rows)` gives resume tokens."""
+        items = self._read_option_items(self._tensor_options(read_options))
+        with self._use_connector() as connector:
+            return _open_stream(connector, items, positioned=True)
 
     # Snowflake ML DataConnector spelling
     def to_pyarrow(self, **read_options: Unpack[ReadOptions]) -> pa.RecordBatchReader:
@@ -488,7 +502,7 @@ def _counted(reader: pa.RecordBatchReader, report: ProgressReport) -> Iterator[p
         report.add(rows)
 
 
-def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]]) -> pa.RecordBatchReader:
+def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]], positioned: bool = False) -> Any:
     sync_level()  # the core formats log events only when the `sluice` logger would keep them
     options = _set_options(
         _lib_handle.sluice_read_options_new,
@@ -506,7 +520,32 @@ def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]])
     finally:
         _lib_handle.sluice_read_options_free(options)
     # The binding keeps the C stream, so that errors mid-stream raise SluiceError (_stream.py).
-    return import_stream(stream)
+    return import_positioned_stream(stream) if positioned else import_stream(stream)
+
+
+class ResumableBatches(Iterator[NumpyBatch]):
+    """The iterator `iter_batches` returns: batches as {column: numpy.ndarray}, and `position()`."""
+
+    def __init__(self, batches: Iterator[NumpyBatch], stream: Any) -> None:
+        self._batches = batches
+        self._stream = stream
+
+    def __iter__(self) -> "ResumableBatches":
+        return self
+
+    def __next__(self) -> NumpyBatch:
+        return next(self._batches)
+
+    def position(self) -> str:
+        """A resume token after the batches given so far (an opaque string): pass it as
+        `resume_from=` to a read with the same options to get the batches that would come next."""
+        return str(self._stream.position())
+
+    def close(self) -> None:
+        """Stops the read (as closing a generator does)."""
+        close = getattr(self._batches, "close", None)
+        if close is not None:
+            close()
 
 
 def _read_schema(connector_handle: int, read_options: Sequence[Tuple[str, Any]]) -> pa.Schema:

@@ -138,6 +138,11 @@ _PROTOTYPES = {
     "sluice_stream_last_error": (_status, [ctypes.POINTER(ArrowArrayStream), _error_out, _error_out]),
     "sluice_log_set_callback": (_status, [LOG_CALLBACK, ctypes.c_uint32, ctypes.c_void_p, _error_out]),
     "sluice_log_set_level": (_status, [ctypes.c_uint32, _error_out]),
+    "sluice_stream_position": (
+        _status,
+        [ctypes.POINTER(ArrowArrayStream), ctypes.c_uint64, ctypes.POINTER(ctypes.c_void_p), _error_out],
+    ),
+    "sluice_string_free": (None, [ctypes.c_void_p]),
 }
 
 

@@ -30,6 +30,31 @@ class _OwnedStream:
         self._get_next = _GET_NEXT(stream.get_next)
         #: what must outlive the stream: memory the core writes into (`sluice_connector_read_into`)
         self.keep_alive = None
+        #: whether to keep the position at the end, where the stream is released (resume tokens)
+        self.keep_position = False
+        self._end_position = None
+
+    def position(self, unconsumed_rows=0):
+        """The stream's position as a resume token (read option `resume_from`): after the rows it
+        emitted, less `unconsumed_rows` of them that the caller has not used."""
+        if not self._stream.release and self._end_position is not None:
+            if unconsumed_rows:
+                raise error_for(Status.INVALID_ARGUMENT, "sluice: the stream has ended; its position is its end")
+            return self._end_position
+        token, failure = ctypes.c_void_p(), ctypes.c_void_p()
+        status = _lib.lib.sluice_stream_position(
+            ctypes.byref(self._stream), unconsumed_rows, ctypes.byref(token), ctypes.byref(failure)
+        )
+        if status != Status.OK:
+            try:
+                message = _lib.lib.sluice_error_message(failure).decode("utf-8", "replace")
+                raise error_for(status, message)
+            finally:
+                _lib.lib.sluice_error_free(failure)
+        try:
+            return (ctypes.cast(token, ctypes.c_char_p).value or b"").decode("ascii")
+        finally:
+            _lib.lib.sluice_string_free(token)
 
     def schema(self):
         out = _lib.ArrowSchema()
@@ -47,6 +72,8 @@ class _OwnedStream:
         if code != 0:
             raise self._error(code)
         if not out.release:
+            if self.keep_position:
+                self._end_position = self.position()  # the stream is released now
             self.release()  # the end: let go of the reader's resources now
             return None
         return pa.RecordBatch._import_from_c(ctypes.addressof(out), schema)
@@ -107,10 +134,16 @@ def import_stream(stream):
     """A `pyarrow.RecordBatchReader` over `stream` (an `_lib.ArrowArrayStream` that sluice just
     filled), which it owns from here on: the stream is released at its end, when the reader is
     closed, or when nothing refers to it any more."""
+    return import_positioned_stream(stream, positioned=False)[0]
+
+
+def import_positioned_stream(stream, positioned=True):
+    """`import_stream`, and the owned stream, whose `position()` gives resume tokens."""
     owned = _OwnedStream(stream)
+    owned.keep_position = positioned
     try:
         schema = owned.schema()
     except BaseException:
         owned.release()
         raise
-    return pa.RecordBatchReader.from_batches(schema, _Batches(owned, schema))
+    return pa.RecordBatchReader.from_batches(schema, _Batches(owned, schema)), owned

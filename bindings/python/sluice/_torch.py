@@ -18,6 +18,11 @@ the core's `worker_interleave` is set to the rows of one DataLoader batch
 (`loader_batch_size` items × rows per item), and every k gives the same
 batches in the same order. Each worker decodes only its own rows.
 
+Resume. `state_dict()` is the position of the iteration in progress (a resume token, from the
+core, after the items yielded so far), `load_state_dict()` makes the next iteration continue
+from such a position. `torchdata.stateful_dataloader.StatefulDataLoader` calls both in each
+DataLoader worker on the worker's copy, so every worker's position is saved and restored.
+
 Epochs. The epoch lives in shared memory (`_shared_epoch.py`), so that
 `set_epoch(e)` in the main process reaches workers that persist across epochs
 (persistent_workers=True) as well as workers created for each epoch.
@@ -25,7 +30,7 @@ Epochs. The epoch lives in shared memory (`_shared_epoch.py`), so that
 
 import logging
 import warnings
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional
 
 import pyarrow as pa
 import torch
@@ -43,7 +48,9 @@ from ._shared_epoch import SharedEpoch
 #: rows per core batch when the dataset yields single rows (batch_size=None)
 ROW_MODE_READ_BATCH = 1024
 #: read options that the dataset decides; passing them is an error
-_OWN_KEYS = ("tensors", "num_workers", "worker_index", "worker_interleave", "batches_per_chunk")
+_OWN_KEYS = ("tensors", "num_workers", "worker_index", "worker_interleave", "batches_per_chunk", "resume_from")
+#: the version of the state_dict layout
+_STATE_VERSION = 1
 
 
 def _first_from_numpy(array):
@@ -154,6 +161,12 @@ class SluiceTorchDataset(IterableDataset):
         self.loader_batch_size = loader_batch_size
         self._read_options = read_options
         self._length: Optional[int] = None  # len(): counted once, at the first call (no epoch changes a count)
+        # Resume: the state the next iteration starts from (load_state_dict), the iteration in
+        # progress (its C stream and the rows of its last batch not yet yielded), and the
+        # position where the last iteration stopped.
+        self._resume: Optional[Dict[str, Any]] = None
+        self._live: Optional[Any] = None
+        self._stopped: Optional[Dict[str, Any]] = None
         # Bad options, columns and types raise here rather than in a DataLoader worker: the core
         # checks them when a stream opens (limit=0: nothing is read; this also gives the schema).
         with self._reads._tensor_arrow({**self._iteration_options(), "limit": 0}) as reader:
@@ -215,6 +228,47 @@ class SluiceTorchDataset(IterableDataset):
     def __iter__(self) -> Iterator[Any]:
         return self._generate()
 
+    def state_dict(self) -> Dict[str, Any]:
+        """The position of this dataset's iteration, as a dict of plain values (picklable, JSON-able):
+        after the items yielded so far, or where the last iteration stopped, or the state that
+        `load_state_dict` gave if no iteration has started since. Its `position` is a resume token
+        (an opaque string), None before any iteration.
+
+        With `torchdata.stateful_dataloader.StatefulDataLoader`, the loader calls this in each
+        DataLoader worker (on the worker's copy) and saves every worker's position with its own
+        `state_dict()`; `loader.load_state_dict(...)` restores each worker. Restore the epoch
+        with `set_epoch` as before: a position from another epoch, other options or changed
+        files is refused with an error naming the difference, and a different number of
+        DataLoader workers or ranks too (docs/design.md, "Resume")."""
+        if self._live is not None:
+            stream, unconsumed = self._live
+            return self._state(stream.position(unconsumed[0]), ended=False)
+        if self._resume is not None:
+            return dict(self._resume)
+        if self._stopped is not None:
+            return dict(self._stopped)
+        return self._state(None, ended=False)
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Makes the next iteration continue from `state_dict` (from `state_dict()`): it yields
+        exactly the items the saved one would have yielded next, with the same batch boundaries.
+        A state saved after an iteration ended starts the next iteration from the beginning."""
+        version = state_dict.get("version")
+        if version != _STATE_VERSION:
+            raise ValueError(f"sluice: a state_dict of version {version!r}; this sluice reads version {_STATE_VERSION}")
+        position = state_dict.get("position")
+        if position is not None and not isinstance(position, str):
+            raise ValueError(f"sluice: state_dict['position'] must be a resume token (str) or None, not {position!r}")
+        self._resume = dict(state_dict)
+
+    def _state(self, position: Optional[str], ended: bool) -> Dict[str, Any]:
+        return {"version": _STATE_VERSION, "epoch": self.epoch, "position": position, "ended": ended}
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_live"] = None  # a C stream stays in its process
+        return state
+
     def _items_per_loader_batch(self, workers):
         """Items the DataLoader takes from this iterator for one of its batches."""
         if self.loader_batch_size is not None:
@@ -243,30 +297,57 @@ class SluiceTorchDataset(IterableDataset):
         chunked = size is not None and _sliceable(self.schema)
         if size is not None and chunked:
             options.update(batches_per_chunk=batches_per_chunk(size))
-        with self._reads._tensor_arrow(options) as reader:
-            convert = self._batch_converter(reader.schema)
-            if size is not None and chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
-                for batch in reader:
-                    item, rows = convert(batch), batch.num_rows
-                    del batch
-                    for start in range(0, rows, size):
-                        yield _slice(item, start, start + size)
-                return
-            if size is not None:  # one item per core batch
-                for batch in reader:
-                    yield convert(batch)
-                return
+        resume, self._resume = self._resume, None
+        if resume is not None and resume.get("position") is not None and not resume.get("ended"):
+            options["resume_from"] = resume["position"]
+        reader, stream = self._reads._positioned_tensor_arrow(options)
+        unconsumed = [0]  # rows of the current core batch not yet yielded
+        self._live = (stream, unconsumed)
+        ended = False
+        try:
+            with reader:
+                yield from self._items(reader, size, chunked, unconsumed)
+                ended = True
+                self._stopped = self._state(stream.position(), ended=True)
+        finally:
+            if not ended:  # stopped early (closed, or an error): where it stopped, if the stream says
+                try:
+                    self._stopped = self._state(stream.position(unconsumed[0]), ended=False)
+                except Exception:  # noqa: BLE001 - a released stream has no position; keep the last one
+                    pass
+            self._live = None
+
+    def _items(self, reader, size, chunked, unconsumed):
+        """The items of one iteration; `unconsumed[0]` says how many rows of the current core
+        batch the items yielded so far leave out (for `state_dict`)."""
+        convert = self._batch_converter(reader.schema)
+        if size is not None and chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
             for batch in reader:
-                item = convert(batch)
+                item, rows = convert(batch), batch.num_rows
                 del batch
-                if isinstance(item, tuple):  # packed (X, y)
-                    yield from zip(_rows(item[0]), _rows(item[1]))
-                elif self.features is not None:  # packed X alone
-                    yield from _rows(item)
-                else:
-                    names = list(item)
-                    for row in zip(*(_rows(item[name]) for name in names)):
-                        yield dict(zip(names, row))
+                for start in range(0, rows, size):
+                    unconsumed[0] = max(rows - start - size, 0)
+                    yield _slice(item, start, start + size)
+            return
+        if size is not None:  # one item per core batch
+            for batch in reader:
+                yield convert(batch)
+            return
+        for batch in reader:
+            item = convert(batch)
+            rows = batch.num_rows
+            del batch
+            pairs: Iterator[Any]
+            if isinstance(item, tuple):  # packed (X, y)
+                pairs = zip(_rows(item[0]), _rows(item[1]))
+            elif self.features is not None:  # packed X alone
+                pairs = iter(_rows(item))
+            else:
+                names = list(item)
+                pairs = (dict(zip(names, row)) for row in zip(*(_rows(item[name]) for name in names)))
+            for index, row in enumerate(pairs):
+                unconsumed[0] = rows - index - 1
+                yield row
 
     def _batch_converter(self, schema):
         """batch -> item, chosen once per read: a read's column types never change."""

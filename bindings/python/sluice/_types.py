@@ -126,6 +126,7 @@ class PandasOptions(_ReaderOptions, total=False):
     worker_index: int
     worker_interleave: int
     tensors: bool
+    resume_from: str
 
 
 class ReadOptions(PandasOptions, total=False):

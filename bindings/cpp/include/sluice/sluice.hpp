@@ -306,6 +306,8 @@ class ReadOptions : public detail::OptionsBase<sluice_read_options, detail::Read
   ReadOptions& limit(std::uint64_t rows) { return set("limit", std::to_string(rows)); }
   ReadOptions& num_workers(std::uint64_t n) { return set("num_workers", std::to_string(n)); }
   ReadOptions& worker_index(std::uint64_t i) { return set("worker_index", std::to_string(i)); }
+  /// Continue from a reader's position (Reader::position()); the other options must be the same.
+  ReadOptions& resume_from(const std::string& token) { return set("resume_from", token); }
   ReadOptions& worker_interleave(std::uint64_t rows) { return set("worker_interleave", std::to_string(rows)); }
   /// Packed mode: these columns become one fixed_size_list<float32> column "features".
   ReadOptions& features(const std::vector<std::string>& names) { return set("features", detail::json_list(names)); }
@@ -725,10 +727,29 @@ class Reader {
     int code = stream_->get_next(stream_.get(), array->reset());
     if (code != 0) throw stream_error(code);
     if (!array->valid()) {
-      stream_.reset();  // the end: let go of the reader's resources now
+      end_position_ = position();  // kept: the stream is released now
+      stream_.reset();             // the end: let go of the reader's resources now
       return std::nullopt;
     }
     return Batch(schema_, std::move(array));
+  }
+  /// The reader's position as a resume token (an opaque string; sluice_stream_position):
+  /// after the batches next() gave, less `unconsumed_rows` of them the caller did not use.
+  /// A read with the same options and the read option `resume_from` set to it gives
+  /// exactly the batches this reader would give next.
+  std::string position(std::uint64_t unconsumed_rows = 0) const {
+    if (!stream_.valid()) {
+      if (end_position_.empty()) throw Error(SLUICE_INVALID_ARGUMENT, "sluice: the reader's stream was given up");
+      if (unconsumed_rows != 0)
+        throw Error(SLUICE_INVALID_ARGUMENT, "sluice: the reader has ended; its position is its end");
+      return end_position_;
+    }
+    char* token = nullptr;
+    sluice_error* error = nullptr;
+    detail::check(sluice_stream_position(stream_.get(), unconsumed_rows, &token, &error), error);
+    std::string text(token);
+    sluice_string_free(token);
+    return text;
   }
   /// Gives up the underlying stream (e.g. to hand it to Arrow C++ or pyarrow).
   UniqueStream release_stream() noexcept { return std::move(stream_); }
@@ -782,6 +803,7 @@ class Reader {
 
   UniqueStream stream_;
   std::shared_ptr<const UniqueSchema> schema_;
+  std::string end_position_;  ///< the position at the end, where the stream is released
 };
 
 /// A range over a Reader whose batches go through `Convert` (a callable

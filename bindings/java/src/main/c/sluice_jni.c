@@ -33,6 +33,8 @@
   X(sluice_connector_count_rows) \
   X(sluice_connector_read)       \
   X(sluice_stream_last_error)    \
+  X(sluice_stream_position)      \
+  X(sluice_string_free)          \
   X(sluice_error_status)         \
   X(sluice_error_message)        \
   X(sluice_error_free)           \
@@ -459,4 +461,25 @@ JNIEXPORT jthrowable JNICALL Java_dev_sluice_Native_streamLastError(JNIEnv *env,
     return NULL;
   }
   return sluice_exception(env, api.sluice_error_status(last), last);
+}
+
+JNIEXPORT jbyteArray JNICALL Java_dev_sluice_Native_streamPosition(JNIEnv *env, jclass cls,
+                                                                   jlong stream_address,
+                                                                   jlong unconsumed_rows) {
+  (void)cls;
+  if (!library_ready(env)) {
+    return NULL;
+  }
+  char *token = NULL;
+  struct sluice_error *error = NULL;
+  enum sluice_status status =
+      api.sluice_stream_position((const struct ArrowArrayStream *)(intptr_t)stream_address,
+                                 (uint64_t)unconsumed_rows, &token, &error);
+  if (status != SLUICE_OK) {
+    throw_sluice(env, status, error);
+    return NULL;
+  }
+  jbyteArray out = bytes_of(env, token);
+  api.sluice_string_free(token);
+  return out;
 }

@@ -42,6 +42,9 @@ final class Native {
    */
   static native SluiceException streamLastError(long arrowStreamAddress);
 
+  /** The stream's position as a resume token (UTF-8 bytes), after its batches less {@code unconsumedRows}. */
+  static native byte[] streamPosition(long arrowStreamAddress, long unconsumedRows);
+
   /** Writes a new stream into the ArrowArrayStream at {@code arrowStreamAddress}. */
   static native void connectorRead(
       long connector, byte[][] optionKeys, byte[][] optionValues, long arrowStreamAddress);

@@ -110,6 +110,14 @@ public final class ReadOptions {
     return set("worker_index", Long.toString(index));
   }
 
+  /**
+   * Continues from a reader's position ({@link Sluice#position}): the read gives exactly the
+   * batches that reader would have given next. The other options must be the ones it had.
+   */
+  public ReadOptions resumeFrom(String token) {
+    return set("resume_from", token);
+  }
+
   /** Bytes, or a size such as "512MiB". */
   public ReadOptions memoryBudget(String size) {
     return set("memory_budget", size);

@@ -13,6 +13,20 @@ public final class Sluice {
   private Sluice() {}
 
   /** The library's version, e.g. "0.1.0". */
+  /**
+   * The position of {@code reader} (from {@link DataConnector#read}) as a resume token: an opaque
+   * string, after the batches it loaded so far. {@link ReadOptions#resumeFrom} with it, and the
+   * same options, gives exactly the batches the reader would have given next.
+   *
+   * @throws IllegalArgumentException when the reader is not one that sluice returned
+   */
+  public static String position(org.apache.arrow.vector.ipc.ArrowReader reader) {
+    if (!(reader instanceof StreamReader)) {
+      throw new IllegalArgumentException("sluice: position() needs a reader that DataConnector.read returned");
+    }
+    return ((StreamReader) reader).position(0);
+  }
+
   public static String version() {
     NativeLibrary.ensureLoaded();
     return new String(Native.version(), StandardCharsets.UTF_8);

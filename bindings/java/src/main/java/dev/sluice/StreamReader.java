@@ -44,6 +44,8 @@ final class StreamReader extends ArrowReader {
   private StructVector batch;
   private VectorSchemaRoot root;
   private SluiceException failure;
+  /** The position at the end, kept when the end is reached (the stream is released then). */
+  private String endPosition;
 
   /** Takes over {@code filled} (a stream sluice just wrote), which is left released. */
   StreamReader(BufferAllocator allocator, ArrowArrayStream filled) {
@@ -103,6 +105,9 @@ final class StreamReader extends ArrowReader {
     ArrowArray.Snapshot snapshot = next.snapshot();
     if (snapshot.release == 0) {
       // The end: the root keeps the last batch until the reader is closed.
+      if (endPosition == null) {
+        endPosition = position(0);
+      }
       return false;
     }
     // Moves the struct out of `next` (left released, ready for the next call) and swaps each
@@ -110,6 +115,19 @@ final class StreamReader extends ArrowReader {
     Data.importIntoVector(allocator, next, batch, provider, false);
     into.setRowCount(Math.toIntExact(snapshot.length));
     return true;
+  }
+
+  /** The position after the batches loaded so far, less {@code unconsumedRows} (a resume token). */
+  String position(long unconsumedRows) {
+    if (endPosition != null) {
+      if (unconsumedRows != 0) {
+        throw new SluiceException(
+            Status.INVALID_ARGUMENT.code(), "sluice: the reader has ended; its position is its end");
+      }
+      return endPosition;
+    }
+    byte[] token = Native.streamPosition(stream.memoryAddress(), unconsumedRows);
+    return new String(token, java.nio.charset.StandardCharsets.US_ASCII);
   }
 
   /** The stream's last error as the core reported it (Arrow Java's exception as its cause). */
