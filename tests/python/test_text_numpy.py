@@ -44,3 +44,19 @@ def test_repeating_values_share_their_objects(text_file):
     assert len({id(v) for v in distinct}) == 1024
     assert repeating.tolist() == expected.column("repeating").to_pylist()[:1024]
     assert distinct.tolist() == expected.column("distinct").to_pylist()[:1024]
+
+
+def test_text_columns_in_tf_datasets(text_file):
+    """to_tf_dataset's text (through the same object arrays): pyarrow's bytes, repeating or distinct."""
+    import tensorflow as tf
+
+    connector, expected = text_file
+    dataset = connector.to_tf_dataset(batch_size=700, drop_last_batch=False)
+    assert dataset.element_spec["distinct"] == tf.TensorSpec((None, 1), tf.string)
+    batches = list(dataset)
+    for name in expected.column_names:
+        got = np.concatenate([b[name].numpy() for b in batches]).ravel().tolist()
+        want = expected.column(name).to_pylist()
+        assert got == [w if isinstance(w, bytes) else w.encode() for w in want], name
+    squeezed = next(iter(connector.to_tf_dataset(batch_size=64, squeeze=True)))
+    assert squeezed["repeating"].shape == (64,) and squeezed["distinct"].shape == (64,)
