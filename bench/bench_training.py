@@ -57,6 +57,10 @@ CASES = {
     "sluice-packed": "for X, y in to_torch_dataset(batch_size=1024, features=…, label=…)",
     "sluice-packed-loader": "the same through DataLoader(ds, batch_size=None)",
     "sluice-packed-2-workers": "the same through DataLoader(ds, batch_size=None, num_workers=2)",
+    "torch-floor-loader": "torch alone: a dataset yielding ready-made (X, y) of the same shapes, "
+    "through DataLoader(ds, batch_size=None)",
+    "torch-floor-2-workers": "torch alone: the same ready-made (X, y) through "
+    "DataLoader(ds, batch_size=None, num_workers=2)",
     "sluice-raw": "sluice to_arrow(columns=…, batch_size=1024): batches decoded and dropped",
     "sluice-raw-packed": "sluice to_arrow(features=…, label=…, batch_size=1024): packed in the core, dropped",
 }
@@ -80,6 +84,10 @@ def cpu_seconds() -> float:
 def child(case: str, directory: str) -> None:
     files = sorted(str(p) for p in Path(directory).glob("*.parquet"))
     columns = FEATURES + [LABEL]
+    if case.startswith("torch-floor"):
+        import pyarrow.parquet as pq
+
+        table_rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     import torch
 
     if case == "plain":
@@ -94,7 +102,7 @@ def child(case: str, directory: str) -> None:
         import datasets
 
         datasets.disable_progress_bars()
-    elif case.startswith("sluice"):
+    elif case.startswith("sluice") or case.startswith("torch-floor"):
         from torch.utils.data import DataLoader
 
         import sluice
@@ -154,6 +162,12 @@ def child(case: str, directory: str) -> None:
         for X, y in dataset:
             rows += len(y)
             checksum += float(X[-1, 0])
+    elif case.startswith("torch-floor"):
+        workers = 2 if case.endswith("workers") else 0
+        loader = DataLoader(ReadyMade(table_rows), batch_size=None, num_workers=workers)
+        for X, y in loader:
+            rows += len(y)
+            checksum += float(X[-1, 0])
     elif case == "sluice-raw":
         connector = sluice.DataConnector.from_sources(files)
         for batch in connector.to_arrow(columns=columns, batch_size=BATCH):
@@ -181,6 +195,23 @@ def child(case: str, directory: str) -> None:
             }
         )
     )
+
+
+def ReadyMade(table_rows: int):
+    """An IterableDataset of the table's rows as 1,024-row (X, y) of the benchmark's shapes, made per batch,
+    reading nothing (each DataLoader worker yields its turns): torch's own per-batch cost."""
+    import torch
+    from torch.utils.data import IterableDataset, get_worker_info
+
+    class Dataset(IterableDataset):
+        def __iter__(self):
+            info = get_worker_info()
+            workers, index = (1, 0) if info is None else (info.num_workers, info.id)
+            for i in range(index, -(-table_rows // BATCH), workers):
+                rows = min(BATCH, table_rows - i * BATCH)
+                yield torch.zeros((rows, len(FEATURES)), dtype=torch.float32), torch.zeros(rows, dtype=torch.int32)
+
+    return Dataset()
 
 
 # --------------------------------------------------------------------------

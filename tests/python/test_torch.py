@@ -78,10 +78,14 @@ def test_batches_are_dicts_of_tensors_by_the_policy(policy_file):
     np.testing.assert_array_equal(got["d32"].numpy(), expected.column("d32").cast(pa.int32()).to_numpy())
     np.testing.assert_array_equal(got["ts"].numpy(), expected.column("ts").cast(pa.int64()).to_numpy())
     np.testing.assert_array_equal(got["dur"].numpy(), expected.column("dur").cast(pa.int64()).to_numpy())
-    assert all(isinstance(b["s"], list) for b in batches)
-    assert [s for b in batches for s in b["s"]] == expected.column("s").to_pylist()
+    # text: numpy object arrays shaped like a scalar column, which DataLoader's default_convert passes through
+    assert all(isinstance(b["s"], np.ndarray) and b["s"].dtype == object and b["s"].shape[1:] == (1,) for b in batches)
+    assert np.concatenate([b["s"] for b in batches]).ravel().tolist() == expected.column("s").to_pylist()
     # a dictionary column gives its values (codes would mean something only within a batch)
-    assert [c for b in batches for c in b["cat"]] == expected.column("cat").cast(pa.string()).to_pylist()
+    assert (
+        np.concatenate([b["cat"] for b in batches]).ravel().tolist()
+        == expected.column("cat").cast(pa.string()).to_pylist()
+    )
     codes = next(iter(connector.to_torch_dataset(batch_size=10, columns=["cat"], dictionary="codes")))["cat"]
     assert codes.dtype in (torch.int8, torch.int16, torch.int32, torch.int64) and codes.shape == (10, 1)
     assert all(b["vec"].dtype == torch.float32 and b["vec"].shape[1:] == (3,) for b in batches)
@@ -120,11 +124,57 @@ def test_rows_stack_into_batches(policy_file):
     batches = list(DataLoader(dataset, batch_size=64))
     assert batches[0]["i64"].shape == (64, 1) and batches[0]["vec"].shape == (64, 3)
     assert batches[-1]["i64"].shape == (N % 64, 1)  # the DataLoader keeps its short last batch
-    assert batches[0]["s"] == expected.column("s").to_pylist()[:64]
+    assert batches[0]["s"] == expected.column("s").to_pylist()[:64]  # default_collate: a list of str
     np.testing.assert_array_equal(
         torch.cat([b["i64"] for b in batches]).reshape(-1).numpy(), expected.column("i64").to_numpy()
     )
     assert dataset.count_rows() == N
+
+
+def test_text_batches_pass_through_the_loader_untouched(policy_file, monkeypatch):
+    """A DataLoader(batch_size=None) converts each item with default_convert, which walks a list
+    item by item: text comes as a numpy object array, which it returns as it is."""
+    connector, expected = policy_file
+    from torch.utils.data._utils import collate as torch_collate
+
+    dataset = connector.to_torch_dataset(batch_size=256, columns=["s", "i32"], drop_last_batch=False)
+    walked = []
+    convert = torch_collate.default_convert
+
+    def counting_convert(data):
+        walked.append(type(data))
+        return convert(data)
+
+    monkeypatch.setattr(torch_collate, "default_convert", counting_convert)
+    batch = next(iter(dataset))
+    assert counting_convert(batch)["s"] is batch["s"]
+    # dict, then its 2 values: nothing below the text column's array (a list would add one call per row)
+    assert walked == [dict, np.ndarray, torch.Tensor]
+    got = np.concatenate([b["s"] for b in DataLoader(dataset, batch_size=None, pin_memory=False)])
+    assert got.shape == (N, 1) and got.ravel().tolist() == expected.column("s").to_pylist()
+    squeezed = next(iter(connector.to_torch_dataset(batch_size=8, columns=["s"], squeeze=True)))["s"]
+    assert squeezed.shape == (8,) and squeezed.tolist() == expected.column("s").to_pylist()[:8]
+
+
+def test_row_collate_gives_text_as_object_arrays(policy_file):
+    connector, expected = policy_file
+    dataset = connector.to_torch_dataset(columns=["i64", "s", "cat", "vec"])
+    collate = pickle.loads(pickle.dumps(dataset.collate_fn))  # DataLoader workers (spawn) get a pickled copy
+    batches = list(DataLoader(dataset, batch_size=64, collate_fn=collate))
+    first = batches[0]
+    assert first["s"].dtype == object and first["s"].shape == (64, 1) and first["i64"].shape == (64, 1)
+    assert first["vec"].shape == (64, 3) and first["vec"].dtype == torch.float32
+    assert np.concatenate([b["s"] for b in batches]).ravel().tolist() == expected.column("s").to_pylist()
+    cats = np.concatenate([b["cat"] for b in batches]).ravel().tolist()
+    assert cats == expected.column("cat").cast(pa.string()).to_pylist()
+    np.testing.assert_array_equal(torch.cat([b["i64"] for b in batches]).reshape(-1).numpy(), expected["i64"])
+    squeezed = connector.to_torch_dataset(columns=["s", "i64"], squeeze=True, loader_batch_size=16)
+    workers = DataLoader(
+        squeezed, batch_size=16, collate_fn=squeezed.collate_fn, num_workers=2, multiprocessing_context="fork"
+    )
+    items = list(workers)
+    assert items[0]["s"].shape == (16,) and items[0]["i64"].shape == (16,)
+    assert np.concatenate([b["s"] for b in items]).tolist() == expected.column("s").to_pylist()
 
 
 def test_ragged_values_offsets_and_pad(tmp_path):

@@ -348,8 +348,10 @@ class _Reads:
     ) -> "SluiceTorchDataset":
         """A `torch.utils.data.IterableDataset` over the rows, for a DataLoader (see `_torch.py`).
 
-        Items are {column: tensor} (text columns: list of str or bytes). Scalar columns have the
-        shape (batch_size, 1), or (batch_size,) with `squeeze=True`, so that
+        Items are {column: tensor} (text columns: numpy object arrays of str or bytes, shaped like
+        a scalar column, which DataLoader passes through; single rows: one str or bytes, and
+        `DataLoader(ds, batch_size=L, collate_fn=ds.collate_fn)` batches them into those arrays).
+        Scalar columns have the shape (batch_size, 1), or (batch_size,) with `squeeze=True`, so that
         `torch.concat(list(item.values()), dim=-1)` is a feature matrix; use
         `DataLoader(ds, batch_size=None)`. With `batch_size=None` each item is one row, shaped
         (1,) (squeeze: a scalar), and `DataLoader(ds, batch_size=L)` stacks rows into (L, 1).

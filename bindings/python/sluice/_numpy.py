@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
+from ._text import text_to_numpy
 from ._types import NumpyBatch
 
 _types = pa.types
@@ -92,7 +93,7 @@ def converter(name: str, data_type: pa.DataType, squeeze: bool = False) -> Calla
 
             def flat(array):
                 _no_nulls(name, array)
-                return array.to_numpy(zero_copy_only=False)
+                return text_to_numpy(array)
         else:
             flat = _flat(name, t)
         if squeeze:
