@@ -66,6 +66,26 @@ def parquet_dataset(tmp_path_factory):
     return types.SimpleNamespace(root=root, files=files, expected=expected)
 
 
+TEXT_ROWS = 5000
+
+
+@pytest.fixture(scope="module")
+def text_file(tmp_path_factory):
+    """Text columns, repeating and distinct (test_text_numpy.py, test_tensorflow.py): (connector, table)."""
+    names = ["ünïcode", "", "a", "long name " * 20]
+    rows = TEXT_ROWS
+    table = pa.table(
+        {
+            "repeating": pa.array([names[i % len(names)] for i in range(rows)]),
+            "distinct": pa.array([f"row {i}" for i in range(rows)]),
+            "repeating_bytes": pa.array([b"\x00\xff" * (i % 3) for i in range(rows)], pa.binary()),
+            "mostly_repeating": pa.array(["x"] * 1000 + [f"y{i}" for i in range(rows - 1000)]),
+        }
+    )
+    path = write_parquet(tmp_path_factory.mktemp("text") / "text.parquet", table, 1500)
+    return sluice.DataConnector.from_sources(str(path)), table
+
+
 @pytest.fixture(scope="session")
 def ids_dataset(tmp_path_factory):
     """Four flat Parquet files whose `id` column is the row's position in source order (0..T-1)."""

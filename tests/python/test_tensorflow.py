@@ -304,3 +304,17 @@ def test_keras_model_trains(regression):
     assert losses[-1] < losses[0] * 0.2, losses
     weights = model.layers[-1].get_weights()[0][:, 0]
     np.testing.assert_allclose(weights, [2.0, -1.0, 0.5, 0.0], atol=0.1)
+
+
+def test_text_columns_in_tf_datasets(text_file):  # the fixture: conftest.py
+    """to_tf_dataset's text (through the same object arrays): pyarrow's bytes, repeating or distinct."""
+    connector, expected = text_file
+    dataset = connector.to_tf_dataset(batch_size=700, drop_last_batch=False)
+    assert dataset.element_spec["distinct"] == tf.TensorSpec((None, 1), tf.string)
+    batches = list(dataset)
+    for name in expected.column_names:
+        got = np.concatenate([b[name].numpy() for b in batches]).ravel().tolist()
+        want = expected.column(name).to_pylist()
+        assert got == [w if isinstance(w, bytes) else w.encode() for w in want], name
+    squeezed = next(iter(connector.to_tf_dataset(batch_size=64, squeeze=True)))
+    assert squeezed["repeating"].shape == (64,) and squeezed["distinct"].shape == (64,)
