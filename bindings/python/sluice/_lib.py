@@ -121,6 +121,7 @@ _PROTOTYPES = {
     "sluice_stream_last_error": (_status, [ctypes.POINTER(ArrowArrayStream), _error_out, _error_out]),
     "sluice_log_set_callback": (_status, [LOG_CALLBACK, ctypes.c_uint32, ctypes.c_void_p, _error_out]),
     "sluice_log_set_level": (_status, [ctypes.c_uint32, _error_out]),
+    "sluice_log_flush": (None, []),
 }
 
 
