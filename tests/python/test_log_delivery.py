@@ -29,7 +29,8 @@ with socket.socket() as s:  # a port nothing listens on
 
 held = ctypes.PyDLL(_lib.library_path)  # its calls hold the GIL
 open_connector = held.sluice_connector_open
-open_connector.restype, open_connector.argtypes = _lib.lib.sluice_connector_open.restype, _lib.lib.sluice_connector_open.argtypes
+prototype = _lib.lib.sluice_connector_open
+open_connector.restype, open_connector.argtypes = prototype.restype, prototype.argtypes
 sources = (ctypes.c_char_p * 1)(f"http://127.0.0.1:{port}/x.parquet".encode())
 connector, error = ctypes.c_void_p(), ctypes.c_void_p()
 start = time.time()
@@ -50,7 +51,9 @@ print("ok")
 def test_a_record_logged_while_the_main_thread_holds_the_gil_arrives_after():
     env = dict(os.environ, PYTHONPATH=str(Path(sluice.__file__).parent.parent))
     try:
-        done = subprocess.run([sys.executable, "-c", _HOLDING_THE_GIL], env=env, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "-c", _HOLDING_THE_GIL], env=env, capture_output=True, text=True, timeout=30
+        )
     except subprocess.TimeoutExpired as timeout:
         raise AssertionError("deadlock: the log callback waited for the GIL the reading thread holds") from timeout
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
