@@ -149,3 +149,49 @@ fn register_flush_at_exit() {
         libc::atexit(flush_at_exit);
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+    use tracing::level_filters::LevelFilter;
+
+    #[test]
+    fn a_slow_receiver_loses_records_without_blocking_and_is_told_how_many() {
+        let delivered = Arc::new(Mutex::new(Vec::<String>::new()));
+        let (entered, first_entered) = sync_channel::<()>(1);
+        let (release, released) = sync_channel::<()>(1);
+        let released = Mutex::new(released);
+        let lines = delivered.clone();
+        let receiver: super::super::Receiver = Box::new(move |_, target, text| {
+            if target != "test::delivery" {
+                return;
+            }
+            let first = lines.lock().unwrap().is_empty();
+            lines.lock().unwrap().push(text.to_string());
+            if first {
+                let _ = entered.send(());
+                let _ = released.lock().unwrap().recv();
+            }
+        });
+        // ERROR: other tests' events (INFO) stay out of the queue.
+        super::super::set_receiver(Some(receiver), LevelFilter::ERROR).unwrap();
+
+        send(Level::INFO, "test::delivery", "first".into());
+        first_entered.recv_timeout(Duration::from_secs(10)).expect("the first record reaches the receiver");
+        // The receiver is busy: these only fill the queue, and the last 5 are dropped, without waiting.
+        let start = Instant::now();
+        for i in 0..CAPACITY + 5 {
+            send(Level::INFO, "test::delivery", format!("record {i}"));
+        }
+        assert!(start.elapsed() < Duration::from_secs(1), "sending waited for the receiver");
+        release.send(()).unwrap();
+        flush();
+        super::super::set_receiver(None, LevelFilter::OFF).unwrap();
+
+        let delivered = delivered.lock().unwrap();
+        assert_eq!(delivered.len(), 1 + CAPACITY);
+        assert!(delivered[1].starts_with("record 0 [5 other log record(s) dropped"), "{}", delivered[1]);
+        assert_eq!(delivered[CAPACITY], format!("record {}", CAPACITY - 1));
+    }
+}
