@@ -7,8 +7,14 @@
  *  - A handle passed as `T *` (non-const), and every `struct ArrowArrayStream`
  *    this library produces, must be used by one thread at a time (it may move
  *    between threads, but calls must not overlap).
- *  - The log callback (`sluice_log_set_callback`) is called from any thread,
- *    the library's own I/O threads included, and from several at once.
+ *  - The log callback (`sluice_log_set_callback`) is called on one thread of
+ *    the library's own ("sluice-log"), one record at a time, never on a thread
+ *    that called into sluice nor on an I/O thread: a thread that logs only
+ *    queues the record (bounded; when full, records are dropped and counted,
+ *    and the next record delivered says how many). So the callback may take a
+ *    lock (a Python callback takes the GIL) that a caller holds while it pulls
+ *    a stream, without deadlock. Records arrive after the call that logged
+ *    them may have returned; `sluice_log_flush` waits for them.
  *
  * API conventions:
  *  - Fallible functions return `sluice_status` (SLUICE_OK == 0; values are only
@@ -197,10 +203,14 @@ typedef uint32_t sluice_log_level;
  * secrets (passwords and query values of URLs are `***`). Both strings are
  * borrowed for the duration of the call.
  *
- * It is called from any thread, the library's I/O threads included, and from
- * several threads at the same time; it must return without unwinding (no C++
- * exception, no longjmp), and should return quickly: the thread that logs waits
- * for it. An event it causes by calling into sluice is dropped.
+ * It is called on one thread of the library's own, one record at a time, never
+ * on the thread that logged: that thread only queues the record, and never
+ * waits for the callback, which may therefore take locks a reading thread holds
+ * (a Python callback takes the GIL). Records arrive shortly after they are
+ * logged, in order; while the callback is slower than the events, records are
+ * dropped, and the next one delivered ends with how many were. It must return
+ * without unwinding (no C++ exception, no longjmp). An event it causes by
+ * calling into sluice is dropped.
  */
 typedef void (*sluice_log_callback)(sluice_log_level level,
                                     const char *target,
@@ -372,10 +382,14 @@ void sluice_error_free(struct sluice_error *error);
  * worker, batch size, shuffle), as `key=value` fields; each retry of an
  * object-store request, with the attempt, the error and the object's URI.
  *
- * Calls that began before a replacement may still be running after this
- * function returns, and a thread may start one just after: `user_data` of a
- * replaced callback must stay valid (a binding registers once, for the life of
- * the process). A child process after `fork()` keeps the registration.
+ * Records logged before this call reach the previous callback first: this
+ * function waits for them (at most 2 seconds, then it goes on; not at all when
+ * called from the callback itself). Records still queued at process exit are
+ * delivered the same way (an `atexit` handler). After a wait that timed out,
+ * the previous callback may still be running: `user_data` of a replaced callback
+ * should stay valid (a binding registers once, for the life of the process). A
+ * child process after `fork()` keeps the registration, and its records are
+ * delivered on a thread of its own.
  *
  * Fails with `SLUICE_INVALID_ARGUMENT` for a level above `SLUICE_LOG_TRACE`, and
  * with `SLUICE_UNSUPPORTED` when a Rust program linking sluice already has its
@@ -394,6 +408,14 @@ enum sluice_status sluice_log_set_callback(sluice_log_callback callback,
  * Fails with `SLUICE_INVALID_ARGUMENT` for a level above `SLUICE_LOG_TRACE`.
  */
 enum sluice_status sluice_log_set_level(sluice_log_level max_level, struct sluice_error **error);
+
+/**
+ * Waits until the log records logged so far have reached the callback (at most
+ * 2 seconds; returns at once when called from the callback, or when nothing was
+ * ever logged). For a program, or a test, that wants a read's records before it
+ * goes on: the callback receives them on another thread, shortly after.
+ */
+void sluice_log_flush(void);
 
 /**
  * New source options with every default. Free with `sluice_source_options_free`.

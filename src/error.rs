@@ -1,6 +1,7 @@
 //! One error type for the whole core: a kind (which becomes the C status) and a
 //! message that names what was wrong (the file, the column, the option) and why.
 
+use crate::logging::redact::without_secrets;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +26,10 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Every message is built here (and in `context`): URIs in it lose their
+    /// passwords and query values (SAS tokens, signatures), whoever quoted them.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into() }
+        Error { kind, message: without_secrets(&message.into()) }
     }
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidArgument, message)
@@ -43,7 +46,7 @@ impl Error {
 
     /// Prefixes the message with where the error happened ("'a.parquet': ...").
     pub fn context(mut self, context: impl fmt::Display) -> Self {
-        self.message = format!("{context}: {}", self.message);
+        self.message = without_secrets(&format!("{context}: {}", self.message));
         self
     }
 
@@ -155,3 +158,7 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         "unknown panic".to_string()
     }
 }
+
+#[cfg(test)]
+#[path = "error_secrets_tests.rs"]
+mod secrets_tests;

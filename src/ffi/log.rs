@@ -26,10 +26,14 @@ pub const SLUICE_LOG_TRACE: sluice_log_level = 5;
 /// secrets (passwords and query values of URLs are `***`). Both strings are
 /// borrowed for the duration of the call.
 ///
-/// It is called from any thread, the library's I/O threads included, and from
-/// several threads at the same time; it must return without unwinding (no C++
-/// exception, no longjmp), and should return quickly: the thread that logs waits
-/// for it. An event it causes by calling into sluice is dropped.
+/// It is called on one thread of the library's own, one record at a time, never
+/// on the thread that logged: that thread only queues the record, and never
+/// waits for the callback, which may therefore take locks a reading thread holds
+/// (a Python callback takes the GIL). Records arrive shortly after they are
+/// logged, in order; while the callback is slower than the events, records are
+/// dropped, and the next one delivered ends with how many were. It must return
+/// without unwinding (no C++ exception, no longjmp). An event it causes by
+/// calling into sluice is dropped.
 pub type sluice_log_callback =
     Option<unsafe extern "C" fn(level: sluice_log_level, target: *const c_char, message: *const c_char, user_data: *mut c_void)>;
 
@@ -65,10 +69,14 @@ fn level_of(number: sluice_log_level, name: &str) -> Result<tracing::level_filte
 /// worker, batch size, shuffle), as `key=value` fields; each retry of an
 /// object-store request, with the attempt, the error and the object's URI.
 ///
-/// Calls that began before a replacement may still be running after this
-/// function returns, and a thread may start one just after: `user_data` of a
-/// replaced callback must stay valid (a binding registers once, for the life of
-/// the process). A child process after `fork()` keeps the registration.
+/// Records logged before this call reach the previous callback first: this
+/// function waits for them (at most 2 seconds, then it goes on; not at all when
+/// called from the callback itself). Records still queued at process exit are
+/// delivered the same way (an `atexit` handler). After a wait that timed out,
+/// the previous callback may still be running: `user_data` of a replaced callback
+/// should stay valid (a binding registers once, for the life of the process). A
+/// child process after `fork()` keeps the registration, and its records are
+/// delivered on a thread of its own.
 ///
 /// Fails with `SLUICE_INVALID_ARGUMENT` for a level above `SLUICE_LOG_TRACE`, and
 /// with `SLUICE_UNSUPPORTED` when a Rust program linking sluice already has its
@@ -105,4 +113,13 @@ pub unsafe extern "C" fn sluice_log_set_level(max_level: sluice_log_level, error
         logging::set_max_level(level_of(max_level, "max_level")?);
         Ok(())
     })
+}
+
+/// Waits until the log records logged so far have reached the callback (at most
+/// 2 seconds; returns at once when called from the callback, or when nothing was
+/// ever logged). For a program, or a test, that wants a read's records before it
+/// goes on: the callback receives them on another thread, shortly after.
+#[no_mangle]
+pub extern "C" fn sluice_log_flush() {
+    let _ = std::panic::catch_unwind(logging::flush);
 }

@@ -56,6 +56,10 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Forward {
     fn on_event(&self, event: &Event<'_>, context: Context<'_, S>) {
         // A panic here would unwind into whatever code logged; a log line is not worth that.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if super::delivery::on_delivery_thread() {
+                // Logged by sluice code the receiver called: not fed back to it.
+                return;
+            }
             let Some(_guard) = NotReentered::enter() else { return };
             let mut line = Line::default();
             event.record(&mut line);
@@ -68,7 +72,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Forward {
                 let _ = write!(text, " (request for {uri})");
             }
             let metadata = event.metadata();
-            super::deliver(*metadata.level(), metadata.target(), &without_secrets(&text));
+            super::deliver(*metadata.level(), metadata.target(), without_secrets(&text));
         }));
     }
 }

@@ -9,12 +9,15 @@
 //! subscriber exists, and each event or span costs one relaxed load.
 //!
 //! - [`layer`]: which events pass, and each one as one line of text
+//! - [`delivery`]: the one thread that hands the lines to the receiver, so that no
+//!   thread that logs waits for it
 //! - [`redact`]: URLs in those lines without their passwords and query values
 //! - [`events`]: the events the core emits (a connector opened, a read planned)
 
+mod delivery;
 pub(crate) mod events;
 mod layer;
-mod redact;
+pub(crate) mod redact;
 
 use crate::error::{Error, ErrorKind, Result};
 use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
@@ -25,7 +28,7 @@ use tracing_subscriber::layer::SubscriberExt;
 
 /// Receives each event as (level, target, message): `target` is where it comes
 /// from (`sluice::read`, `object_store::client::retry` …), `message` one line.
-/// Called from any thread, several at once.
+/// Called from the delivery thread only (`delivery`), one record at a time.
 pub(crate) type Receiver = Box<dyn Fn(Level, &str, &str) + Send + Sync>;
 
 /// One registration. Replaced ones are kept, never freed: another thread may
@@ -50,6 +53,8 @@ pub(crate) fn set_receiver(receiver: Option<Receiver>, max_level: LevelFilter) -
     if receiver.is_some() {
         install()?;
     }
+    // What was logged until now reaches the receiver it was logged for.
+    delivery::flush();
     let new = Box::into_raw(Box::new(Registration { receiver, previous: std::ptr::null_mut() }));
     let mut previous = LATEST.load(Ordering::Acquire);
     loop {
@@ -68,6 +73,11 @@ pub(crate) fn set_receiver(receiver: Option<Receiver>, max_level: LevelFilter) -
 fn receiver() -> Option<&'static Receiver> {
     // Registrations are never freed (see Registration), so the reference stays valid.
     unsafe { LATEST.load(Ordering::Acquire).as_ref() }.and_then(|r| r.receiver.as_ref())
+}
+
+/// Waits (briefly, see `delivery::flush`) until the records logged so far have reached the receiver.
+pub(crate) fn flush() {
+    delivery::flush();
 }
 
 /// Changes the most verbose level passed on to the receiver (kept for the next
@@ -110,8 +120,13 @@ fn max_level() -> LevelFilter {
     level_filter(MAX_LEVEL.load(Ordering::Acquire).into()).unwrap_or(LevelFilter::OFF)
 }
 
-/// Hands one line to the receiver, if there is one.
-fn deliver(level: Level, target: &str, message: &str) {
+/// Queues one line for the receiver (the delivery thread calls it).
+fn deliver(level: Level, target: &str, message: String) {
+    delivery::send(level, target, message);
+}
+
+/// Hands one line to the receiver, if there is one (on the delivery thread).
+fn call_receiver(level: Level, target: &str, message: &str) {
     if let Some(receiver) = receiver() {
         receiver(level, target, message);
     }

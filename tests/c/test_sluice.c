@@ -1689,6 +1689,7 @@ static void test_log_callback(void) {
   c = open_connector(csv_dir("csv"), NULL);
   if (c != NULL) {
     read_all_rows(c, kv, 125);
+    sluice_log_flush(); /* records arrive on the library's delivery thread */
     pthread_mutex_lock(&lines.lock);
     CHECKF(log_line_with(&lines, opened) != NULL, "no 'opened' line among %d: %s", lines.count,
            lines.text[0]);
@@ -1700,6 +1701,7 @@ static void test_log_callback(void) {
     /* Above the level: nothing more. */
     CHECK_STATUS(SLUICE_OK, sluice_log_set_level(SLUICE_LOG_WARN, &err), err);
     read_all_rows(c, kv, 125);
+    sluice_log_flush(); /* records arrive on the library's delivery thread */
     pthread_mutex_lock(&lines.lock);
     CHECKF(lines.count == seen, "%d lines at WARN, %d before", lines.count, seen);
     pthread_mutex_unlock(&lines.lock);
@@ -1708,6 +1710,7 @@ static void test_log_callback(void) {
     CHECK_STATUS(SLUICE_OK, sluice_log_set_level(SLUICE_LOG_INFO, &err), err);
     CHECK_STATUS(SLUICE_OK, sluice_log_set_callback(NULL, SLUICE_LOG_INFO, NULL, &err), err);
     read_all_rows(c, kv, 125);
+    sluice_log_flush(); /* records arrive on the library's delivery thread */
     pthread_mutex_lock(&lines.lock);
     CHECKF(lines.count == seen, "%d lines without a callback, %d before", lines.count, seen);
     pthread_mutex_unlock(&lines.lock);

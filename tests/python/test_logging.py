@@ -24,6 +24,7 @@ def _fields(message):
 
 
 def _core_lines(caplog, text):
+    _logging.flush()  # the core delivers its records on a thread of its own
     return [r.getMessage() for r in caplog.records if r.name == "sluice" and text in r.getMessage()]
 
 
@@ -109,6 +110,7 @@ def test_a_retry_is_logged_with_the_uri_without_its_password(failing_once, caplo
     failing_once.handler.failures = 1  # the first read of data
     assert connector.to_arrow().read_all().column("id").to_pylist() == list(range(100))
 
+    _logging.flush()
     retries = [r for r in caplog.records if "sluice: object_store: " in r.getMessage()]
     assert len(retries) == 1, [r.getMessage() for r in caplog.records]
     message = retries[0].getMessage()
@@ -137,6 +139,7 @@ def test_a_forked_child_logs_its_reads(three_files):
             try:
                 records.clear()
                 connector.to_arrow(num_shards=2, shard_index=0).read_all()
+                _logging.flush()
                 planned = [r.getMessage() for r in records if "planned a read" in r.getMessage()]
                 code = 0 if len(planned) == 1 and " rows=80 " in planned[0] else 3
             finally:

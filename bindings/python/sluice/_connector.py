@@ -166,8 +166,14 @@ def _loggable_options(options: Mapping[str, object]) -> Dict[str, object]:
 
 
 def _loggable_source(uri: str) -> str:
-    """A URI without the password it may carry (scheme://user:password@host/...)."""
-    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", uri)
+    """A URI without the password it may carry (scheme://user:password@host/...) nor its query
+    values (pre-signed URL signatures, SAS tokens), as the core redacts its messages."""
+    uri = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*):[^/@]*@", r"\1:***@", uri)
+    if "://" not in uri or "?" not in uri:
+        return uri
+    path, query = uri.split("?", 1)
+    # a part without '=' stays: it may be a glob's '?' wildcard
+    return path + "?" + "&".join(re.sub(r"=.*", "=***", part, flags=re.S) for part in query.split("&"))
 
 
 class _Reads:

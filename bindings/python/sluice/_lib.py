@@ -143,6 +143,7 @@ _PROTOTYPES = {
         [ctypes.POINTER(ArrowArrayStream), ctypes.c_uint64, ctypes.POINTER(ctypes.c_void_p), _error_out],
     ),
     "sluice_string_free": (None, [ctypes.c_void_p]),
+    "sluice_log_flush": (None, []),
 }
 
 

@@ -6,9 +6,13 @@ shard, worker, shuffle, as `key=value` fields) and every retry of an object-stor
 callback with the core (`sluice_log_set_callback`) that hands each event to
 `logging.getLogger("sluice")`, the core's levels mapped to logging's (TRACE is level 5).
 
-The core calls it from its own threads, several at once, and from a child after fork()
-too (the registration is inherited); logging is thread-safe and re-creates its locks in a
-child. So that a read costs nothing when the logger would drop the events, the core is told
+The core calls it on one thread of its own ("sluice-log"), never on the thread that logged:
+its I/O threads only queue the records. So no thread of the core waits for the GIL, and a
+caller that holds the GIL while it pulls a stream (an import into a library that does not
+release it) cannot deadlock with a retry being logged. Records therefore arrive shortly
+after the call that logged them; `flush()` waits for them. A child after fork() keeps the
+registration and gets a delivery thread of its own; logging is thread-safe and re-creates
+its locks in a child. So that a read costs nothing when the logger would drop the events, the core is told
 the logger's level (`sync_level`, at each open and read), and filters by it before it formats
 anything; the callback checks the level again, as the logger's may change in between.
 """
@@ -71,6 +75,11 @@ def sync_level() -> None:
         _lib.lib.sluice_log_set_level(level, None)
 
 
+def flush() -> None:
+    """Waits (at most 2 seconds) until the core's records logged so far are in the logger."""
+    _lib.lib.sluice_log_flush()
+
+
 def _register() -> None:
     global _core_level
     _core_level = core_level()
@@ -81,6 +90,7 @@ def _register() -> None:
         logger.warning("sluice: the core's log events are not forwarded: %s", message)
         return
     # At exit the core's threads may outlive the interpreter: they must not call into it then.
+    # Unregistering first delivers what is queued (the call releases the GIL meanwhile).
     atexit.register(_lib.lib.sluice_log_set_callback, _lib.LOG_CALLBACK(), _OFF, None, None)  # NULL
 
 
