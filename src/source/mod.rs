@@ -5,6 +5,7 @@
 mod csv;
 mod csv_records;
 mod decoded_size;
+mod decoder_panic;
 mod glob;
 mod ipc;
 mod location;
@@ -32,6 +33,18 @@ pub enum FileFormat {
     Ipc(ipc::IpcKind),
     Csv(csv::CsvLayout),
     Ndjson,
+}
+
+impl FileFormat {
+    /// The format's name in messages.
+    fn name(&self) -> &'static str {
+        match self {
+            FileFormat::Parquet(_) => "Parquet",
+            FileFormat::Ipc(_) => "Arrow IPC",
+            FileFormat::Csv(_) => "CSV",
+            FileFormat::Ndjson => "NDJSON",
+        }
+    }
 }
 
 pub struct DataFile {
@@ -166,12 +179,16 @@ impl Source {
     ) -> Result<Vec<RecordBatch>> {
         self.reads_started.fetch_add(1, Ordering::Relaxed);
         let data = &self.files[fragment.file];
-        match &data.format {
-            FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,
-            FileFormat::Ipc(kind) => ipc::read(&data.file, kind, fragment.index, ranges, projection).await,
-            FileFormat::Csv(layout) => csv::read(&data.file, layout, ranges, projection, batch_rows).await,
-            FileFormat::Ndjson => ndjson::read(&data.file, ranges, projection, batch_rows).await,
-        }
+        let (format, name) = (data.format.name(), &data.file.name);
+        decoder_panic::guarded(name, format, async {
+            match &data.format {
+                FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,
+                FileFormat::Ipc(kind) => ipc::read(&data.file, kind, fragment.index, ranges, projection).await,
+                FileFormat::Csv(layout) => csv::read(&data.file, layout, ranges, projection, batch_rows).await,
+                FileFormat::Ndjson => ndjson::read(&data.file, ranges, projection, batch_rows).await,
+            }
+        })
+        .await
     }
 }
 
@@ -190,6 +207,22 @@ fn format_of(file: &FileRef, options: &SourceOptions) -> Result<FormatChoice> {
 
 /// `origin` says where `declared` comes from (the option or the first file), for messages.
 async fn inspect(
+    file: &FileRef,
+    format: FormatChoice,
+    options: &SourceOptions,
+    declared: Option<SchemaRef>,
+    origin: &str,
+) -> Result<(Inspected, FileFormat)> {
+    let format_name = match format {
+        FormatChoice::Parquet => "Parquet",
+        FormatChoice::Ipc => "Arrow IPC",
+        FormatChoice::Csv => "CSV",
+        FormatChoice::Ndjson => "NDJSON",
+    };
+    decoder_panic::guarded(&file.name, format_name, inspect_format(file, format, options, declared, origin)).await
+}
+
+async fn inspect_format(
     file: &FileRef,
     format: FormatChoice,
     options: &SourceOptions,
