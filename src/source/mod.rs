@@ -152,7 +152,7 @@ impl Source {
 
         let mut files = Vec::with_capacity(refs.len());
         let mut fragments = Vec::new();
-        let schema = first.schema.clone();
+        let schema = nullable_where_any_is(&first.schema, rest.iter().map(|(inspected, _)| inspected.schema.as_ref()));
         for (i, (file, (inspected, format))) in refs.into_iter().zip(std::iter::once((first, first_format)).chain(rest)).enumerate() {
             if i > 0 {
                 check_same_schema(&files_name(&files, 0), &schema, &file.name, &inspected.schema)?;
@@ -247,6 +247,25 @@ async fn inspect_format(
             (inspected, FileFormat::Ndjson)
         }
     })
+}
+
+/// The first file's schema, with each column nullable where it is nullable in
+/// any file: files may differ in nullability (arrow-rs writes a column without
+/// nulls as non-nullable), and a non-nullable column would refuse the rows of a
+/// file that holds nulls in it, in the middle of a read.
+fn nullable_where_any_is<'a>(first: &SchemaRef, others: impl Iterator<Item = &'a Schema>) -> SchemaRef {
+    let mut nullable: Vec<bool> = first.fields().iter().map(|f| f.is_nullable()).collect();
+    for other in others {
+        for (slot, field) in nullable.iter_mut().zip(other.fields()) {
+            *slot |= field.is_nullable();
+        }
+    }
+    if nullable.iter().zip(first.fields()).all(|(&n, f)| n == f.is_nullable()) {
+        return first.clone();
+    }
+    let fields: Vec<arrow::datatypes::FieldRef> =
+        first.fields().iter().zip(nullable).map(|(f, n)| Arc::new(f.as_ref().clone().with_nullable(n))).collect();
+    Arc::new(Schema::new_with_metadata(fields, first.metadata().clone()))
 }
 
 /// Files must agree on column names, order and types (nullability and metadata may differ).

@@ -4,7 +4,10 @@
 //!
 //! `SLUICE_FUZZ_CASES=N` runs N cases instead of the test's default, and
 //! `SLUICE_FUZZ_SEED=S` draws other inputs. A failure reports the case's input
-//! as hex; `SLUICE_FUZZ_INPUT=<hex>` replays that one input alone.
+//! as hex; `SLUICE_FUZZ_INPUT=<hex>` replays that one input alone. A case that
+//! aborts the process (an allocation that fails) reports nothing: with
+//! `SLUICE_FUZZ_TRACE=FILE`, each case's input is written to FILE.NAME before it
+//! runs, so the last one is there after an abort.
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +55,11 @@ pub fn drive(name: &str, cases: u64, max_len: usize, time_budget: Duration, harn
 fn run_case(name: &str, case: u64, input: Vec<u8>, harness: fn(&[u8])) {
     let (done, finished) = std::sync::mpsc::channel();
     let shown = hex(&input);
+    if let Some(trace) = std::env::var_os("SLUICE_FUZZ_TRACE") {
+        let mut path = std::path::PathBuf::from(trace).into_os_string();
+        path.push(format!(".{name}"));
+        std::fs::write(path, format!("case {case}: SLUICE_FUZZ_INPUT={shown}\n")).unwrap();
+    }
     let worker = std::thread::spawn(move || {
         harness(&input);
         let _ = done.send(());

@@ -46,3 +46,12 @@ pub fn check_error(error: &sluice::Error, file_name: &str, what: &str) {
     assert!(!matches!(error.kind, ErrorKind::Panic | ErrorKind::Internal), "{what}: {:?} error: {}", error.kind, error.message);
     assert!(error.message.contains(file_name), "{what}: the error does not name '{file_name}': {}", error.message);
 }
+
+/// Under libFuzzer: libfuzzer-sys installs a panic hook that aborts on every
+/// panic, even one that sluice catches and reports as an error naming the file
+/// (src/source/decoder_panic.rs). This puts back the default hook; a panic that
+/// escapes the harness still aborts, as libfuzzer-sys catches it and aborts.
+pub fn keep_caught_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| drop(std::panic::take_hook()));
+}

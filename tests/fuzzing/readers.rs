@@ -104,6 +104,12 @@ fn uleb128(mut value: u64) -> Vec<u8> {
 
 /// Mutates a seed file of `format`, then opens and reads it.
 pub fn read_mutated(format: Format, data: &[u8]) {
+    let (file, options) = mutated_case(format, data);
+    read_file(format, &file, &options);
+}
+
+/// The mutated file and the read options that `data` makes.
+pub fn mutated_case(format: Format, data: &[u8]) -> (Vec<u8>, ReadOptions) {
     let mut u = Unstructured::new(data);
     let seeds = seeds(format);
     let seed = seeds[u.choose_index(seeds.len()).unwrap_or(0)].clone();
@@ -114,7 +120,7 @@ pub fn read_mutated(format: Format, data: &[u8]) {
         options.set("shuffle", "true").unwrap();
         options.set("seed", &u.arbitrary::<u64>().unwrap_or(0).to_string()).unwrap();
     }
-    read_file(format, &file, &options);
+    (file, options)
 }
 
 /// Writes `file` and reads it; the checks of this module's comment.
