@@ -129,7 +129,7 @@ pub fn seeds(format: Format) -> &'static [Vec<u8>] {
                     ParquetLayout { compression: Compression::LZ4_RAW, v2_pages: true, page_rows: Some(3), ..Default::default() },
                 ),
             ],
-            vec![ipc_file(&parts), ipc_stream(&parts), ipc_file(&[small.clone()])],
+            vec![ipc_file(&parts), ipc_stream(&parts), ipc_file(std::slice::from_ref(&small))],
             vec![csv(&small, true, b','), csv(&parts[0], true, b',')],
             vec![ndjson(&small), ndjson(&parts[2])],
         ]
