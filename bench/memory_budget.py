@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -100,7 +101,7 @@ PLAIN_ROW_BYTES = 16 * 8 + 4 * 8 + 80 + 4
 NUMERIC = [f"f{i:02d}" for i in range(16)] + [f"i{i}" for i in range(3)]
 
 # (name, read options) of the tenfold cases; each gets memory_budget added.
-TENFOLD_CASES = [
+TENFOLD_CASES: "list[tuple[str, dict[str, Any]]]" = [
     ("10x budget, no shuffle", dict(batch_size=8192)),
     ("10x budget, shuffle", dict(batch_size=8192, shuffle=True, seed=1)),
     (
