@@ -15,15 +15,26 @@ The data (written once under DIR, default bench/data/memory-budget):
     plain/           a plain table of N rows (default 3,000,000: about 1 GB
                      decoded): 16 float64, 4 int64 and an 80-character string,
                      4 files, row groups of 131,072 rows
+
+    python bench/memory_budget.py --tenfold [--budget MiB] [--dir DIR]
+
+reads instead a table whose decoded size is at least ten times the budget
+(default 512 MiB: 23,000,000 rows, 5.2 GiB decoded, written once under
+DIR/tenfold-ROWS with the plain table's columns), with shuffle off and on and
+through the torch dataset in packed mode (20 numeric features as one float32
+matrix, label i3), each in a fresh process, against the same limit.
 Exits non-zero when a case fails.
 """
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -63,19 +74,42 @@ path, options = sys.argv[1], json.loads(sys.argv[2])
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
+torch_mode = options.pop("torch", False)
+if torch_mode:
+    import torch  # imported before the baseline: its import is not the reader's memory
 connector = sluice.DataConnector.from_sources([path])
 before = rss()
 rows = 0
 error = None
 try:
-    with connector.to_arrow(**options) as reader:
-        for batch in reader:
-            rows += batch.num_rows
+    if torch_mode:
+        for features, label in connector.to_torch_dataset(**options):
+            rows += features.shape[0]
+    else:
+        with connector.to_arrow(**options) as reader:
+            for batch in reader:
+                rows += batch.num_rows
 except Exception as e:  # mid-stream errors reach Python as pyarrow.ArrowInvalid
     error = str(e)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps(dict(growth=peak - before, rows=rows, error=error)))
 """
+
+
+# The plain table's decoded bytes per row: 16 float64, 4 int64, an 80-byte string and its int32 offset.
+PLAIN_ROW_BYTES = 16 * 8 + 4 * 8 + 80 + 4
+NUMERIC = [f"f{i:02d}" for i in range(16)] + [f"i{i}" for i in range(3)]
+
+# (name, read options) of the tenfold cases; each gets memory_budget added.
+TENFOLD_CASES: "list[tuple[str, dict[str, Any]]]" = [
+    ("10x budget, no shuffle", dict(batch_size=8192)),
+    ("10x budget, shuffle", dict(batch_size=8192, shuffle=True, seed=1)),
+    (
+        "10x budget, torch packed, shuffle",
+        dict(torch=True, batch_size=8192, shuffle=True, seed=1, features=NUMERIC, label="i3"),
+    ),
+    ("10x budget, torch packed, no shuffle", dict(torch=True, batch_size=8192, features=NUMERIC, label="i3")),
+]
 
 
 def make_strings(path: Path) -> None:
@@ -111,7 +145,7 @@ def make_plain(directory: Path, rows: int) -> None:
 def run_case(path: Path, budget: int, options: dict) -> dict:
     options = dict(options, memory_budget=budget)
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), json.dumps(options)], capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", CHILD, str(path), json.dumps(options)], capture_output=True, text=True, timeout=1800
     )
     if done.returncode != 0:
         return dict(growth=None, rows=0, error=f"exit {done.returncode}: {done.stderr.strip()[-500:]}")
@@ -123,8 +157,12 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=BENCH_DIR / "data" / "memory-budget")
     parser.add_argument("--rows", type=int, default=3_000_000)
     parser.add_argument("--only", help="run the cases whose name contains this")
+    parser.add_argument("--tenfold", action="store_true", help="read a table of ten times the budget (see above)")
+    parser.add_argument("--budget", type=int, default=512, help="the budget of --tenfold, in MiB (default 512)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
+    if args.tenfold:
+        return tenfold(args.dir, args.budget * MIB, args.only)
     data = {"strings": args.dir / "strings.parquet", "plain": args.dir / "plain"}
     make_strings(data["strings"])
     make_plain(data["plain"], args.rows)
@@ -148,6 +186,39 @@ def main() -> int:
             verdict = f"{'pass' if ok else 'FAIL'} ({result['rows']:,} rows)"
         failed += not ok
         growth = "-" if result["growth"] is None else f"{result['growth'] / MIB:.0f} MiB"
+        print(f"{name:40} {budget // MIB:>4} MiB {growth:>9} {limit // MIB:>5} MiB  {verdict}", flush=True)
+    return 1 if failed else 0
+
+
+def tenfold(directory: Path, budget: int, only: "str | None") -> int:
+    """The tenfold cases: a table of at least ten times `budget` decoded, read in full."""
+    rows = math.ceil(10 * budget / PLAIN_ROW_BYTES / 1_000_000) * 1_000_000
+    table = directory / f"tenfold-{rows}"
+    make_plain(table, rows)
+    decoded = rows * PLAIN_ROW_BYTES
+    on_disk = sum(f.stat().st_size for f in table.glob("*.parquet"))
+    print(f"sluice {os.environ.get('SLUICE_LIBRARY', '(installed library)')}, {os.cpu_count()} CPUs")
+    size = f"{decoded / MIB:,.0f} MiB decoded ({decoded / budget:.1f}x the budget), {on_disk / MIB:,.0f} MiB on disk"
+    print(f"table {table}: {rows:,} rows, {size}")
+    print(f"{'case':40} {'budget':>8} {'growth':>9} {'limit':>9}  result")
+    failed = 0
+    for name, options in TENFOLD_CASES:
+        if only and only not in name:
+            continue
+        started = time.monotonic()
+        result = run_case(table, budget, options)
+        seconds = time.monotonic() - started
+        limit = budget + SLACK
+        expected = rows if not options.get("torch") else rows // options["batch_size"] * options["batch_size"]
+        ok = (
+            result["growth"] is not None
+            and result["error"] is None
+            and result["growth"] <= limit
+            and result["rows"] == expected
+        )
+        failed += not ok
+        growth = "-" if result["growth"] is None else f"{result['growth'] / MIB:.0f} MiB"
+        verdict = f"{'pass' if ok else 'FAIL'} ({result['rows']:,} rows, {seconds:.0f} s) {result['error'] or ''}"
         print(f"{name:40} {budget // MIB:>4} MiB {growth:>9} {limit // MIB:>5} MiB  {verdict}", flush=True)
     return 1 if failed else 0
 

@@ -68,7 +68,9 @@ fn free_options<H: OptionsHandle>(options: *mut H) {
 fn set_option<H: OptionsHandle>(options: *mut H, key: *const c_char, value: *const c_char, error: *mut *mut sluice_error) -> sluice_status {
     fallible(error, || {
         let handle = non_null_mut(options, "options")?;
-        let (key, value) = (text(key, "key")?, text(value, "value")?);
+        let key = text(key, "key")?;
+        // A value that is not UTF-8 is refused naming its option, as any bad value is.
+        let value = text(value, "value").map_err(|e| e.context(format_args!("option '{}'", crate::options::echo(key))))?;
         let mut updated = handle.options_mut().clone();
         H::set(&mut updated, key, value)?;
         *handle.options_mut() = updated;

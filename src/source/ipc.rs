@@ -7,7 +7,7 @@ use super::{fetch_all, FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, Result};
 use arrow::buffer::Buffer;
 use arrow::datatypes::SchemaRef;
-use arrow::ipc::reader::{FileDecoder, StreamReader};
+use arrow::ipc::reader::{FileDecoder, StreamDecoder};
 use arrow::ipc::{Block, MetadataVersion};
 use arrow::record_batch::RecordBatch;
 use std::ops::Range;
@@ -40,13 +40,8 @@ async fn fetch(file: &FileRef, range: Range<u64>) -> Result<bytes::Bytes> {
 pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
     let is_file = file.size >= 6 + 10 && fetch(file, 0..6).await?.as_ref() == MAGIC;
     if !is_file {
-        let bytes = fetch_all(file).await?;
-        let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| bad(file, e))?;
-        let schema = reader.schema();
-        let mut rows = 0u64;
-        for batch in reader {
-            rows += batch.map_err(|e| bad(file, e))?.num_rows() as u64;
-        }
+        let (schema, batches) = decode_stream(file, fetch_all(file).await?)?;
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
         let part = PartInfo { index: 0, rows, bytes: file.size };
         return Ok((Inspected { schema, parts: vec![part] }, IpcKind::Stream));
     }
@@ -64,10 +59,13 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
     if batches.iter().chain(&dictionaries).any(|b| b.offset() < 0 || b.metaDataLength() < 0 || b.bodyLength() < 0) {
         return Err(bad(file, "the footer holds a negative offset or length"));
     }
-    let header_ranges: Vec<Range<u64>> = batches.iter().map(|b| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64).collect();
-    if header_ranges.iter().any(|r| r.end > file.size) {
-        return Err(bad(file, "a record batch lies past the end of the file (truncated?)"));
+    // Whole blocks, bodies included: a body length is also a size estimate for the budget.
+    let past_end =
+        |b: &Block| (b.offset() as u64).saturating_add(b.metaDataLength() as u64).saturating_add(b.bodyLength() as u64) > file.size;
+    if batches.iter().chain(&dictionaries).any(past_end) {
+        return Err(bad(file, "a record batch or dictionary lies past the end of the file (truncated?)"));
     }
+    let header_ranges: Vec<Range<u64>> = batches.iter().map(|b| b.offset() as u64..b.offset() as u64 + b.metaDataLength() as u64).collect();
     let headers = file.get_ranges(&header_ranges).await?;
     let mut parts = Vec::with_capacity(batches.len());
     for (index, (block, header)) in batches.iter().zip(headers).enumerate() {
@@ -78,6 +76,24 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, IpcKind)> {
     }
     let layout = IpcFileLayout { schema: schema.clone(), version: footer.version(), batches, dictionaries };
     Ok((Inspected { schema, parts }, IpcKind::File(Arc::new(layout))))
+}
+
+/// Decodes a whole IPC stream held in memory. `StreamDecoder` slices each
+/// message's body out of the bytes it is given, so a corrupted body length is an
+/// "unexpected end of stream" error; `StreamReader` would first allocate a buffer
+/// of that length (an allocation bomb: tests/fuzz.rs found 4.7 EB).
+fn decode_stream(file: &FileRef, bytes: bytes::Bytes) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let mut decoder = StreamDecoder::new();
+    let mut buffer = Buffer::from(bytes);
+    let mut batches = Vec::new();
+    while !buffer.is_empty() {
+        if let Some(batch) = decoder.decode(&mut buffer).map_err(|e| bad(file, e))? {
+            batches.push(batch);
+        }
+    }
+    decoder.finish().map_err(|e| bad(file, e))?;
+    let schema = decoder.schema().ok_or_else(|| bad(file, "the stream holds no schema"))?;
+    Ok((schema, batches))
 }
 
 /// A block starts with an optional 0xFFFFFFFF continuation marker and a length.
@@ -95,11 +111,7 @@ pub async fn read(
 ) -> Result<Vec<RecordBatch>> {
     let batches = match kind {
         IpcKind::File(layout) => vec![read_file_batch(file, layout, index).await?],
-        IpcKind::Stream => {
-            let bytes = fetch_all(file).await?;
-            let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| bad(file, e))?;
-            reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| bad(file, e))?
-        }
+        IpcKind::Stream => decode_stream(file, fetch_all(file).await?)?.1,
     };
     let kept = keep_ranges(batches.into_iter().map(Ok), ranges)?;
     kept.into_iter()

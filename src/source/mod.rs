@@ -5,6 +5,7 @@
 mod csv;
 mod csv_records;
 mod decoded_size;
+mod decoder_panic;
 mod glob;
 mod ipc;
 mod location;
@@ -33,6 +34,18 @@ pub enum FileFormat {
     Ipc(ipc::IpcKind),
     Csv(csv::CsvLayout),
     Ndjson,
+}
+
+impl FileFormat {
+    /// The format's name in messages.
+    fn name(&self) -> &'static str {
+        match self {
+            FileFormat::Parquet(_) => "Parquet",
+            FileFormat::Ipc(_) => "Arrow IPC",
+            FileFormat::Csv(_) => "CSV",
+            FileFormat::Ndjson => "NDJSON",
+        }
+    }
 }
 
 pub struct DataFile {
@@ -140,7 +153,7 @@ impl Source {
 
         let mut files = Vec::with_capacity(refs.len());
         let mut fragments = Vec::new();
-        let schema = first.schema.clone();
+        let schema = nullable_where_any_is(&first.schema, rest.iter().map(|(inspected, _)| inspected.schema.as_ref()));
         for (i, (file, (inspected, format))) in refs.into_iter().zip(std::iter::once((first, first_format)).chain(rest)).enumerate() {
             if i > 0 {
                 check_same_schema(&files_name(&files, 0), &schema, &file.name, &inspected.schema)?;
@@ -167,12 +180,16 @@ impl Source {
     ) -> Result<Vec<RecordBatch>> {
         self.reads_started.fetch_add(1, Ordering::Relaxed);
         let data = &self.files[fragment.file];
-        match &data.format {
-            FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,
-            FileFormat::Ipc(kind) => ipc::read(&data.file, kind, fragment.index, ranges, projection).await,
-            FileFormat::Csv(layout) => csv::read(&data.file, layout, ranges, projection, batch_rows).await,
-            FileFormat::Ndjson => ndjson::read(&data.file, ranges, projection, batch_rows).await,
-        }
+        let (format, name) = (data.format.name(), &data.file.name);
+        decoder_panic::guarded(name, format, async {
+            match &data.format {
+                FileFormat::Parquet(meta) => parquet::read(&data.file, meta, fragment.index, ranges, projection, batch_rows).await,
+                FileFormat::Ipc(kind) => ipc::read(&data.file, kind, fragment.index, ranges, projection).await,
+                FileFormat::Csv(layout) => csv::read(&data.file, layout, ranges, projection, batch_rows).await,
+                FileFormat::Ndjson => ndjson::read(&data.file, ranges, projection, batch_rows).await,
+            }
+        })
+        .await
     }
 }
 
@@ -197,6 +214,22 @@ async fn inspect(
     declared: Option<SchemaRef>,
     origin: &str,
 ) -> Result<(Inspected, FileFormat)> {
+    let format_name = match format {
+        FormatChoice::Parquet => "Parquet",
+        FormatChoice::Ipc => "Arrow IPC",
+        FormatChoice::Csv => "CSV",
+        FormatChoice::Ndjson => "NDJSON",
+    };
+    decoder_panic::guarded(&file.name, format_name, inspect_format(file, format, options, declared, origin)).await
+}
+
+async fn inspect_format(
+    file: &FileRef,
+    format: FormatChoice,
+    options: &SourceOptions,
+    declared: Option<SchemaRef>,
+    origin: &str,
+) -> Result<(Inspected, FileFormat)> {
     Ok(match format {
         FormatChoice::Parquet => {
             let (inspected, meta) = parquet::inspect(file).await?;
@@ -215,6 +248,25 @@ async fn inspect(
             (inspected, FileFormat::Ndjson)
         }
     })
+}
+
+/// The first file's schema, with each column nullable where it is nullable in
+/// any file: files may differ in nullability (arrow-rs writes a column without
+/// nulls as non-nullable), and a non-nullable column would refuse the rows of a
+/// file that holds nulls in it, in the middle of a read.
+fn nullable_where_any_is<'a>(first: &SchemaRef, others: impl Iterator<Item = &'a Schema>) -> SchemaRef {
+    let mut nullable: Vec<bool> = first.fields().iter().map(|f| f.is_nullable()).collect();
+    for other in others {
+        for (slot, field) in nullable.iter_mut().zip(other.fields()) {
+            *slot |= field.is_nullable();
+        }
+    }
+    if nullable.iter().zip(first.fields()).all(|(&n, f)| n == f.is_nullable()) {
+        return first.clone();
+    }
+    let fields: Vec<arrow::datatypes::FieldRef> =
+        first.fields().iter().zip(nullable).map(|(f, n)| Arc::new(f.as_ref().clone().with_nullable(n))).collect();
+    Arc::new(Schema::new_with_metadata(fields, first.metadata().clone()))
 }
 
 /// Files must agree on column names, order and types (nullability and metadata may differ).

@@ -1,0 +1,10 @@
+//! cargo-fuzz target: the `plan` harness of tests/fuzzing (see docs/fuzzing.md).
+#![no_main]
+
+#[path = "../../tests/fuzzing/mod.rs"]
+mod fuzzing;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    fuzzing::keep_caught_panics();
+    fuzzing::plan::plan(data)
+});
