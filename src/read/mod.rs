@@ -45,9 +45,9 @@ pub struct BatchStream {
     failed: Option<Error>,
     /// Column targets the tasks write into; closed when the stream is dropped.
     targets: Option<Arc<Targets>>,
-    /// What this reader's position (`position`) is made of.
-    source: Arc<Source>,
-    options: ReadOptions,
+    /// This reader's position at its start, without the rows: the options and the
+    /// source's fingerprint (holding the source itself would count as a running reader).
+    start: crate::resume::Position,
     /// Rows emitted: before a resume (the token's) and by this stream.
     rows_emitted: u64,
 }
@@ -119,7 +119,7 @@ impl BatchStream {
             position.check(options, &source, plan.rows_from_start())?;
         }
         let rows_emitted = plan.rows_from_start() - plan.rows();
-        let position_source = source.clone();
+        let start = crate::resume::Position::new(0, options, &source);
         // Decoding in large batches costs less per row; re-cutting them is zero-copy.
         let decode_rows = options.batch_size.clamp(131_072, 1 << 20) as usize;
         let schema = targets.as_ref().map_or(schema, |targets| targets.rest_schema());
@@ -148,18 +148,7 @@ impl BatchStream {
                     .await;
             }
         });
-        Ok(BatchStream {
-            schema,
-            receiver,
-            producer,
-            pid: std::process::id(),
-            finished: false,
-            failed: None,
-            targets,
-            source: position_source,
-            options: options.clone(),
-            rows_emitted,
-        })
+        Ok(BatchStream { schema, receiver, producer, pid: std::process::id(), finished: false, failed: None, targets, start, rows_emitted })
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -174,7 +163,7 @@ impl BatchStream {
         let rows = self.rows_emitted.checked_sub(unconsumed).ok_or_else(|| {
             Error::invalid_argument(format!("unconsumed rows ({unconsumed}) exceed the rows the stream emitted ({})", self.rows_emitted))
         })?;
-        Ok(crate::resume::Position::new(rows, &self.options, &self.source).to_token())
+        Ok(crate::resume::Position { rows, ..self.start.clone() }.to_token())
     }
 
     /// The next batch, `Ok(None)` at the end. Blocks; call it from outside the runtime.
