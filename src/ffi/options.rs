@@ -171,6 +171,7 @@ mod tests {
         ("csv_infer_rows", b"x"),
         ("schema", b"a:notatype"),
         ("ndjson_unknown_keys", b"sometimes"),
+        ("coerce_int96_timestamp_unit", b"days"),
         ("request_timeout", b"0"),
         ("connect_timeout", b"soon"),
         ("endpoint", b"not a url"),

@@ -3,6 +3,7 @@
 
 use super::{FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, Result};
+use arrow::datatypes::TimeUnit;
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -49,7 +50,7 @@ impl AsyncFileReader for PinnedReader {
     }
 }
 
-pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)> {
+pub async fn inspect(file: &FileRef, int96_unit: TimeUnit) -> Result<(Inspected, ArrowReaderMetadata)> {
     let mut fetch = FooterWatch { reader: PinnedReader(file.clone()), size: file.size, metadata_length: None };
     let loaded = ParquetMetaDataReader::new().load_and_finish(&mut fetch, file.size).await;
     let metadata = loaded.map_err(|e| Error::from_parquet(e, &file.name))?;
@@ -58,6 +59,7 @@ pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)>
     }
     let meta =
         ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new()).map_err(|e| Error::from_parquet(e, &file.name))?;
+    let meta = super::int96::with_unit(meta, int96_unit, &file.name)?;
     let mut parts = Vec::new();
     for (i, rg) in meta.metadata().row_groups().iter().enumerate() {
         let rows = u64::try_from(rg.num_rows()).map_err(|_| {
