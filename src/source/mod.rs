@@ -5,6 +5,7 @@
 mod csv;
 mod csv_records;
 mod decoded_size;
+mod dictionary_offsets;
 mod glob;
 mod int96;
 mod ipc;
