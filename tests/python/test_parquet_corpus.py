@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import sluice
+from _util import decode_dictionaries
 
 ROWS = 6
 LISTS = [[1, 2], [], [3], [4, 5, 6], [], [7]]
@@ -334,6 +335,8 @@ def read_all(connector, **options):
 def assert_same(actual, expected, what):
     assert actual.schema == expected.schema, f"{what}: schema\n{actual.schema}\n!=\n{expected.schema}"
     assert actual.num_rows == expected.num_rows, f"{what}: {actual.num_rows} rows, pyarrow {expected.num_rows}"
+    # dictionaries are compared by value: a shard's batches hold their own dictionaries
+    actual, expected = decode_dictionaries(actual), decode_dictionaries(expected)
     assert actual.equals(expected), f"{what}: values differ\n{actual.to_pylist()}\n!=\n{expected.to_pylist()}"
 
 
@@ -348,10 +351,12 @@ def test_corpus_file_reads_as_pyarrow_reads_it(tmp_path, write):
     assert_same(whole, expected, "whole read")
     # Metadata (extension types, field and schema metadata) comes through the C stream's ArrowSchema.
     assert schema.metadata == expected.schema.metadata
-    assert [f.metadata for f in schema] == [f.metadata for f in expected.schema]
+    assert [f.metadata or None for f in schema] == [f.metadata or None for f in expected.schema]
     # Small batches, in three shards: row selections inside row groups and pages.
     parts = [read_all(connector, batch_size=2, num_shards=3, shard_index=i)[1] for i in range(3)]
-    assert_same(pa.concat_tables(parts), expected, "shards of 2-row batches")
+    assert sum(part.num_rows for part in parts) == expected.num_rows
+    if expected.num_columns:  # (pyarrow's concat_tables counts no rows in tables without columns)
+        assert_same(pa.concat_tables(parts), expected, "shards of 2-row batches")
 
 
 @pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
