@@ -174,6 +174,7 @@ mod tests {
         ("csv_infer_rows", b"x"),
         ("schema", b"a:notatype"),
         ("ndjson_unknown_keys", b"sometimes"),
+        ("coerce_int96_timestamp_unit", b"days"),
         ("request_timeout", b"0"),
         ("connect_timeout", b"soon"),
         ("max_retries", b"-1"),

@@ -70,6 +70,8 @@ pub struct SourceOptions {
     pub(crate) schema: Option<Arc<Schema>>,
     /// NDJSON keys that are not in the schema: skipped instead of an error.
     pub(crate) ndjson_ignore_unknown_keys: bool,
+    /// The unit Parquet INT96 timestamps are decoded to (None: nanoseconds).
+    pub(crate) int96_timestamp_unit: Option<arrow::datatypes::TimeUnit>,
     pub(crate) store: StoreOptions,
 }
 
@@ -88,6 +90,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "secret_access_key",
     "session_token",
     "ndjson_unknown_keys",
+    "coerce_int96_timestamp_unit",
     "request_timeout",
     "connect_timeout",
     "max_retries",
@@ -115,6 +118,16 @@ impl SourceOptions {
                     "ignore" => true,
                     _ => return Err(parse::bad(key, value, "expected error or ignore")),
                 }
+            }
+            "coerce_int96_timestamp_unit" => {
+                use arrow::datatypes::TimeUnit;
+                self.int96_timestamp_unit = Some(match value.trim().to_ascii_lowercase().as_str() {
+                    "ns" => TimeUnit::Nanosecond,
+                    "us" => TimeUnit::Microsecond,
+                    "ms" => TimeUnit::Millisecond,
+                    "s" => TimeUnit::Second,
+                    _ => return Err(parse::bad(key, value, "expected ns, us, ms or s")),
+                })
             }
             "endpoint" => self.store.endpoint = Some(parse::http_url(key, value)?),
             "region" => self.store.region = text(),

@@ -85,10 +85,13 @@ async fn decode_task(job: &Arc<Job>, task: Task) -> Result<Vec<RecordBatch>> {
             let batches = job.source.read(fragment, &piece.ranges, &job.projection, decode_rows).await?;
             let expected: u64 = piece.ranges.iter().map(|r| r.end - r.start).sum();
             let got: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+            // A file replaced since the open fails in its pinned reads, before anything is
+            // decoded; a count that still differs is the file disagreeing with its own metadata.
             if got != expected {
                 let name = &job.source.files[fragment.file].file.name;
                 return Err(Error::invalid_data(format!(
-                    "'{name}' gave {got} rows where {expected} were expected: did it change after the connector was opened?"
+                    "'{name}' decoded {got} rows of part {} where its metadata counts {expected}: the file's data and its metadata disagree",
+                    fragment.index
                 )));
             }
             job.sizes.record(piece.fragment, got, held_bytes(&batches));

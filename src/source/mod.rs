@@ -6,7 +6,9 @@ mod csv;
 mod csv_records;
 mod decoded_size;
 mod decoder_panic;
+mod dictionary_offsets;
 mod glob;
+mod int96;
 mod ipc;
 mod location;
 mod ndjson;
@@ -110,9 +112,11 @@ impl Projection {
     }
 
     /// Gives a decoded batch the connector's schema, so every batch of a stream
-    /// carries the same schema whichever file it came from.
+    /// carries the same schema whichever file it came from. The row count is
+    /// carried over explicitly: a file without columns still has rows.
     pub fn rebuild(&self, batch: RecordBatch, file: &str) -> Result<RecordBatch> {
-        RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
+        let rows = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        RecordBatch::try_new_with_options(self.schema.clone(), batch.columns().to_vec(), &rows)
             .map_err(|e| Error::invalid_data(format!("'{file}' does not fit the schema of the first file: {e}")))
     }
 }
@@ -232,7 +236,8 @@ async fn inspect_format(
 ) -> Result<(Inspected, FileFormat)> {
     Ok(match format {
         FormatChoice::Parquet => {
-            let (inspected, meta) = parquet::inspect(file).await?;
+            let int96_unit = options.int96_timestamp_unit.unwrap_or(arrow::datatypes::TimeUnit::Nanosecond);
+            let (inspected, meta) = parquet::inspect(file, int96_unit).await?;
             (inspected, FileFormat::Parquet(meta))
         }
         FormatChoice::Ipc => {
@@ -306,4 +311,18 @@ pub(crate) async fn fetch_all(file: &FileRef) -> Result<bytes::Bytes> {
 /// The whole object as a stream of chunks, for a pass that need not hold it all.
 pub(crate) async fn fetch_chunks(file: &FileRef) -> Result<futures::stream::BoxStream<'static, Result<bytes::Bytes>>> {
     file.get_stream().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::record_batch::RecordBatchOptions;
+
+    #[test]
+    fn a_batch_without_columns_keeps_its_rows() {
+        let schema = Arc::new(Schema::empty());
+        let projection = Projection::new(&schema, None, "columns").unwrap();
+        let batch = RecordBatch::try_new_with_options(schema, vec![], &RecordBatchOptions::new().with_row_count(Some(6))).unwrap();
+        assert_eq!(projection.rebuild(batch, "nocols.parquet").unwrap().num_rows(), 6);
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::{FileRef, Inspected, PartInfo, Projection};
 use crate::error::{Error, Result};
+use arrow::datatypes::TimeUnit;
 use arrow::record_batch::RecordBatch;
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -49,15 +50,16 @@ impl AsyncFileReader for PinnedReader {
     }
 }
 
-pub async fn inspect(file: &FileRef) -> Result<(Inspected, ArrowReaderMetadata)> {
+pub async fn inspect(file: &FileRef, int96_unit: TimeUnit) -> Result<(Inspected, ArrowReaderMetadata)> {
     let mut fetch = FooterWatch { reader: PinnedReader(file.clone()), size: file.size, metadata_length: None };
     let loaded = ParquetMetaDataReader::new().load_and_finish(&mut fetch, file.size).await;
-    let metadata = loaded.map_err(|e| Error::from_parquet(e, &file.name))?;
+    let metadata = loaded.and_then(super::dictionary_offsets::without_misplaced).map_err(|e| Error::from_parquet(e, &file.name))?;
     if let Some(length) = fetch.metadata_length {
         check_chunks_fit(file, &metadata, file.size.saturating_sub(FOOTER_SIZE + length))?;
     }
     let meta =
         ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new()).map_err(|e| Error::from_parquet(e, &file.name))?;
+    let meta = super::int96::with_unit(meta, int96_unit, &file.name)?;
     let mut parts = Vec::new();
     for (i, rg) in meta.metadata().row_groups().iter().enumerate() {
         let rows = u64::try_from(rg.num_rows()).map_err(|_| {
@@ -121,6 +123,9 @@ pub async fn read(
     projection: &Projection,
     batch_rows: usize,
 ) -> Result<Vec<RecordBatch>> {
+    if projection.indices.is_empty() {
+        return Ok(rows_without_columns(projection, ranges));
+    }
     let group_rows = meta.metadata().row_group(row_group).num_rows() as usize;
     // The mask yields columns in file order; `order` puts them back in the requested order.
     let mut sorted = projection.indices.clone();
@@ -139,4 +144,15 @@ pub async fn read(
     let stream = builder.build().map_err(|e| Error::from_parquet(e, &file.name))?;
     let batches: Vec<RecordBatch> = stream.try_collect().await.map_err(|e| Error::from_parquet(e, &file.name))?;
     batches.into_iter().map(|b| projection.rebuild(b.project(&order).map_err(|e| Error::internal(e.to_string()))?, &file.name)).collect()
+}
+
+/// A file without columns has only row counts (polars writes such files), and
+/// there is nothing to decode: the Parquet reader would ignore a row selection
+/// there and yield no rows at all.
+fn rows_without_columns(projection: &Projection, ranges: &[Range<u64>]) -> Vec<RecordBatch> {
+    let batch = |rows: u64| {
+        let options = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows as usize));
+        RecordBatch::try_new_with_options(projection.schema.clone(), vec![], &options).expect("a batch without columns has any row count")
+    };
+    ranges.iter().filter(|r| r.end > r.start).map(|r| batch(r.end - r.start)).collect()
 }

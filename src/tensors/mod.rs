@@ -110,7 +110,8 @@ impl Policy {
                 columns.push(Arc::new(mask));
             }
         }
-        RecordBatch::try_new(self.schema.clone(), columns)
+        let rows = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        RecordBatch::try_new_with_options(self.schema.clone(), columns, &rows)
             .map_err(|e| Error::internal(format!("the column policy built an inconsistent batch: {e}")))
     }
 }

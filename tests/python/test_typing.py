@@ -100,7 +100,7 @@ def documented_options(section):
     names = set()
     for line in body.splitlines():
         if line.startswith("| `"):
-            names.update(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
+            names.update(re.findall(r"`([a-z][a-z0-9_]*)`", line.split("|")[1]))
     return names
 
 

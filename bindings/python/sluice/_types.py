@@ -55,6 +55,7 @@ class SourceOptions(TypedDict, total=False):
     csv_infer_rows: int
     schema: str
     ndjson_unknown_keys: str
+    coerce_int96_timestamp_unit: str
     endpoint: str
     region: str
     anonymous: bool
