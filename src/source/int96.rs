@@ -78,7 +78,7 @@ mod tests {
         let mut epoch = Int96::new();
         epoch.set_data(0, 0, 2_440_588);
         let mut column = group.next_column().unwrap().unwrap();
-        column.typed::<Int96Type>().write_batch(&[epoch.clone(), far.clone()], None, None).unwrap();
+        column.typed::<Int96Type>().write_batch(&[epoch, far], None, None).unwrap();
         column.close().unwrap();
         let mut column = group.next_column().unwrap().unwrap();
         column.typed::<Int96Type>().write_batch(&[far], Some(&[2, 0]), None).unwrap();
