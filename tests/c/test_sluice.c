@@ -1637,8 +1637,7 @@ static void collect_log_line(sluice_log_level level, const char *target, const c
   log_lines *lines = (log_lines *)user_data;
   pthread_mutex_lock(&lines->lock);
   if (lines->count < 16) {
-    snprintf(lines->text[lines->count], sizeof lines->text[0], "%u %s: %s", level, target,
-             message);
+    snprintf(lines->text[lines->count], sizeof lines->text[0], "%u %s: %s", level, target, message);
   }
   lines->count++;
   pthread_mutex_unlock(&lines->lock);
@@ -1671,21 +1670,30 @@ static void read_all_rows(sluice_connector *c, const char *const *kv, int64_t ex
 static void test_log_callback(void) {
   static log_lines lines; /* static: a late call from another thread finds it */
   const char *kv[] = {"batch_size=50", "num_shards=2", "shard_index=1", NULL};
-  const char *const opened[] = {"3 sluice::open: connector opened", " files=2 ", "formats=csv:2",
-                                " fragments=2 ", " rows=250 ", NULL};
-  const char *const planned[] = {"3 sluice::read: planned a read", " rows=125 ",
-                                 " rows_total=250 ", " files=2 ", " fragments=2 ",
-                                 " shard=1/2 ", " worker=0/1 ", " batch_size=50 ",
-                                 " shuffle=false", NULL};
+  const char *const opened[] = {"3 sluice::open: connector opened",
+                                " files=2 ",
+                                "formats=csv:2",
+                                " fragments=2 ",
+                                " rows=250 ",
+                                NULL};
+  const char *const planned[] = {"3 sluice::read: planned a read",
+                                 " rows=125 ",
+                                 " rows_total=250 ",
+                                 " files=2 ",
+                                 " fragments=2 ",
+                                 " shard=1/2 ",
+                                 " worker=0/1 ",
+                                 " batch_size=50 ",
+                                 " shuffle=false",
+                                 NULL};
   sluice_connector *c;
   sluice_error *err = NULL;
   int seen;
   memset(&lines, 0, sizeof lines);
   pthread_mutex_init(&lines.lock, NULL);
 
-  REQUIRE(CHECK_STATUS(SLUICE_OK,
-                       sluice_log_set_callback(collect_log_line, SLUICE_LOG_INFO, &lines, &err),
-                       err));
+  REQUIRE(CHECK_STATUS(
+      SLUICE_OK, sluice_log_set_callback(collect_log_line, SLUICE_LOG_INFO, &lines, &err), err));
   c = open_connector(csv_dir("csv"), NULL);
   if (c != NULL) {
     read_all_rows(c, kv, 125);
@@ -1776,13 +1784,14 @@ static void test_read_into_targets(void) {
 
   /* a string column has no fixed-width values; a target too small for the read */
   targets[0].column = "name";
-  CHECK_STATUS(SLUICE_UNSUPPORTED, sluice_connector_read_into(c, ro, targets, 1, &stream, &err), err);
+  CHECK_STATUS(SLUICE_UNSUPPORTED, sluice_connector_read_into(c, ro, targets, 1, &stream, &err),
+               err);
   CHECK(has_text(err, "'name'"));
   sluice_error_free(err);
   err = NULL;
   targets[1].rows = CSV_ROWS - 1;
-  CHECK_STATUS(SLUICE_INVALID_ARGUMENT, sluice_connector_read_into(c, ro, targets + 1, 1, &stream, &err),
-               err);
+  CHECK_STATUS(SLUICE_INVALID_ARGUMENT,
+               sluice_connector_read_into(c, ro, targets + 1, 1, &stream, &err), err);
   CHECK(has_text(err, "'value' holds 249 rows"));
   sluice_error_free(err);
   CHECK(sluice_connector_read_into(c, ro, NULL, 1, &stream, NULL) == SLUICE_INVALID_ARGUMENT);
