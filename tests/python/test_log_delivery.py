@@ -8,7 +8,7 @@ from pathlib import Path
 import sluice
 
 # Opens a connector on a closed port through a ctypes.PyDLL of the library, whose calls keep
-# the GIL: the open waits for the I/O thread, which logs two retries meanwhile. Were the
+# the GIL: the open waits for the I/O thread, which logs its retries meanwhile. Were the
 # callback called on the I/O thread, it would wait for the GIL forever.
 _HOLDING_THE_GIL = r"""
 import ctypes, logging, socket, sys, threading, time
@@ -40,7 +40,7 @@ assert status != 0 and error.value, status
 _lib.lib.sluice_error_free(error)
 _logging.flush()
 retries = [r for r in records if "retry" in r.getMessage()]
-assert len(retries) == 2, [r.getMessage() for r in records]
+assert len(retries) >= 2, [r.getMessage() for r in records]
 # Logged during the open (the first within milliseconds), received once the GIL was free.
 assert took > 0.19 and all(r.created >= start + 0.19 for r in retries), (took, [r.created - start for r in retries])
 assert all(r.threadName != threading.main_thread().name for r in retries)

@@ -64,7 +64,7 @@ class LoaderTest {
     StringBuilder source = new StringBuilder("unsigned sluice_abi_version(void) { return " + abi + "; }\n");
     for (String name : List.of("sluice_version", "sluice_connector_open", "sluice_connector_free",
         "sluice_connector_schema", "sluice_connector_num_rows", "sluice_connector_count_rows",
-        "sluice_connector_read", "sluice_stream_last_error",
+        "sluice_connector_read", "sluice_stream_last_error", "sluice_stream_position", "sluice_string_free",
         "sluice_error_status", "sluice_error_message", "sluice_error_free",
         "sluice_source_options_new", "sluice_source_options_free", "sluice_source_options_set",
         "sluice_read_options_new", "sluice_read_options_free")) {
