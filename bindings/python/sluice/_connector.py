@@ -6,6 +6,7 @@ which rows come out, in which order; nothing here looks at the data except the
 numpy type mapping of `iter_batches` and the pandas conversion of `to_pandas`.
 """
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -293,22 +294,11 @@ class _Reads:
     def count_rows(self, **read_options: Unpack[ReadOptions]) -> int:
         """The number of rows a read with these options emits (after shards, workers, limit
         and drop_last_batch), computed from metadata without reading any data."""
-        options = _set_options(
-            _lib_handle.sluice_read_options_new,
-            _lib_handle.sluice_read_options_free,
-            _lib_handle.sluice_read_options_set,
-            self._read_option_items(read_options),
-        )
-        try:
-            out = ctypes.c_uint64()
-            error = _new_error()
-            with self._use_connector() as connector:
-                status = _lib_handle.sluice_connector_count_rows(
-                    connector, options, ctypes.byref(out), ctypes.byref(error)
-                )
-            _check(status, error)
-        finally:
-            _lib_handle.sluice_read_options_free(options)
+        out = ctypes.c_uint64()
+        error = _new_error()
+        with _read_options_handle(self._read_option_items(read_options)) as options, self._use_connector() as connector:
+            status = _lib_handle.sluice_connector_count_rows(connector, options, ctypes.byref(out), ctypes.byref(error))
+        _check(status, error)
         return int(out.value)
 
     def _tensor_arrow(self, read_options: Mapping[str, Any]) -> pa.RecordBatchReader:
@@ -510,23 +500,28 @@ def _counted(reader: pa.RecordBatchReader, report: ProgressReport) -> Iterator[p
         report.add(rows)
 
 
-def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]], positioned: bool = False) -> Any:
-    sync_level()  # the core formats log events only when the `sluice` logger would keep them
+@contextlib.contextmanager
+def _read_options_handle(read_options: Sequence[Tuple[str, Any]]) -> Iterator[int]:
+    """A native read-options handle holding `read_options`, freed on leaving the block."""
     options = _set_options(
         _lib_handle.sluice_read_options_new,
         _lib_handle.sluice_read_options_free,
         _lib_handle.sluice_read_options_set,
         read_options,
     )
-    stream = _lib.ArrowArrayStream()
     try:
-        error = _new_error()
-        _check(
-            _lib_handle.sluice_connector_read(connector_handle, options, ctypes.byref(stream), ctypes.byref(error)),
-            error,
-        )
+        yield options
     finally:
         _lib_handle.sluice_read_options_free(options)
+
+
+def _open_stream(connector_handle: int, read_options: Sequence[Tuple[str, Any]], positioned: bool = False) -> Any:
+    sync_level()  # the core formats log events only when the `sluice` logger would keep them
+    stream = _lib.ArrowArrayStream()
+    error = _new_error()
+    with _read_options_handle(read_options) as options:
+        status = _lib_handle.sluice_connector_read(connector_handle, options, ctypes.byref(stream), ctypes.byref(error))
+    _check(status, error)
     # The binding keeps the C stream, so that errors mid-stream raise SluiceError (_stream.py).
     return import_positioned_stream(stream) if positioned else import_stream(stream)
 
@@ -558,21 +553,13 @@ class ResumableBatches(Iterator[NumpyBatch]):
 
 def _read_schema(connector_handle: int, read_options: Sequence[Tuple[str, Any]]) -> pa.Schema:
     """The schema of the batches a read with these options emits (nothing is read)."""
-    options = _set_options(
-        _lib_handle.sluice_read_options_new,
-        _lib_handle.sluice_read_options_free,
-        _lib_handle.sluice_read_options_set,
-        read_options,
-    )
     out = _lib.ArrowSchema()
-    try:
-        error = _new_error()
-        _check(
-            _lib_handle.sluice_connector_read_schema(connector_handle, options, ctypes.byref(out), ctypes.byref(error)),
-            error,
+    error = _new_error()
+    with _read_options_handle(read_options) as options:
+        status = _lib_handle.sluice_connector_read_schema(
+            connector_handle, options, ctypes.byref(out), ctypes.byref(error)
         )
-    finally:
-        _lib_handle.sluice_read_options_free(options)
+    _check(status, error)
     try:
         return pa.Schema._import_from_c(ctypes.addressof(out))
     except BaseException:
@@ -584,21 +571,13 @@ def _read_schema(connector_handle: int, read_options: Sequence[Tuple[str, Any]])
 def _open_owned_into(connector_handle: int, read_options: Sequence[Tuple[str, Any]], targets: Any) -> _OwnedStream:
     """A read whose decoding threads write the columns of `targets` (`_lib.ColumnTarget`s) into
     their memory; the stream, kept by the binding, carries the other columns."""
-    options = _set_options(
-        _lib_handle.sluice_read_options_new,
-        _lib_handle.sluice_read_options_free,
-        _lib_handle.sluice_read_options_set,
-        read_options,
-    )
     stream = _lib.ArrowArrayStream()
-    try:
-        error = _new_error()
+    error = _new_error()
+    with _read_options_handle(read_options) as options:
         status = _lib_handle.sluice_connector_read_into(
             connector_handle, options, targets, len(targets), ctypes.byref(stream), ctypes.byref(error)
         )
-        _check(status, error)
-    finally:
-        _lib_handle.sluice_read_options_free(options)
+    _check(status, error)
     return _OwnedStream(stream)
 
 
