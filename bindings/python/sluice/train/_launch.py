@@ -1,0 +1,167 @@
+"""Run one Python callable in N processes on this machine through PyTorch's elastic launcher.
+
+The trainers hand this a `program` (a callable of no arguments) and get back each rank's return
+value. The program travels by value: cloudpickle writes it to a private run directory (functions
+and classes of `__main__`, a notebook cell or a script read from stdin included), and each rank is
+a fresh `python -c` process, as torchrun starts them, that puts the driver's `sys.path` first, loads
+the program and runs it. Fresh processes rather than fork: nothing of the driver's threads is
+inherited, and a script without an `if __name__ == "__main__"` guard is not run again in each rank,
+as multiprocessing's spawn would.
+
+The elastic agent (torch.distributed.launcher.api.elastic_launch, one node, no restarts) sets
+RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR and MASTER_PORT in every
+rank, watches the processes, and when one fails (an exception or a signal) stops the others and
+raises; the error names the failed rank with its traceback, or the signal that ended it.
+"""
+
+import json
+import os
+import pickle
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from typing import Any, Callable, Dict, List, Optional
+
+#: how long the agent waits for the other ranks to stop after a failure before it kills them
+_SHUTDOWN_TIMEOUT_S = 5
+
+#: the whole program of a rank process: sys.path and environment first, then the rank's code
+_BOOTSTRAP = """\
+import json, os, sys
+run_dir = sys.argv[1]
+with open(os.path.join(run_dir, "launch.json")) as f:
+    launch = json.load(f)
+sys.path[:0] = launch["sys_path"]
+os.environ.update(launch["env"])
+from sluice.train._launch import rank_main
+rank_main(run_dir)
+"""
+
+
+class TrainingFailedError(RuntimeError):
+    """A rank failed: it raised (the message carries its traceback) or was ended by a signal."""
+
+    def __init__(self, message: str, rank: Optional[int] = None) -> None:
+        super().__init__(message)
+        #: the global rank that failed first, when known
+        self.rank = rank
+
+
+def run_ranks(
+    program: Callable[[], Any], *, nproc: int, what: str, num_threads: int, env: Optional[Dict[str, str]] = None
+) -> List[Any]:
+    """Run `program()` in `nproc` processes and return their return values, by rank.
+
+    `what` names the job in errors; `num_threads` sets OMP_NUM_THREADS and friends in each rank.
+    Raises `TrainingFailedError` when a rank fails; the other ranks are stopped first.
+    """
+    import cloudpickle
+    from torch.distributed.elastic.multiprocessing.api import DefaultLogsSpecs
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    run_dir = tempfile.mkdtemp(prefix="sluice-train-")  # mode 0700: the program may carry credentials
+    try:
+        with open(os.path.join(run_dir, "program.pkl"), "wb") as f:
+            cloudpickle.dump(program, f)
+        threads = str(num_threads)
+        rank_env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, **(env or {})}
+        with open(os.path.join(run_dir, "launch.json"), "w") as f:
+            json.dump({"sys_path": [p for p in sys.path if p], "env": rank_env}, f)
+        config = LaunchConfig(
+            min_nodes=1,
+            max_nodes=1,
+            nproc_per_node=nproc,
+            run_id=f"sluice-{uuid.uuid4()}",
+            rdzv_backend="c10d",
+            rdzv_endpoint="127.0.0.1:0",  # torchrun --standalone: a store on a free loopback port
+            local_addr="127.0.0.1",
+            max_restarts=0,
+            monitor_interval=0.1,
+            logs_specs=DefaultLogsSpecs(log_dir=os.path.join(run_dir, "logs")),
+            shutdown_timeout=_SHUTDOWN_TIMEOUT_S,
+        )
+        try:
+            elastic_launch(config, sys.executable)("-c", _BOOTSTRAP, run_dir)
+        except ChildFailedError as failed:
+            raise _failure(failed, run_dir, what, nproc) from None
+        return [_load(os.path.join(run_dir, f"rank-{rank}.result")) for rank in range(nproc)]
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def rank_main(run_dir: str) -> None:
+    """The body of a rank process: run the program, write its return value or its traceback."""
+    import cloudpickle
+
+    rank = os.environ["RANK"]
+    try:
+        with open(os.path.join(run_dir, "program.pkl"), "rb") as f:
+            program = pickle.load(f)
+        value = program()
+    except BaseException:
+        with open(os.path.join(run_dir, f"rank-{rank}.error"), "w") as f:
+            # when it failed (a clock every process shares), for `_first_failure`, then the traceback
+            f.write(f"{time.monotonic_ns()}\n{traceback.format_exc()}")
+        raise
+    with open(os.path.join(run_dir, f"rank-{rank}.result"), "wb") as f:
+        cloudpickle.dump(value, f)
+
+
+def _load(path: str) -> Any:
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _failure(failed: Any, run_dir: str, what: str, nproc: int) -> TrainingFailedError:
+    """The error of a failed run: the first rank that failed, with its traceback or its signal."""
+    raised = {}
+    for rank in range(nproc):
+        path = os.path.join(run_dir, f"rank-{rank}.error")
+        if os.path.exists(path):
+            with open(path) as f:
+                when, text = f.read().split("\n", 1)
+            raised[rank] = (int(when), text)
+    first = _first_failure(failed.failures, raised)
+    failure = failed.failures.get(first)
+    if first in raised:
+        message = f"sluice.train: {what}: rank {first} of {nproc} raised:\n{raised[first][1]}"
+    elif failure is not None and failure.exitcode < 0:
+        name = _signal_name(-failure.exitcode)
+        message = (
+            f"sluice.train: {what}: rank {first} of {nproc} (pid {failure.pid}) was killed by signal {name} "
+            "(out of memory, or killed from outside); the other ranks were stopped"
+        )
+    else:
+        code = failure.exitcode if failure is not None else "unknown"
+        message = f"sluice.train: {what}: rank {first} of {nproc} exited with status {code}"
+    others = sorted(set(failed.failures) - {first})
+    if others:
+        message += f"\n(also failed or stopped: rank {', '.join(map(str, others))})"
+    return TrainingFailedError(message, first)
+
+
+def _first_failure(failures: Dict[int, Any], raised: Dict[int, Any]) -> int:
+    """The rank whose failure came first. The others usually fail because of it (a collective whose
+    peer left raises too; the agent stops the rest with SIGTERM), so a rank killed by another signal
+    comes first, then the earliest traceback."""
+    killed = [rank for rank, failure in failures.items() if failure.exitcode < 0]
+    killed.sort(key=lambda rank: (failures[rank].exitcode == -signal.SIGTERM, failures[rank].timestamp, rank))
+    if killed and failures[killed[0]].exitcode != -signal.SIGTERM:
+        return killed[0]
+    if raised:
+        return min(raised, key=lambda rank: (raised[rank][0], rank not in failures, rank))
+    if killed:
+        return killed[0]
+    return min(failures) if failures else 0
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
