@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pyarrow as pa
@@ -225,31 +224,3 @@ def test_connectors_travel_as_descriptions(odd_dataset, tmp_path):
     table = pa.table({"id": np.arange(7)})
     snapshot = describe("t", table, str(tmp_path))
     assert snapshot.open_for_training().to_arrow().read_all().equals(table)
-
-
-def test_script_main_train_func_is_shipped_by_value(tmp_path):
-    """A train_func and a class defined in a script's __main__ (no `if __name__` guard), one rank."""
-    script = tmp_path / "train.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            from sluice.train import PyTorchTrainer, ScalingConfig, get_context
-
-            class Model:
-                def weights(self):
-                    return [1.0, 2.0]
-
-            def train_func():
-                get_context().report({"weights": Model().weights()})
-                return type(Model()).__name__
-
-            result = PyTorchTrainer(train_func, ScalingConfig(num_workers_per_node=1)).run()
-            print(result.metrics, result.return_values)
-            """
-        )
-    )
-    result = subprocess.run(
-        [sys.executable, str(script)], env=_python_env(), capture_output=True, text=True, timeout=110
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    assert result.stdout.strip().splitlines()[-1] == "{'weights': [1.0, 2.0]} ['Model']"

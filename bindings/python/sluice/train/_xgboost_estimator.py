@@ -8,6 +8,7 @@ sketches and every histogram are all-reduced across the workers, so the model is
 process would train on all the rows, within the sketch's tolerance. Rank 0 hands back the model.
 """
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -84,14 +85,19 @@ class XGBEstimator:
         params.setdefault("nthread", threads)
         if _use_gpu(config.use_gpu, xgboost):
             params.setdefault("device", "cuda")
-        tracker = xgboost.tracker.RabitTracker(host_ip="127.0.0.1", n_workers=workers)
-        tracker.start()
-        try:
-            with tempfile.TemporaryDirectory(prefix="sluice-snapshots-") as snapshot_dir:
+        with tempfile.TemporaryDirectory(prefix="sluice-snapshots-") as snapshot_dir:
+            train_set = describe("dataset", dataset, snapshot_dir)
+            eval_description = None if eval_set is None else describe("eval_set", eval_set, snapshot_dir)
+            for name, description in (("dataset", train_set), ("eval_set", eval_description)):
+                if description is not None:
+                    _check_columns(name, description, [*input_cols, label_col])
+            tracker = xgboost.tracker.RabitTracker(host_ip="127.0.0.1", n_workers=workers)
+            tracker.start()
+            try:
                 spec = _WorkerSpec(
                     tracker_args=dict(tracker.worker_args()),
-                    dataset=describe("dataset", dataset, snapshot_dir),
-                    eval_set=None if eval_set is None else describe("eval_set", eval_set, snapshot_dir),
+                    dataset=train_set,
+                    eval_set=eval_description,
                     input_cols=list(input_cols),
                     label_col=label_col,
                     params=params,
@@ -101,12 +107,27 @@ class XGBEstimator:
                 models = run_ranks(
                     functools.partial(_train_worker, spec), nproc=workers, what="XGBEstimator.fit", num_threads=threads
                 )
-            tracker.wait_for(_TRACKER_WAIT_S)
-        finally:
+                tracker.wait_for(_TRACKER_WAIT_S)
+            except BaseException:
+                # the workers' failure is the error to show; the tracker complains that they left
+                with contextlib.suppress(xgboost.core.XGBoostError):
+                    tracker.free()
+                raise
             tracker.free()
         booster = xgboost.Booster()
         booster.load_model(bytearray(models[0]))
         return booster
+
+
+def _check_columns(name: str, description: ConnectorDescription, columns: List[str]) -> None:
+    """Every column must be there before the workers start (the schema is read from metadata)."""
+    schema = description.open_for_training().schema
+    missing = [column for column in columns if column not in schema.names]
+    if missing:
+        raise KeyError(
+            f"sluice.train: XGBEstimator.fit: {name} has no column {', '.join(map(repr, missing))}: "
+            f"its columns are {schema.names}"
+        )
 
 
 def _use_gpu(use_gpu: Optional[bool], xgboost: Any) -> bool:
