@@ -475,6 +475,27 @@ class _Reads:
             **read_options,
         )
 
+    def to_huggingface_dataset(
+        self,
+        *,
+        streaming: bool = False,
+        limit: Optional[int] = None,
+        batch_size: int = 1024,
+        shuffle: bool = False,
+        drop_last_batch: bool = False,
+        **read_options: Any,
+    ) -> Any:
+        """A Hugging Face `datasets.Dataset` (in memory, Arrow as read), or with `streaming=True` an
+        `IterableDataset` that reads on each pass; Snowflake's signature, other read options allowed."""
+        from ._huggingface import to_huggingface_dataset
+
+        options: Dict[str, Any] = dict(
+            read_options, batch_size=batch_size, shuffle=shuffle, drop_last_batch=drop_last_batch
+        )
+        if limit is not None:
+            options["limit"] = limit
+        return to_huggingface_dataset(self, streaming, options)
+
 
 def _numpy_batches(
     reader: pa.RecordBatchReader, squeeze: bool = False, report: Optional[ProgressReport] = None
