@@ -154,10 +154,21 @@ def _first_failure(failures: Dict[int, Any], raised: Dict[int, Any]) -> int:
     if killed and failures[killed[0]].exitcode != -signal.SIGTERM:
         return killed[0]
     if raised:
-        return min(raised, key=lambda rank: (raised[rank][0], rank not in failures, rank))
+        return min(
+            raised, key=lambda rank: (_lost_a_peer(raised[rank][1]), raised[rank][0], rank not in failures, rank)
+        )
     if killed:
         return killed[0]
     return min(failures) if failures else 0
+
+
+#: what a collective raises when another rank left it: a consequence, not a cause
+_PEER_LOST = ("Connection closed by peer", "Connection reset by peer", "DistBackendError", "DistNetworkError")
+
+
+def _lost_a_peer(traceback_text: str) -> bool:
+    last_line = traceback_text.strip().splitlines()[-1] if traceback_text.strip() else ""
+    return any(sign in last_line for sign in _PEER_LOST)
 
 
 def _signal_name(number: int) -> str:

@@ -145,6 +145,8 @@ def _run_rank(spec: _RankSpec) -> _RankOutcome:
         value = spec.train_func()
     finally:
         set_context(None)
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    # only after a success: closing the group on an error would make the other ranks fail at once,
+    # as if they had failed first
+    if dist.is_initialized():
+        dist.destroy_process_group()
     return _RankOutcome(context._reports, value)
