@@ -1,5 +1,7 @@
 """to_huggingface_dataset against the real `datasets` library."""
 
+import sys
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -46,3 +48,9 @@ def test_files_written_by_pyarrow_round_trip(tmp_path):
     pq.write_table(table, tmp_path / "t.parquet")
     dataset = sluice.DataConnector.from_sources(str(tmp_path / "t.parquet")).to_huggingface_dataset()
     assert dataset.to_list() == table.to_pylist()
+
+
+def test_a_missing_datasets_is_named(ids_connector, monkeypatch):
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r"to_huggingface_dataset needs datasets.*sluice-data\[huggingface\]"):
+        ids_connector.to_huggingface_dataset()

@@ -9,7 +9,6 @@ distributor") is examples/python/distributed_pytorch_digits.py, run by
 test_train_examples.py.
 """
 
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -224,3 +224,9 @@ def test_connectors_travel_as_descriptions(odd_dataset, tmp_path):
     table = pa.table({"id": np.arange(7)})
     snapshot = describe("t", table, str(tmp_path))
     assert snapshot.open_for_training().to_arrow().read_all().equals(table)
+
+
+def test_a_missing_extra_is_named(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cloudpickle", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r"PyTorchTrainer\(.*<lambda>\) needs cloudpickle.*sluice-data\[train\]"):
+        PyTorchTrainer(lambda: None, ScalingConfig()).run()

@@ -9,8 +9,14 @@ from typing import Any, Dict, Iterator
 
 
 def to_huggingface_dataset(reads: Any, streaming: bool, read_options: Dict[str, Any]) -> Any:
-    import datasets
-    from datasets.table import InMemoryTable
+    try:
+        import datasets
+        from datasets.table import InMemoryTable
+    except ImportError as exc:
+        raise ImportError(
+            f"sluice: to_huggingface_dataset needs datasets, which is not installed ({exc}); "
+            "install it with `pip install 'sluice-data[huggingface]'` or `pip install datasets`"
+        ) from exc
 
     if not streaming:
         with reads.to_arrow(**read_options) as reader:

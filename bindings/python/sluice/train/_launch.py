@@ -14,6 +14,7 @@ rank, watches the processes, and when one fails (an exception or a signal) stops
 raises; the error names the failed rank with its traceback, or the signal that ended it.
 """
 
+import importlib
 import json
 import os
 import pickle
@@ -59,6 +60,8 @@ def run_ranks(
     `what` names the job in errors; `num_threads` sets OMP_NUM_THREADS and friends in each rank.
     Raises `TrainingFailedError` when a rank fails; the other ranks are stopped first.
     """
+    require("cloudpickle", what)
+    require("torch", what)
     import cloudpickle
     from torch.distributed.elastic.multiprocessing.api import DefaultLogsSpecs
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
@@ -92,6 +95,17 @@ def run_ranks(
         return [_load(os.path.join(run_dir, f"rank-{rank}.result")) for rank in range(nproc)]
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def require(module: str, what: str) -> None:
+    """Import `module`, or raise an ImportError naming the extra that installs it."""
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"sluice.train: {what} needs {module}, which is not installed ({exc}); "
+            f"install it with `pip install 'sluice-data[train]'` or `pip install {module}`"
+        ) from exc
 
 
 def rank_main(run_dir: str) -> None:

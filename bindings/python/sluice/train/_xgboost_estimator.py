@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from ._config import XGBScalingConfig
 from ._datasets import ConnectorDescription, describe
-from ._launch import run_ranks
+from ._launch import require, run_ranks
 
 if TYPE_CHECKING:
     import xgboost
@@ -69,6 +69,7 @@ class XGBEstimator:
         `xgboost.Booster`. Each worker reads its shard of the rows (every row is used once:
         equal_shards="off"). `eval_set` (the same kinds) is evaluated as "validation" after each
         round, printed every `verbose_eval` rounds (True: each round)."""
+        require("xgboost", "XGBEstimator.fit")
         import xgboost
 
         if isinstance(input_cols, str) or not input_cols:
