@@ -8,7 +8,6 @@ import sluice
 from _util import write_parquet
 
 xgboost = pytest.importorskip("xgboost")
-pytest.importorskip("torch")  # the workers are processes of torch's elastic launcher
 
 from sluice.train import TrainingFailedError, XGBEstimator, XGBScalingConfig  # noqa: E402
 

@@ -14,8 +14,8 @@
                    ).run(dataset_map={"train": ShardedDataConnector.from_sources("s3://bucket/train/")})
 
 `PyTorchTrainer` runs its ranks through PyTorch's elastic launcher (torchrun's), `XGBEstimator` trains
-through XGBoost's own collective (its tracker and communicator). They need torch, cloudpickle, and for
-`XGBEstimator` xgboost: `pip install sluice-data[train]`.
+through XGBoost's own collective (its tracker and communicator). They need cloudpickle
+(`pip install sluice-data[train]`), and torch or xgboost.
 """
 
 from ._config import ScalingConfig, WorkerResourceConfig, XGBScalingConfig

@@ -1,4 +1,5 @@
-"""Run one Python callable in N processes on this machine through PyTorch's elastic launcher.
+"""Run one Python callable in N processes on this machine, through PyTorch's elastic launcher
+(or, for jobs that do not use torch.distributed, as plain child processes with the same environment).
 
 The trainers hand this a `program` (a callable of no arguments) and get back each rank's return
 value. The program travels by value: cloudpickle writes it to a private run directory (functions
@@ -14,12 +15,14 @@ rank, watches the processes, and when one fails (an exception or a signal) stops
 raises; the error names the failed rank with its traceback, or the signal that ended it.
 """
 
+import dataclasses
 import importlib
 import json
 import os
 import pickle
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,19 +56,26 @@ class TrainingFailedError(RuntimeError):
 
 
 def run_ranks(
-    program: Callable[[], Any], *, nproc: int, what: str, num_threads: int, env: Optional[Dict[str, str]] = None
+    program: Callable[[], Any],
+    *,
+    nproc: int,
+    what: str,
+    num_threads: int,
+    launcher: str = "torch",
+    env: Optional[Dict[str, str]] = None,
 ) -> List[Any]:
     """Run `program()` in `nproc` processes and return their return values, by rank.
 
-    `what` names the job in errors; `num_threads` sets OMP_NUM_THREADS and friends in each rank.
-    Raises `TrainingFailedError` when a rank fails; the other ranks are stopped first.
+    `launcher` "torch" starts them through torch's elastic launcher (what torch.distributed needs);
+    "processes" as plain child processes with the same environment, for jobs whose collective is not
+    torch's (XGBoost), so that they need no torch. `what` names the job in errors; `num_threads` sets
+    OMP_NUM_THREADS and friends in each rank. Raises `TrainingFailedError` when a rank fails; the
+    other ranks are stopped first.
     """
     require("cloudpickle", what)
-    require("torch", what)
+    if launcher == "torch":
+        require("torch", what)
     import cloudpickle
-    from torch.distributed.elastic.multiprocessing.api import DefaultLogsSpecs
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     run_dir = tempfile.mkdtemp(prefix="sluice-train-")  # mode 0700: the program may carry credentials
     try:
@@ -75,26 +85,80 @@ def run_ranks(
         rank_env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, **(env or {})}
         with open(os.path.join(run_dir, "launch.json"), "w") as f:
             json.dump({"sys_path": [p for p in sys.path if p], "env": rank_env}, f)
-        config = LaunchConfig(
-            min_nodes=1,
-            max_nodes=1,
-            nproc_per_node=nproc,
-            run_id=f"sluice-{uuid.uuid4()}",
-            rdzv_backend="c10d",
-            rdzv_endpoint="127.0.0.1:0",  # torchrun --standalone: a store on a free loopback port
-            local_addr="127.0.0.1",
-            max_restarts=0,
-            monitor_interval=0.1,
-            logs_specs=DefaultLogsSpecs(log_dir=os.path.join(run_dir, "logs")),
-            shutdown_timeout=_SHUTDOWN_TIMEOUT_S,
-        )
-        try:
-            elastic_launch(config, sys.executable)("-c", _BOOTSTRAP, run_dir)
-        except ChildFailedError as failed:
-            raise _failure(failed, run_dir, what, nproc) from None
+        failures = _elastic_launch(nproc, run_dir) if launcher == "torch" else _launch_processes(nproc, run_dir)
+        if failures:
+            raise _failure(failures, run_dir, what, nproc)
         return [_load(os.path.join(run_dir, f"rank-{rank}.result")) for rank in range(nproc)]
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _elastic_launch(nproc: int, run_dir: str) -> Dict[int, Any]:
+    """torchrun --standalone, in this process: the failed ranks' ProcessFailures, {} on success."""
+    from torch.distributed.elastic.multiprocessing.api import DefaultLogsSpecs
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    config = LaunchConfig(
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nproc,
+        run_id=f"sluice-{uuid.uuid4()}",
+        rdzv_backend="c10d",
+        rdzv_endpoint="127.0.0.1:0",  # a store on a free loopback port
+        local_addr="127.0.0.1",
+        max_restarts=0,
+        monitor_interval=0.1,
+        logs_specs=DefaultLogsSpecs(log_dir=os.path.join(run_dir, "logs")),
+        shutdown_timeout=_SHUTDOWN_TIMEOUT_S,
+    )
+    try:
+        elastic_launch(config, sys.executable)("-c", _BOOTSTRAP, run_dir)
+    except ChildFailedError as failed:
+        return dict(failed.failures)
+    return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class _ProcessFailure:
+    """What `_failure` reads of a failed rank (the fields of torch's ProcessFailure it uses)."""
+
+    pid: int
+    exitcode: int
+    timestamp: float
+
+
+def _launch_processes(nproc: int, run_dir: str) -> Dict[int, Any]:
+    """The ranks as child processes with torchrun's variables; at the first failure the others get
+    SIGTERM, then SIGKILL after the shutdown timeout. The failed ranks, {} on success."""
+    processes = []
+    failures: Dict[int, Any] = {}
+    try:
+        for rank in range(nproc):
+            variables = {"RANK": rank, "LOCAL_RANK": rank, "WORLD_SIZE": nproc, "LOCAL_WORLD_SIZE": nproc}
+            env = dict(os.environ, GROUP_RANK="0", **{key: str(value) for key, value in variables.items()})
+            processes.append(subprocess.Popen([sys.executable, "-c", _BOOTSTRAP, run_dir], env=env))
+        while not failures and None in [process.poll() for process in processes]:  # polls every one
+            time.sleep(0.1)
+            for rank, process in enumerate(processes):
+                if process.poll():
+                    failures[rank] = _ProcessFailure(process.pid, process.returncode, time.time())
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + _SHUTDOWN_TIMEOUT_S
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    if not failures:  # a rank that failed last, after the loop's final look
+        for rank, process in enumerate(processes):
+            if process.returncode:
+                failures[rank] = _ProcessFailure(process.pid, process.returncode, time.time())
+    return failures
 
 
 def require(module: str, what: str) -> None:
@@ -131,7 +195,7 @@ def _load(path: str) -> Any:
         return pickle.load(f)
 
 
-def _failure(failed: Any, run_dir: str, what: str, nproc: int) -> TrainingFailedError:
+def _failure(failures: Dict[int, Any], run_dir: str, what: str, nproc: int) -> TrainingFailedError:
     """The error of a failed run: the first rank that failed, with its traceback or its signal."""
     raised = {}
     for rank in range(nproc):
@@ -140,8 +204,8 @@ def _failure(failed: Any, run_dir: str, what: str, nproc: int) -> TrainingFailed
             with open(path) as f:
                 when, text = f.read().split("\n", 1)
             raised[rank] = (int(when), text)
-    first = _first_failure(failed.failures, raised)
-    failure = failed.failures.get(first)
+    first = _first_failure(failures, raised)
+    failure = failures.get(first)
     if first in raised:
         message = f"sluice.train: {what}: rank {first} of {nproc} raised:\n{raised[first][1]}"
     elif failure is not None and failure.exitcode < 0:
@@ -153,7 +217,7 @@ def _failure(failed: Any, run_dir: str, what: str, nproc: int) -> TrainingFailed
     else:
         code = failure.exitcode if failure is not None else "unknown"
         message = f"sluice.train: {what}: rank {first} of {nproc} exited with status {code}"
-    others = sorted(set(failed.failures) - {first})
+    others = sorted(set(failures) - {first})
     if others:
         message += f"\n(also failed or stopped: rank {', '.join(map(str, others))})"
     return TrainingFailedError(message, first)

@@ -1,7 +1,7 @@
 """`XGBEstimator`: XGBoost trained by N processes of one machine through XGBoost's own collective.
 
 The driver starts XGBoost's tracker (`xgboost.tracker.RabitTracker`) on loopback; each worker, a
-process of the elastic launcher (`_launch.py`), joins it with `xgboost.collective.CommunicatorContext`,
+child process (`_launch.py`; no torch needed), joins it with `xgboost.collective.CommunicatorContext`,
 streams its shard of the rows from the Rust core into a `QuantileDMatrix` (sluice's `to_xgboost`, packed
 batches: the table is never whole in any process), and calls `xgboost.train`. The matrices' quantile
 sketches and every histogram are all-reduced across the workers, so the model is the one a single
@@ -106,7 +106,11 @@ class XGBEstimator:
                     verbose_eval=verbose_eval if verbose_eval is not None else False,
                 )
                 models = run_ranks(
-                    functools.partial(_train_worker, spec), nproc=workers, what="XGBEstimator.fit", num_threads=threads
+                    functools.partial(_train_worker, spec),
+                    nproc=workers,
+                    what="XGBEstimator.fit",
+                    num_threads=threads,
+                    launcher="processes",
                 )
                 tracker.wait_for(_TRACKER_WAIT_S)
             except BaseException:
