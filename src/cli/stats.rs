@@ -41,8 +41,9 @@ struct ColumnStats {
 
 pub fn run(args: &Args, context: &Context) -> Result<Printed> {
     let connector = args.source.open(&args.sources)?;
+    // The values as they are: the tensor options given with -r are for the verdicts only.
     let mut options = args.source.read_options(&[])?;
-    options.set("tensors", "false")?;
+    options.tensors = crate::options::TensorOptions::default();
     let total = connector.count_rows(&options)?;
     let schema = connector.read_schema(&options)?;
     let mut columns: Vec<ColumnStats> =
