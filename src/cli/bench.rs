@@ -58,5 +58,5 @@ pub fn run(args: &Args, context: &Context) -> Result<Printed> {
         "rows": rows, "batches": batches, "bytes": bytes, "seconds": seconds, "open_seconds": open_seconds,
         "rows_per_second": rows_per_second, "megabytes_per_second": megabytes_per_second,
     });
-    Ok(Printed { text, json })
+    Ok(Printed { text, json, json_text: None })
 }

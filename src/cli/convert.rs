@@ -67,7 +67,7 @@ pub fn run(args: &Args, context: &Context) -> Result<Printed> {
     std::fs::rename(&partial, destination).map_err(|e| io_error(destination, "could not be written", &e))?;
     let bytes = std::fs::metadata(destination).map(|m| m.len()).unwrap_or(0);
     let text = format!("wrote {rows} rows to {} ({bytes} bytes)", destination.display());
-    Ok(Printed { text, json: json!({"rows": rows, "bytes": bytes, "path": destination.to_string_lossy()}) })
+    Ok(Printed { text, json: json!({"rows": rows, "bytes": bytes, "path": destination.to_string_lossy()}), json_text: None })
 }
 
 fn write(stream: &mut crate::BatchStream, path: &Path, args: &Args, mut progress: Progress) -> Result<u64> {

@@ -28,9 +28,9 @@ pub fn run(args: &Args) -> Result<Printed> {
         batches.push(batch);
     }
     let text = arrow::util::pretty::pretty_format_batches(&batches).map_err(|e| Error::internal(format!("formatting the rows: {e}")))?;
-    let json = if batches.is_empty() { serde_json::Value::Array(vec![]) } else { rows_as_json(&batches)? };
+    let json_text = if batches.is_empty() { "[]".to_string() } else { rows_json_text(&batches)? };
     let text = if batches.is_empty() { format!("(no rows; columns: {})", column_names(&schema)) } else { text.to_string() };
-    Ok(Printed { text, json })
+    Ok(Printed { text, json: serde_json::Value::Null, json_text: Some(json_text) })
 }
 
 fn column_names(schema: &arrow::datatypes::Schema) -> String {
@@ -39,11 +39,16 @@ fn column_names(schema: &arrow::datatypes::Schema) -> String {
 
 /// The rows as JSON objects (arrow's JSON writer: nulls written, timestamps as ISO 8601).
 pub fn rows_as_json(batches: &[RecordBatch]) -> Result<serde_json::Value> {
+    serde_json::from_str(&rows_json_text(batches)?).map_err(|e| Error::internal(format!("reading the rows' JSON: {e}")))
+}
+
+/// The rows as a JSON array of objects whose keys are in column order.
+fn rows_json_text(batches: &[RecordBatch]) -> Result<String> {
     let failed = |e: &dyn std::fmt::Display| Error::internal(format!("writing the rows as JSON: {e}"));
     let mut writer = arrow::json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow::json::writer::JsonArray>(Vec::new());
     for batch in batches {
         writer.write(batch).map_err(|e| failed(&e))?;
     }
     writer.finish().map_err(|e| failed(&e))?;
-    serde_json::from_slice(&writer.into_inner()).map_err(|e| failed(&e))
+    String::from_utf8(writer.into_inner()).map_err(|e| failed(&e))
 }

@@ -8,12 +8,17 @@ use std::io::Write;
 pub struct Printed {
     pub text: String,
     pub json: serde_json::Value,
+    /// JSON text to print as it is instead of `json` (rows, whose keys keep the column order).
+    pub json_text: Option<String>,
 }
 
 impl Printed {
     pub fn print(&self, json: bool) -> Result<()> {
-        let mut document =
-            if json { serde_json::to_string_pretty(&self.json).map_err(|e| Error::internal(e.to_string()))? } else { self.text.clone() };
+        let mut document = match (json, &self.json_text) {
+            (false, _) => self.text.clone(),
+            (true, Some(text)) => text.clone(),
+            (true, None) => serde_json::to_string_pretty(&self.json).map_err(|e| Error::internal(e.to_string()))?,
+        };
         if !document.ends_with('\n') {
             document.push('\n');
         }

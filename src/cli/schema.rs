@@ -34,5 +34,5 @@ fn printed(schema: &Schema) -> Printed {
         .iter()
         .map(|f| json!({"name": f.name(), "type": f.data_type().to_string(), "nullable": f.is_nullable(), "metadata": f.metadata()}))
         .collect();
-    Printed { text, json: json!({"columns": columns, "metadata": schema.metadata()}) }
+    Printed { text, json: json!({"columns": columns, "metadata": schema.metadata()}), json_text: None }
 }

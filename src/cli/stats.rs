@@ -161,5 +161,5 @@ fn report(rows: u64, columns: &[ColumnStats], tensors: &[Result<String>]) -> Res
     )
     .map_err(|e| Error::internal(e.to_string()))?;
     let text = arrow::util::pretty::pretty_format_batches(&[table]).map_err(|e| Error::internal(e.to_string()))?;
-    Ok(Printed { text: format!("{rows} rows\n{text}"), json: json!({"rows": rows, "columns": entries}) })
+    Ok(Printed { text: format!("{rows} rows\n{text}"), json: json!({"rows": rows, "columns": entries}), json_text: None })
 }

@@ -89,6 +89,7 @@ def test_count_follows_the_read_options(parquet_file):
 def test_head_rows_equal_pyarrow(parquet_file, table):
     rows = run_json("head", parquet_file, "-n", 5, "-r", "columns=id,x,name")
     assert rows == table.select(["id", "x", "name"]).slice(0, 5).to_pylist()
+    assert list(rows[0]) == ["id", "x", "name"]  # keys in column order
     text = run("head", parquet_file, "-n", 3).stdout
     assert "name 00002" in text and "name 00003" not in text
 
