@@ -12,7 +12,8 @@ use std::ffi::{c_char, c_int};
 #[no_mangle]
 pub unsafe extern "C" fn sluice_cli_main(argc: c_int, argv: *const *const c_char) -> c_int {
     super::boundary::ffi_boundary(|| {
-        let args: Vec<std::ffi::OsString> = (0..argc.max(0) as usize)
+        let count = if argv.is_null() { 0 } else { argc.max(0) as usize };
+        let args: Vec<std::ffi::OsString> = (0..count)
             .map(|i| unsafe { *argv.add(i) })
             .filter(|arg| !arg.is_null())
             .map(|arg| os_string(unsafe { std::ffi::CStr::from_ptr(arg) }))
