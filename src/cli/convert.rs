@@ -18,9 +18,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The inputs (as from_sources takes them), then the Parquet file to write
-    #[arg(required = true, num_args = 2.., value_name = "SRC... DST")]
-    paths: Vec<String>,
+    /// Files, directories, globs or URIs (as from_sources takes them)
+    #[arg(required = true, value_name = "SRC")]
+    sources: Vec<String>,
+    /// The Parquet file to write (a local path)
+    #[arg(value_name = "DST")]
+    destination: PathBuf,
     /// Parquet compression
     #[arg(long, value_enum, default_value_t = Codec::Zstd)]
     compression: Codec,
@@ -43,8 +46,7 @@ enum Codec {
 }
 
 pub fn run(args: &Args, context: &Context) -> Result<Printed> {
-    let (destination, sources) = args.paths.split_last().expect("clap requires two paths");
-    let destination = Path::new(destination);
+    let (destination, sources) = (args.destination.as_path(), &args.sources);
     if destination.to_string_lossy().contains("://") {
         return Err(Error::new(ErrorKind::Unsupported, format!("convert: DST '{}' must be a local path", destination.display())));
     }

@@ -109,3 +109,15 @@ fn dispatch(command: Command, context: &Context) -> Result<Printed> {
         Command::Bench(args) => bench::run(&args, context),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap checks its own rules (positionals, flags) only in debug builds: check them here.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

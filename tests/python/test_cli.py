@@ -126,12 +126,13 @@ def test_convert_writes_parquet_that_pyarrow_reads(parquet_file, table, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
 
 
-def test_convert_csv_with_source_options(tmp_path):
-    source = tmp_path / "rows.txt"
-    source.write_text("a;b\n1;x\n2;y\n")
+def test_convert_csv_files_with_source_options(tmp_path):
+    first, second = tmp_path / "rows-1.txt", tmp_path / "rows-2.txt"
+    first.write_text("a;b\n1;x\n2;y\n")
+    second.write_text("a;b\n3;z\n")
     out = tmp_path / "rows.parquet"
-    run("convert", "--format", "csv", "-o", "csv_delimiter=;", source, out)
-    assert pq.read_table(out).to_pylist() == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]
+    run("convert", "--format", "csv", "-o", "csv_delimiter=;", first, second, out)
+    assert pq.read_table(out).to_pylist() == [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}, {"a": 3, "b": "z"}]
 
 
 def test_bench_reports_rows_and_rates(parquet_file):
