@@ -121,6 +121,8 @@ struct ArrowArrayStream {
 #endif  // ARROW_C_STREAM_INTERFACE
 
 
+#define USAGE (int32_t)SLUICE_INVALID_ARGUMENT
+
 /**
  * The ABI version of this library; bindings check it when they load it.
  * Raised only when a change breaks existing callers.
@@ -286,6 +288,14 @@ const char *sluice_version(void);
  * The ABI version; equals `SLUICE_ABI_VERSION` of the header the caller was built with.
  */
 uint32_t sluice_abi_version(void);
+
+/**
+ * Runs the `sluice` command line (docs/cli.md) on `argv[0..argc]` (the
+ * program name first) and returns its exit status. It writes to the process's
+ * standard output and error. Libraries built without the command line (the
+ * default) print why on standard error and return `SLUICE_UNSUPPORTED`.
+ */
+int sluice_cli_main(int argc, const char *const *argv);
 
 /**
  * Opens `n_sources` sources (paths, directories, globs or URIs) with `options`

@@ -19,6 +19,8 @@
 #[cfg(feature = "mimalloc")]
 mod allocator;
 mod batch;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod connector;
 mod error;
 pub mod ffi;

@@ -13,6 +13,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod boundary;
+mod cli;
 mod connector;
 mod error;
 mod log;
@@ -22,6 +23,7 @@ mod status;
 mod stream;
 mod targets;
 
+pub use cli::*;
 pub use connector::*;
 pub use error::*;
 pub use log::*;

@@ -1,0 +1,62 @@
+//! SRC and its options, as every command takes them: the same inputs as
+//! `from_sources` (paths, directories, globs, URIs), `--format`, source options
+//! `-o KEY=VALUE` and read options `-r KEY=VALUE` (docs/options.md), parsed by
+//! the library's own option setters so that every option and its error
+//! messages are those of the other bindings.
+//! (Future sources, a dataset version or a query, belong here too.)
+
+use crate::error::{Error, Result};
+use crate::{Connector, ReadOptions, SourceOptions};
+
+#[derive(clap::Args)]
+pub struct SourceArgs {
+    /// The format: parquet, ipc, csv or ndjson (by default from the file extensions)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// A source option, KEY=VALUE (docs/options.md: csv_delimiter, schema, endpoint, region ...); repeatable
+    #[arg(short = 'o', long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// A read option, KEY=VALUE (docs/options.md: columns, limit, shuffle, seed, tensors ...); repeatable
+    #[arg(short = 'r', long = "read-option", value_name = "KEY=VALUE")]
+    pub read_options: Vec<String>,
+}
+
+impl SourceArgs {
+    /// Opens `sources` with the source options: every file's metadata is read, the schema checked.
+    pub fn open(&self, sources: &[String]) -> Result<Connector> {
+        let mut options = SourceOptions::default();
+        if let Some(format) = &self.format {
+            options.set("format", format)?;
+        }
+        for pair in &self.options {
+            let (key, value) = key_value(pair, "-o")?;
+            options.set(key, value)?;
+        }
+        Connector::open(sources, &options)
+    }
+
+    /// The read options: `-r` pairs first, then what the command's own flags set.
+    pub fn read_options(&self, flags: &[(&str, String)]) -> Result<ReadOptions> {
+        let mut options = ReadOptions::default();
+        for pair in &self.read_options {
+            let (key, value) = key_value(pair, "-r")?;
+            options.set(key, value)?;
+        }
+        for (key, value) in flags {
+            options.set(key, value)?;
+        }
+        Ok(options)
+    }
+}
+
+fn key_value<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
+    pair.split_once('=')
+        .filter(|(key, _)| !key.trim().is_empty())
+        .map(|(key, value)| (key.trim(), value))
+        .ok_or_else(|| Error::invalid_argument(format!("{flag} '{pair}': expected KEY=VALUE, such as {flag} batch_size=1024")))
+}
+
+/// A list of column names as the `columns` option takes it (a JSON array: names may hold commas).
+pub fn name_list(names: &[String]) -> String {
+    serde_json::to_string(names).expect("a list of strings is JSON")
+}
