@@ -214,3 +214,27 @@ def test_deletion_vectors_are_refused(tmp_path):
     with pytest.raises(sluice.SluiceUnsupported, match=r"dv' \(version 1\) has deletion vectors"):
         sluice.DataConnector.from_sources(str(path))
     assert sluice.DataConnector.from_sources(str(path), version=0).num_rows == 10
+
+
+def test_a_table_on_s3(moto_server, history):
+    """The same table uploaded to moto's S3: found by its _delta_log/ prefix, read at two versions."""
+    from conftest import MOTO_KEY, MOTO_REGION, MOTO_SECRET, boto_client
+
+    client = boto_client("s3", moto_server.endpoint)
+    client.create_bucket(Bucket="sluice-delta")
+    for file in sorted(p for p in history.rglob("*") if p.is_file()):
+        client.upload_file(str(file), "sluice-delta", f"tables/history/{file.relative_to(history).as_posix()}")
+    options = dict(
+        endpoint=moto_server.endpoint,
+        allow_http=True,
+        access_key_id=MOTO_KEY,
+        secret_access_key=MOTO_SECRET,
+        region=MOTO_REGION,
+    )
+    latest = sluice.DataConnector.from_sources("s3://sluice-delta/tables/history", **options)
+    assert _sorted_rows(_read(latest)) == _expected(history)
+    older = sluice.DataConnector.from_sources("s3://sluice-delta/tables/history/", version=1, **options)
+    shards = [_read(older, num_shards=2, shard_index=i) for i in range(2)]
+    assert _sorted_rows(pa.concat_tables(shards)) == _expected(history, 1)
+    with pytest.raises(sluice.SluiceNotFoundError, match=r"s3://sluice-delta/tables' is not a Delta table"):
+        sluice.DataConnector.from_sources("s3://sluice-delta/tables", format="delta", **options)
