@@ -238,3 +238,19 @@ def test_a_table_on_s3(moto_server, history):
     assert _sorted_rows(pa.concat_tables(shards)) == _expected(history, 1)
     with pytest.raises(sluice.SluiceNotFoundError, match=r"s3://sluice-delta/tables' is not a Delta table"):
         sluice.DataConnector.from_sources("s3://sluice-delta/tables", format="delta", **options)
+
+
+def test_resume_within_a_version_and_not_across_versions(history):
+    options = dict(batch_size=100, columns=["id"], shuffle=True, seed=5, shuffle_window=200)
+    at_2 = sluice.DataConnector.from_sources(str(history), version=2)
+    whole = [b["id"].tolist() for b in at_2.iter_batches(**options)]
+    batches = at_2.iter_batches(**options)
+    for _ in range(4):
+        next(batches)
+    token = batches.position()
+    batches.close()
+    again = sluice.DataConnector.from_sources(str(history), version=2)
+    assert [b["id"].tolist() for b in again.iter_batches(resume_from=token, **options)] == whole[4:]
+    at_3 = sluice.DataConnector.from_sources(str(history), version=3)
+    with pytest.raises(sluice.SluiceInvalidArgument, match="files"):
+        list(at_3.iter_batches(resume_from=token, **options))
