@@ -26,6 +26,7 @@ enum Origin {
 }
 
 /// A data file of a Delta table: its Parquet metadata and its columns' origins.
+/// Columns are found by their stored names (physical names under column mapping).
 pub struct DeltaFile {
     parquet: ArrowReaderMetadata,
     /// One per table column, in the table's order.
@@ -37,16 +38,17 @@ impl DeltaFile {
         table: &str,
         file: &str,
         schema: &SchemaRef,
+        stored_names: &[String],
         partition_columns: &[String],
         partition_values: &HashMap<String, String>,
         parquet: ArrowReaderMetadata,
     ) -> Result<Self> {
         let stored = parquet.schema().clone();
         let mut origins = Vec::with_capacity(schema.fields().len());
-        for field in schema.fields() {
+        for (field, stored_name) in schema.fields().iter().zip(stored_names) {
             let name = field.name();
             let origin = if partition_columns.contains(name) {
-                let value: StringArray = std::iter::once(partition_values.get(name).map(String::as_str)).collect();
+                let value: StringArray = std::iter::once(partition_values.get(stored_name).map(String::as_str)).collect();
                 let typed = cast(&value, field.data_type()).ok().filter(|a| a.null_count() == value.null_count()).ok_or_else(|| {
                     Error::invalid_data(format!(
                         "Delta table '{table}': the log gives data file '{file}' the value '{}' in partition column '{name}', \
@@ -56,7 +58,7 @@ impl DeltaFile {
                     ))
                 })?;
                 Origin::Partition(typed)
-            } else if let Ok(index) = stored.index_of(name) {
+            } else if let Ok(index) = stored.index_of(stored_name) {
                 let found = stored.field(index).data_type();
                 let cast_to = (found != field.data_type()).then(|| field.data_type().clone());
                 if cast_to.is_some() && !can_cast_types(found, field.data_type()) {

@@ -3,8 +3,10 @@
 //! files become the source's files, so that everything after (fragments,
 //! shuffles, shards, memory budget, resume) is the same as for Parquet files.
 //! Partition columns are filled in from the log, columns added by a later
-//! schema change read as nulls in older files, and what this reader does not
-//! apply (deletion vectors, column mapping) is refused by name.
+//! schema change read as nulls in older files, columns renamed by column
+//! mapping (mode 'name') are found by their stored names, and what this reader does not
+//! apply (deletion vectors, column mapping by id or of nested fields) is
+//! refused by name.
 
 mod columns;
 mod locate;
@@ -29,11 +31,11 @@ pub async fn open(table: TableRoot, options: &SourceOptions) -> Result<Source> {
     let int96_unit = options.int96_timestamp_unit.unwrap_or(arrow::datatypes::TimeUnit::Nanosecond);
     let opened: Vec<(FileRef, DeltaFile, Vec<super::PartInfo>)> = futures::stream::iter(listing.files)
         .map(|file| {
-            let (table, schema, partitions) = (&table, &listing.schema, &listing.partition_columns);
+            let (table, schema, stored, partitions) = (&table, &listing.schema, &listing.stored_names, &listing.partition_columns);
             async move {
                 let file_ref = table.data_file(&file.path, file.size).await?;
                 let (inspected, meta) = parquet::inspect(&file_ref, int96_unit).await?;
-                let delta_file = DeltaFile::new(&table.name, &file_ref.name, schema, partitions, &file.partition_values, meta)?;
+                let delta_file = DeltaFile::new(&table.name, &file_ref.name, schema, stored, partitions, &file.partition_values, meta)?;
                 Ok::<_, crate::error::Error>((file_ref, delta_file, inspected.parts))
             }
         })

@@ -8,6 +8,7 @@ use arrow::datatypes::SchemaRef;
 use delta_kernel::engine::arrow_conversion::TryFromKernel;
 use delta_kernel::history_manager::{latest_version_as_of, HistoryCommitType};
 use delta_kernel::scan::state::ScanFile;
+use delta_kernel::schema::{ColumnMetadataKey, MetadataValue};
 use delta_kernel::snapshot::Snapshot;
 use delta_kernel::table_features::ColumnMappingMode;
 use delta_kernel::KernelError;
@@ -28,6 +29,9 @@ pub struct LoggedFile {
 pub struct Listing {
     /// The table's columns at this snapshot, partition columns included, in the table's order.
     pub schema: SchemaRef,
+    /// Per table column, its name in the data files and in partition values: the
+    /// column's own name, or its physical name under column mapping mode 'name'.
+    pub stored_names: Vec<String>,
     pub partition_columns: Vec<String>,
     /// In the order they were added (then by path): stable across checkpoints.
     pub files: Vec<LoggedFile>,
@@ -70,13 +74,13 @@ fn list_blocking(
         }
     };
     let version = snapshot.version();
-    if let Some(mode @ (ColumnMappingMode::Id | ColumnMappingMode::Name)) = snapshot.table_properties().column_mapping_mode {
+    let mode = snapshot.table_properties().column_mapping_mode.unwrap_or(ColumnMappingMode::None);
+    if mode == ColumnMappingMode::Id {
         return Err(Error::new(
             ErrorKind::Unsupported,
             format!(
-                "Delta table '{name}' (version {version}) uses column mapping (mode '{}'), which sluice does not apply; \
-                 its files' column names are not the table's",
-                format!("{mode:?}").to_ascii_lowercase()
+                "Delta table '{name}' (version {version}) uses column mapping by field id (mode 'id'), which sluice does not \
+                 apply; mode 'name' is read"
             ),
         ));
     }
@@ -85,7 +89,31 @@ fn list_blocking(
     let physical = scan.physical_schema();
     let schema = arrow::datatypes::Schema::try_from_kernel(logical.as_ref())
         .map_err(|e| Error::new(ErrorKind::Unsupported, format!("Delta table '{name}': its schema has no Arrow equivalent here: {e}")))?;
-    let partition_columns: Vec<String> = logical.fields().map(|f| f.name().clone()).filter(|n| physical.field(n).is_none()).collect();
+    let mut stored_names = Vec::with_capacity(schema.fields().len());
+    for (field, arrow_field) in logical.fields().zip(schema.fields()) {
+        let stored = match (mode, field.get_config_value(&ColumnMetadataKey::ColumnMappingPhysicalName)) {
+            (ColumnMappingMode::Name, Some(MetadataValue::String(stored))) => stored.clone(),
+            _ => field.name().clone(),
+        };
+        // Nested fields have stored names of their own, which this reader does not map.
+        if mode == ColumnMappingMode::Name && holds_struct(arrow_field.data_type()) {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "Delta table '{name}' (version {version}) uses column mapping (mode 'name') and its column '{}' holds \
+                     nested fields, which sluice does not map",
+                    field.name()
+                ),
+            ));
+        }
+        stored_names.push(stored);
+    }
+    let partition_columns: Vec<String> = logical
+        .fields()
+        .zip(&stored_names)
+        .filter(|(_, stored)| physical.field(stored.as_str()).is_none())
+        .map(|(f, _)| f.name().clone())
+        .collect();
 
     let mut found: Vec<ScanFile> = Vec::new();
     for metadata in scan.scan_metadata(engine).map_err(failed)? {
@@ -106,7 +134,22 @@ fn list_blocking(
         .map(|f| LoggedFile { path: f.path, size: f.size, modified: f.modification_time, partition_values: f.partition_values })
         .collect();
     files.sort_by(|a, b| (a.modified, &a.path).cmp(&(b.modified, &b.path)));
-    Ok(Listing { schema: Arc::new(schema), partition_columns, files })
+    Ok(Listing { schema: Arc::new(schema), stored_names, partition_columns, files })
+}
+
+/// Whether a column's type holds struct fields, whose stored names column mapping also changes.
+fn holds_struct(data_type: &arrow::datatypes::DataType) -> bool {
+    use arrow::datatypes::DataType;
+    match data_type {
+        DataType::Struct(_) => true,
+        // A map's entries are a struct of key and value; what counts is whether those hold structs.
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(fields) => fields.iter().any(|f| holds_struct(f.data_type())),
+            _ => false,
+        },
+        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) | DataType::FixedSizeList(f, _) => holds_struct(f.data_type()),
+        _ => false,
+    }
 }
 
 fn version_error(e: KernelError, name: &str, version: u64) -> Error {
