@@ -186,6 +186,8 @@ mod tests {
         ("access_key_id", NOT_UTF8),
         ("secret_access_key", NOT_UTF8),
         ("session_token", NOT_UTF8),
+        ("version", b"-1"),
+        ("timestamp", b"yesterday"),
     ];
 
     /// Sets a bad value for every key and checks the error and that nothing changed.

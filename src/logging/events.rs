@@ -73,6 +73,7 @@ fn formats(source: &Source) -> String {
             FileFormat::Ipc(_) => "ipc",
             FileFormat::Csv(_) => "csv",
             FileFormat::Ndjson => "ndjson",
+            FileFormat::Delta(_) => "delta",
         };
         match counts.iter_mut().find(|(n, _)| *n == name) {
             Some((_, count)) => *count += 1,

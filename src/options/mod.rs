@@ -1,6 +1,7 @@
 //! Options arrive as key/value strings (from C, Python, Java) and are validated
 //! when they are set, so an error names the option at the moment it is given.
 
+mod delta_time;
 mod parse;
 mod read_options;
 mod source_options;
@@ -8,7 +9,7 @@ mod tensor_options;
 
 pub use parse::{echo, Number};
 pub use read_options::{EqualShards, ReadOptions};
-pub use source_options::{CsvOptions, FormatChoice, SourceOptions, StoreOptions};
+pub use source_options::{CsvOptions, DeltaSnapshot, FormatChoice, SourceOptions, StoreOptions};
 pub use tensor_options::{Decimals, Dictionaries, Ragged, TensorOptions};
 
 /// Every read option key (tensor options included), for tests that cover each one.

@@ -205,7 +205,7 @@ impl ReadOptions {
             )));
         }
         let turn = self.worker_interleave.unwrap_or(self.batch_size);
-        if self.drop_last_batch && self.num_workers > 1 && turn % self.batch_size != 0 {
+        if self.drop_last_batch && self.num_workers > 1 && !turn.is_multiple_of(self.batch_size) {
             return Err(Error::invalid_argument(format!(
                 "option 'drop_last_batch' with {} workers needs 'worker_interleave' ({turn}) to be a multiple of 'batch_size' ({}): \
                  otherwise a worker's last batch could be short",

@@ -12,6 +12,8 @@ pub enum FormatChoice {
     Ipc,
     Csv,
     Ndjson,
+    /// A Delta Lake table: set only by the option (a file extension never implies it).
+    Delta,
 }
 
 impl FormatChoice {
@@ -73,6 +75,19 @@ pub struct SourceOptions {
     /// The unit Parquet INT96 timestamps are decoded to (None: nanoseconds).
     pub(crate) int96_timestamp_unit: Option<arrow::datatypes::TimeUnit>,
     pub(crate) store: StoreOptions,
+    /// Which snapshot of a Delta table to read (None: the latest).
+    pub(crate) delta_snapshot: Option<DeltaSnapshot>,
+}
+
+/// A Delta table version, or the latest version committed at or before a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeltaSnapshot {
+    Version(u64),
+    /// Milliseconds since the epoch, with the text the user gave, for messages.
+    Timestamp {
+        millis: i64,
+        text: String,
+    },
 }
 
 pub(crate) const KNOWN: &[&str] = &[
@@ -95,6 +110,8 @@ pub(crate) const KNOWN: &[&str] = &[
     "connect_timeout",
     "max_retries",
     "retry_timeout",
+    "version",
+    "timestamp",
 ];
 
 impl SourceOptions {
@@ -102,10 +119,23 @@ impl SourceOptions {
         let text = || Some(value.to_string());
         match key {
             "format" => {
+                let delta = value.trim().eq_ignore_ascii_case("delta").then_some(FormatChoice::Delta);
                 self.format = Some(
-                    FormatChoice::parse(value)
-                        .ok_or_else(|| parse::bad(key, value, "expected parquet, ipc (arrow, feather), csv or ndjson (json)"))?,
+                    delta
+                        .or_else(|| FormatChoice::parse(value))
+                        .ok_or_else(|| parse::bad(key, value, "expected parquet, ipc (arrow, feather), csv, ndjson (json) or delta"))?,
                 )
+            }
+            "version" => {
+                self.refuse_both_snapshot_keys(key)?;
+                self.delta_snapshot = Some(DeltaSnapshot::Version(parse::unsigned(key, value)?))
+            }
+            "timestamp" => {
+                self.refuse_both_snapshot_keys(key)?;
+                let millis = super::delta_time::parse_millis(value).ok_or_else(|| {
+                    parse::bad(key, value, "expected a date and time such as 2024-05-01T12:00:00Z (RFC 3339; no zone means UTC) or a date")
+                })?;
+                self.delta_snapshot = Some(DeltaSnapshot::Timestamp { millis, text: value.to_string() });
             }
             "csv_header" => self.csv.header = parse::boolean(key, value)?,
             "csv_delimiter" => self.csv.delimiter = Some(parse::ascii_char(key, value)?),
@@ -145,6 +175,16 @@ impl SourceOptions {
         Ok(())
     }
 
+    /// A snapshot is chosen by version or by time, not both: one would silently override the other.
+    fn refuse_both_snapshot_keys(&self, key: &str) -> Result<()> {
+        let other = match (&self.delta_snapshot, key) {
+            (Some(DeltaSnapshot::Version(_)), "timestamp") => "version",
+            (Some(DeltaSnapshot::Timestamp { .. }), "version") => "timestamp",
+            _ => return Ok(()),
+        };
+        Err(Error::invalid_argument(format!("options '{key}' and '{other}' both choose a Delta table snapshot: set one of them")))
+    }
+
     /// Checks that depend on several options at once (their order of setting is free).
     pub fn validate(&self) -> Result<()> {
         if self.csv.delimiter == Some(self.csv.quote) {
@@ -152,6 +192,11 @@ impl SourceOptions {
                 "options 'csv_delimiter' and 'csv_quote' are both '{}': a CSV file cannot use one character for both",
                 self.csv.quote.escape_ascii()
             )));
+        }
+        if self.delta_snapshot.is_some() && self.format.is_some_and(|f| f != FormatChoice::Delta) {
+            return Err(Error::invalid_argument(
+                "options 'version' and 'timestamp' choose a snapshot of a Delta table, but option 'format' names another format",
+            ));
         }
         Ok(())
     }

@@ -134,7 +134,7 @@ impl Targets {
                     target.rows
                 )));
             }
-            if !target.null_count.is_null() && (target.null_count as usize) % std::mem::align_of::<AtomicU64>() != 0 {
+            if !target.null_count.is_null() && !(target.null_count as usize).is_multiple_of(std::mem::align_of::<AtomicU64>()) {
                 return Err(Error::invalid_argument(format!("column target '{name}': its null counter is not 8-byte aligned")));
             }
             bound.push(Bound {

@@ -34,6 +34,10 @@ impl Source {
                 let (decoded, fetched) = parquet_sizes(meta, fragment.index, Some(&projection.indices));
                 FragmentSize { row_bytes: decoded as f64 / rows, fetched }
             }
+            FileFormat::Delta(delta) => {
+                let (decoded, fetched) = parquet_sizes(delta.parquet(), fragment.index, Some(&delta.stored_indices(projection)));
+                FragmentSize { row_bytes: decoded as f64 / rows, fetched }
+            }
             // Whole-file formats decode from the file's bytes, fetched whole.
             _ => {
                 let share = projection.indices.len() as f64 / self.schema.fields().len().max(1) as f64;

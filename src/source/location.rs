@@ -26,7 +26,7 @@ pub struct FileRef {
 }
 
 impl FileRef {
-    fn new(store: Arc<Store>, name: String, meta: ObjectMeta) -> Self {
+    pub(super) fn new(store: Arc<Store>, name: String, meta: ObjectMeta) -> Self {
         FileRef { store, path: meta.location.clone(), name, size: meta.size, opened: meta }
     }
 }
@@ -36,7 +36,7 @@ impl FileRef {
 pub struct Stores(HashMap<StoreKind, Arc<Store>>);
 
 impl Stores {
-    fn get(&mut self, kind: StoreKind, options: &SourceOptions) -> Arc<Store> {
+    pub(super) fn get(&mut self, kind: StoreKind, options: &SourceOptions) -> Arc<Store> {
         self.0.entry(kind.clone()).or_insert_with(|| Arc::new(Store::new(kind, options.store.clone()))).clone()
     }
 }
@@ -88,7 +88,8 @@ async fn expand_local(input: &str, path: &std::path::Path, options: &SourceOptio
     }
 }
 
-async fn expand_remote(input: &str, options: &SourceOptions, stores: &mut Stores) -> Result<Vec<FileRef>> {
+/// The store a remote URI lives in (its bucket or host), and the URI parsed.
+pub(super) fn remote_store(input: &str) -> Result<(StoreKind, url::Url)> {
     let url = url::Url::parse(input).map_err(|e| Error::invalid_argument(format!("invalid URI '{input}': {e}")))?;
     let scheme = url.scheme().to_ascii_lowercase();
     let authority = &input[scheme.len() + 3..];
@@ -104,6 +105,11 @@ async fn expand_remote(input: &str, options: &SourceOptions, stores: &mut Stores
             ))
         }
     };
+    Ok((kind, url))
+}
+
+async fn expand_remote(input: &str, options: &SourceOptions, stores: &mut Stores) -> Result<Vec<FileRef>> {
+    let (kind, url) = remote_store(input)?;
     let is_http = matches!(kind, StoreKind::Http { .. });
     let store = stores.get(kind, options);
     let key = url.path().trim_start_matches('/');
@@ -173,7 +179,7 @@ async fn list(
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system (the path may hold a glob).
-fn without_dots(path: &std::path::Path) -> std::path::PathBuf {
+pub(super) fn without_dots(path: &std::path::Path) -> std::path::PathBuf {
     use std::path::Component;
     let mut clean = std::path::PathBuf::new();
     for component in path.components() {

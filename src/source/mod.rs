@@ -6,6 +6,7 @@ mod csv;
 mod csv_records;
 mod decoded_size;
 mod decoder_panic;
+mod delta;
 mod dictionary_offsets;
 mod glob;
 mod int96;
@@ -36,6 +37,8 @@ pub enum FileFormat {
     Ipc(ipc::IpcKind),
     Csv(csv::CsvLayout),
     Ndjson,
+    /// A Parquet data file of a Delta table, with where its table columns come from.
+    Delta(Box<delta::DeltaFile>),
 }
 
 impl FileFormat {
@@ -46,6 +49,7 @@ impl FileFormat {
             FileFormat::Ipc(_) => "Arrow IPC",
             FileFormat::Csv(_) => "CSV",
             FileFormat::Ndjson => "NDJSON",
+            FileFormat::Delta(_) => "Parquet (Delta table)",
         }
     }
 }
@@ -135,6 +139,9 @@ impl Source {
             return Err(Error::invalid_argument("no sources given: pass at least one path, directory, glob or URI"));
         }
         let mut stores = location::Stores::default();
+        if let Some(table) = delta::find_table(inputs, options, &mut stores).await? {
+            return delta::open(table, options).await;
+        }
         let mut refs = Vec::new();
         for input in inputs {
             refs.extend(location::expand(input, options, &mut stores).await?);
@@ -191,6 +198,7 @@ impl Source {
                 FileFormat::Ipc(kind) => ipc::read(&data.file, kind, fragment.index, ranges, projection).await,
                 FileFormat::Csv(layout) => csv::read(&data.file, layout, ranges, projection, batch_rows).await,
                 FileFormat::Ndjson => ndjson::read(&data.file, ranges, projection, batch_rows).await,
+                FileFormat::Delta(file) => delta::read(&data.file, file, fragment.index, ranges, projection, batch_rows).await,
             }
         })
         .await
@@ -223,6 +231,7 @@ async fn inspect(
         FormatChoice::Ipc => "Arrow IPC",
         FormatChoice::Csv => "CSV",
         FormatChoice::Ndjson => "NDJSON",
+        FormatChoice::Delta => "Delta",
     };
     decoder_panic::guarded(&file.name, format_name, inspect_format(file, format, options, declared, origin)).await
 }
@@ -252,6 +261,8 @@ async fn inspect_format(
             let inspected = ndjson::inspect(file, declared, options.csv.infer_rows, options.ndjson_ignore_unknown_keys).await?;
             (inspected, FileFormat::Ndjson)
         }
+        // A Delta table is found before its files are listed (delta::find_table).
+        FormatChoice::Delta => return Err(Error::internal(format!("'{}' was listed as a file of a Delta table", file.name))),
     })
 }
 

@@ -419,6 +419,57 @@ static void test_read_parquet_fixture(void) {
   sluice_connector_free(c);
 }
 
+/* A Delta Lake table (tests/c/data/delta_table, written by deltalake): the latest version and
+ * an older one through the `version` source option, and a version the log does not hold. */
+static void test_read_delta_table(void) {
+  char path[4096];
+  const char *src = path;
+  const char *older[] = {"version=1", NULL};
+  const char *kv[] = {"batch_size=7", NULL};
+  sluice_connector *c;
+  struct ArrowArrayStream stream;
+  collected got;
+  uint64_t n_rows = 0;
+  int64_t sum = 0, i;
+  sluice_source_options *opts;
+  sluice_error *err = NULL;
+  sluice_status st;
+  if (g_data_dir == NULL) {
+    printf("  (skipped: no --data directory)\n");
+    return;
+  }
+  snprintf(path, sizeof path, "%s/delta_table", g_data_dir);
+
+  c = open_connector(path, NULL);
+  REQUIRE(c != NULL);
+  CHECK(sluice_connector_num_rows(c, &n_rows, NULL) == SLUICE_OK && n_rows == 40);
+  REQUIRE(read_stream(c, kv, &stream) == 0);
+  collect_stream(&stream, "id", NULL, NULL, &got);
+  CHECKF(got.status == 0, "%s", got.error);
+  CHECK(got.n_rows == 40);
+  for (i = 0; i < got.n_rows; i++) sum += got.ids[i];
+  CHECKF(sum == 1180, "ids 10..49 sum to 1180, got %lld", (long long)sum);
+  collected_free(&got);
+  sluice_connector_free(c);
+
+  c = open_connector(path, older);
+  REQUIRE(c != NULL);
+  CHECK(sluice_connector_num_rows(c, &n_rows, NULL) == SLUICE_OK && n_rows == 50);
+  sluice_connector_free(c);
+
+  opts = sluice_source_options_new();
+  REQUIRE(opts != NULL);
+  CHECK(sluice_source_options_set(opts, "version", "7", NULL) == SLUICE_OK);
+  c = NULL;
+  st = sluice_connector_open(&src, 1, opts, &c, &err);
+  CHECK_STATUS(SLUICE_NOT_FOUND, st, err);
+  CHECK(c == NULL);
+  CHECKF(has_text(err, "has no version 7"), "message does not name the version: %s",
+         err ? sluice_error_message(err) : "(none)");
+  sluice_error_free(err);
+  sluice_source_options_free(opts);
+}
+
 static void test_projection(void) {
   sluice_connector *c = open_connector(csv_dir("csv"), NULL);
   struct ArrowArrayStream stream;
@@ -1894,6 +1945,7 @@ static const test_case TESTS[] = {
     {"read_csv_explicit_schema", test_read_csv_explicit_schema},
     {"read_ndjson", test_read_ndjson},
     {"read_parquet_fixture", test_read_parquet_fixture},
+    {"read_delta_table", test_read_delta_table},
     {"projection", test_projection},
     {"batching_options", test_batching_options},
     {"shards", test_shards},

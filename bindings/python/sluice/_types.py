@@ -6,6 +6,7 @@ value when the read opens (an error naming the option). Values are what the core
 numbers, str, and lists (JSON) for column lists; see `_options.option_value`.
 """
 
+import datetime
 import os
 import sys
 from typing import Any, Callable, Dict, List, Sequence, Union
@@ -67,6 +68,8 @@ class SourceOptions(TypedDict, total=False):
     connect_timeout: Union[int, float, str]
     max_retries: int
     retry_timeout: Union[int, float, str]
+    version: int
+    timestamp: Union[str, datetime.datetime]
 
 
 class _PolicyOptions(TypedDict, total=False):
