@@ -36,3 +36,4 @@ pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};
 pub use options::{ReadOptions, SourceOptions};
 pub use read::{BatchStream, ColumnTarget};
+pub use source::sql::{open as source_sql_open, SqlPartitions, SqlSource};

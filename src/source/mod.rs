@@ -16,6 +16,7 @@ mod parquet;
 mod pinned;
 mod retry;
 mod slicing;
+pub mod sql;
 mod store;
 
 pub use decoded_size::FragmentSize;
