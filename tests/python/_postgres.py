@@ -45,7 +45,9 @@ class Postgres:
 
     def __init__(self):
         if not (PG_BIN / "initdb").exists():
-            raise RuntimeError(f"PostgreSQL binaries not found in {PG_BIN}: install Debian's postgresql package (tools/setup does)")
+            raise RuntimeError(
+                f"PostgreSQL binaries not found in {PG_BIN}: install Debian's postgresql package (tools/setup does)"
+            )
         # Not under pytest's tmp_path: its parents are private to root, and the server's user must reach it.
         root = self.root = Path(tempfile.mkdtemp(prefix="sluice-pg-"))
         self.data = root / "data"
@@ -64,14 +66,25 @@ class Postgres:
             os.chown(pwfile, self.user.pw_uid, self.user.pw_gid)
         self._run(
             PG_BIN / "initdb",
-            "-D", self.data, "-U", USER, f"--pwfile={pwfile}", "-A", "scram-sha-256", "--auth-local=trust",
-            "-E", "UTF8", "--locale=C", "--no-sync",
+            "-D",
+            self.data,
+            "-U",
+            USER,
+            f"--pwfile={pwfile}",
+            "-A",
+            "scram-sha-256",
+            "--auth-local=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
         )
         pwfile.unlink()
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(
                 f"port = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{self.socket_dir}'\n"
-                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 64MB\nmax_connections = 40\n"
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                "shared_buffers = 64MB\nmax_connections = 40\n"
             )
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", root / "server.log", "-w", "-t", "30", "start")
         self.psql("postgres", f"CREATE DATABASE {DATABASE}")
@@ -87,10 +100,30 @@ class Postgres:
     def psql(self, database, sql):
         """Runs `sql` through the Unix socket (trust); returns psql's output."""
         result = subprocess.run(
-            [*self.prefix, str(PG_BIN / "psql") if (PG_BIN / "psql").exists() else "psql",
-             "-h", str(self.socket_dir), "-p", str(self.port), "-U", USER, "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-c", sql],
-            check=True, capture_output=True, text=True, cwd=self.root,
+            [
+                *self.prefix,
+                str(PG_BIN / "psql") if (PG_BIN / "psql").exists() else "psql",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                USER,
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=self.root,
         )
         return result.stdout
 
@@ -98,8 +131,11 @@ class Postgres:
         return self.psql(DATABASE, sql)
 
     def stop(self):
-        subprocess.run([*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, cwd=self.root)
+        subprocess.run(
+            [*self.prefix, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            cwd=self.root,
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -42,15 +42,16 @@ pub struct SqlSource {
     pub connect_timeout: Duration,
     /// Options for the driver's database (`username`, `password`, `adbc.*` ...).
     pub driver_options: Vec<(String, String)>,
+    /// Values for the query's parameters (`$1`, `?`): one row, one column per parameter,
+    /// bound to every statement the query becomes (partitions, bounds).
+    pub params: Option<arrow::record_batch::RecordBatch>,
 }
-
-/// The keys that `SqlSource::from_options` takes itself; any other key goes to the driver.
-pub const SQL_OPTION_KEYS: &[&str] = &["partition_on", "partitions", "driver_search_path", "entrypoint", "connect_timeout"];
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl SqlSource {
-    /// A source from the C ABI's strings: the keys of `SQL_OPTION_KEYS`, others for the driver.
+    /// A source from the C ABI's strings: `partition_on`, `partitions`, `driver_search_path`,
+    /// `entrypoint` and `connect_timeout` are sluice's; every other key goes to the driver.
     pub fn from_options(driver: &str, uri: &str, query: &str, options: &[(String, String)]) -> Result<SqlSource> {
         let mut source = SqlSource {
             driver: driver.to_string(),
@@ -62,6 +63,7 @@ impl SqlSource {
             entrypoint: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             driver_options: Vec::new(),
+            params: None,
         };
         for (key, value) in options {
             let bad = |what: &str| {

@@ -12,7 +12,7 @@
 //! server made; SQLite and DuckDB, each partition its own read transaction, so
 //! a write between them can be seen by some partitions and not others.
 
-use super::session::{execute_on, new_statement, Executed, Session};
+use super::session::{new_statement, Executed, Session};
 use super::stream::PartitionStream;
 use super::{adbc_error, SqlPartitions, SqlSource};
 use crate::error::{Error, ErrorKind, Result};
@@ -29,7 +29,7 @@ pub fn run(session: &Session, source: &SqlSource) -> Result<SqlPartitions> {
     let describe = source.describe();
     match (&source.partition_on, source.partitions) {
         (None, 1) => {
-            let executed = execute_on(session.connect()?, query)?;
+            let executed = session.run_query(session.connect()?, query)?;
             Ok(single(PartitionStream::new(executed, describe)))
         }
         (None, n) => driver_partitions(session, query, n, &describe),
@@ -48,7 +48,7 @@ fn strip_query(query: &str) -> &str {
 
 fn driver_partitions(session: &Session, query: &str, n: usize, describe: &str) -> Result<SqlPartitions> {
     let connection = session.connect()?;
-    let mut statement = new_statement(&connection, query)?;
+    let mut statement = session.query_statement(&connection, query)?;
     let result = match statement.execute_partitions() {
         Ok(result) => result,
         Err(e) if e.status == Status::NotImplemented => {
@@ -85,7 +85,7 @@ fn range_partitions(session: &Session, query: &str, column: &str, n: usize, desc
     } else {
         (session.connect()?, None)
     };
-    let schema = result_schema(&coordinator, query)?;
+    let schema = result_schema(session, &coordinator, query)?;
     let field = schema.field_with_name(column).map_err(|_| {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         Error::invalid_argument(format!("partition_on column '{column}' is not in the query's result (columns: {})", names.join(", ")))
@@ -97,10 +97,10 @@ fn range_partitions(session: &Session, query: &str, column: &str, n: usize, desc
         )));
     }
     let quoted = quote_identifier(column);
-    let bounds = min_max(&coordinator, query, &quoted)?;
+    let bounds = min_max(session, &coordinator, query, &quoted)?;
     let Some(ranges) = bounds.map(|(lo, hi)| split(lo, hi, n)) else {
         // No row has a value: one partition holds everything.
-        let executed = execute_on(session.connect()?, query)?;
+        let executed = session.run_query(session.connect()?, query)?;
         return Ok(single(PartitionStream::new(executed, describe.to_string())));
     };
     let count = ranges.len();
@@ -111,7 +111,7 @@ fn range_partitions(session: &Session, query: &str, column: &str, n: usize, desc
         };
         let condition = ranges[i].condition(&quoted, i == 0, i + 1 == count);
         let sql = format!("SELECT * FROM ({query}) AS sluice_query WHERE {condition}");
-        let executed = execute_on(connection, &sql)?;
+        let executed = session.run_query(connection, &sql)?;
         Ok(PartitionStream::new(executed, format!("{describe}, partition {} of {count} ({condition})", i + 1)))
     })?;
     drop(coordinator);
@@ -150,8 +150,8 @@ fn parallel(n: usize, make: impl Fn(usize) -> Result<PartitionStream> + Sync) ->
 }
 
 /// The result's schema, from the query with no rows.
-fn result_schema(connection: &ManagedConnection, query: &str) -> Result<SchemaRef> {
-    let executed = execute_on(connection.clone(), &format!("SELECT * FROM ({query}) AS sluice_query LIMIT 0"))?;
+fn result_schema(session: &Session, connection: &ManagedConnection, query: &str) -> Result<SchemaRef> {
+    let executed = session.run_query(connection.clone(), &format!("SELECT * FROM ({query}) AS sluice_query LIMIT 0"))?;
     let schema = executed.reader.schema();
     for batch in executed.reader {
         batch.map_err(|e| Error::new(ErrorKind::Io, format!("query '{query}' failed: {e}")))?;
@@ -186,9 +186,9 @@ impl std::fmt::Display for Bound {
 }
 
 /// The smallest and largest value of the column, or None when it has none.
-fn min_max(connection: &ManagedConnection, query: &str, quoted: &str) -> Result<Option<(Bound, Bound)>> {
+fn min_max(session: &Session, connection: &ManagedConnection, query: &str, quoted: &str) -> Result<Option<(Bound, Bound)>> {
     let sql = format!("SELECT MIN({quoted}), MAX({quoted}) FROM ({query}) AS sluice_query");
-    let executed = execute_on(connection.clone(), &sql)?;
+    let executed = session.run_query(connection.clone(), &sql)?;
     let mut bounds = None;
     for batch in executed.reader {
         let batch = batch.map_err(|e| Error::new(ErrorKind::Io, format!("query '{sql}' failed: {e}")))?;

@@ -14,17 +14,23 @@ use adbc_core::options::{OptionConnection, OptionDatabase, OptionValue};
 use adbc_core::{Connection, Database, Driver, Statement};
 use adbc_driver_manager::{ManagedConnection, ManagedDatabase, ManagedStatement};
 use arrow::array::{Array, StringArray};
-use arrow::record_batch::RecordBatchReader;
+use arrow::record_batch::{RecordBatch, RecordBatchReader};
 
 pub struct Session {
     pub driver: LoadedDriver,
     database: ManagedDatabase,
+    /// The query's parameter values, bound to each statement that runs it.
+    params: Option<RecordBatch>,
 }
 
-/// A statement's result, with the statement and connection it needs alive.
+/// A statement's result, with the statement and connection it needs alive
+/// (held, never read: the driver's stream uses them until it is released).
 pub struct Executed {
+    // First, so dropped first.
     pub reader: Box<dyn RecordBatchReader + Send>,
+    #[allow(dead_code)]
     pub statement: ManagedStatement,
+    #[allow(dead_code)]
     pub connection: ManagedConnection,
 }
 
@@ -39,20 +45,19 @@ impl Session {
         for (key, value) in &source.driver_options {
             options.push((OptionDatabase::from(key.as_str()), OptionValue::String(value.clone())));
         }
-        let database =
-            driver.driver.new_database_with_opts(options).map_err(|e| adbc_error(e, ErrorKind::Io).context("cannot open the database"))?;
-        Ok(Session { driver, database })
+        let database = driver.driver.new_database_with_opts(options).map_err(|e| connect_error(e).context("cannot open the database"))?;
+        Ok(Session { driver, database, params: source.params.clone() })
     }
 
     /// A new connection, in autocommit mode.
     pub fn connect(&self) -> Result<ManagedConnection> {
-        self.database.new_connection().map_err(|e| adbc_error(e, ErrorKind::Io).context("cannot connect"))
+        self.database.new_connection().map_err(|e| connect_error(e).context("cannot connect"))
     }
 
     /// PostgreSQL: a connection in a `REPEATABLE READ` transaction, and the id of its exported snapshot.
     pub fn export_snapshot(&self) -> Result<(ManagedConnection, String)> {
         let connection = self.repeatable_read_connection()?;
-        let executed = execute_on(connection.clone(), "SELECT pg_export_snapshot()")?;
+        let executed = execute_on(connection.clone(), "SELECT pg_export_snapshot()", None)?;
         let mut id = None;
         for batch in executed.reader {
             let batch = batch.map_err(|e| Error::new(ErrorKind::Io, format!("cannot export a snapshot: {e}")))?;
@@ -77,17 +82,52 @@ impl Session {
         let connection = self
             .database
             .new_connection_with_opts([(OptionConnection::AutoCommit, OptionValue::String("false".into()))])
-            .map_err(|e| adbc_error(e, ErrorKind::Io).context("cannot connect"))?;
+            .map_err(|e| connect_error(e).context("cannot connect"))?;
         execute_update(&connection, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")?;
         Ok(connection)
     }
 }
 
-/// Runs `sql` on `connection` and returns its result stream.
-pub fn execute_on(connection: ManagedConnection, sql: &str) -> Result<Executed> {
+impl Session {
+    /// Runs the query text `sql` (the user's query, or one built around it) with the
+    /// query's parameters on `connection`, and returns its result stream.
+    pub fn run_query(&self, connection: ManagedConnection, sql: &str) -> Result<Executed> {
+        execute_on(connection, sql, self.params.as_ref())
+    }
+
+    /// A statement of `sql` with the query's parameters bound, not run yet.
+    pub fn query_statement(&self, connection: &ManagedConnection, sql: &str) -> Result<ManagedStatement> {
+        let mut statement = new_statement(connection, sql)?;
+        bind(&mut statement, sql, self.params.as_ref())?;
+        Ok(statement)
+    }
+}
+
+/// A failed connection: refused credentials are a permission error (libpq reports
+/// them with the status of any failed connection, and no SQLSTATE).
+fn connect_error(err: adbc_core::error::Error) -> Error {
+    let error = adbc_error(err, ErrorKind::Io);
+    if error.message.contains("authentication failed") {
+        return Error::new(ErrorKind::PermissionDenied, error.message);
+    }
+    error
+}
+
+/// Runs `sql` on `connection`, with `params` bound if given, and returns its result stream.
+pub fn execute_on(connection: ManagedConnection, sql: &str, params: Option<&RecordBatch>) -> Result<Executed> {
     let mut statement = new_statement(&connection, sql)?;
+    bind(&mut statement, sql, params)?;
     let reader = statement.execute().map_err(|e| adbc_error(e, ErrorKind::InvalidArgument).context(format!("query '{sql}' failed")))?;
     Ok(Executed { reader, statement, connection })
+}
+
+fn bind(statement: &mut ManagedStatement, sql: &str, params: Option<&RecordBatch>) -> Result<()> {
+    if let Some(params) = params {
+        statement
+            .bind(params.clone())
+            .map_err(|e| adbc_error(e, ErrorKind::InvalidArgument).context(format!("the parameters of query '{sql}' were refused")))?;
+    }
+    Ok(())
 }
 
 fn execute_update(connection: &ManagedConnection, sql: &str) -> Result<()> {
