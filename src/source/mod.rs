@@ -17,6 +17,7 @@ mod pinned;
 mod retry;
 mod slicing;
 mod store;
+pub mod stream;
 
 pub use decoded_size::FragmentSize;
 pub use location::FileRef;
