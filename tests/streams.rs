@@ -93,3 +93,16 @@ fn a_producer_error_ends_every_read_with_it_and_leaves_no_snapshot() {
     assert_eq!(again.message, err.message);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().filter(|e| e.as_ref().unwrap().path().is_dir()).count(), 0);
 }
+
+#[test]
+fn a_read_needing_the_snapshot_cuts_off_an_open_first_pass_which_then_fails_rather_than_ends_short() {
+    let dir = tempdir();
+    let c = Connector::from_streams(three_partitions(), "three partitions", &source_opts(&dir, &[])).unwrap();
+    let mut first = c.read(&read_opts(&[("batch_size", "64")])).unwrap();
+    assert_eq!(ids(&[first.next_batch().unwrap().unwrap()]), (0..64).collect::<Vec<_>>());
+    // the first pass is open and not read on: the shuffle does not wait for it
+    assert_eq!(ids(&collect(&c, &[("shuffle", "true")]).unwrap()).len(), 1000);
+    let rest: sluice::Result<Vec<RecordBatch>> = first.collect();
+    let err = rest.err().expect("the cut-off pass ends with an error");
+    assert!(err.message.contains("this pass was cut off before its end"), "{}", err.message);
+}

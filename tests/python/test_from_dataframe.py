@@ -55,7 +55,7 @@ def test_a_single_pass_streams_straight_from_the_producer(snapshots):
     reader.close()
 
 
-@pytest.mark.parametrize("kind", ["pyarrow.Table", "RecordBatchReader", "pandas", "polars"])
+@pytest.mark.parametrize("kind", ["pyarrow.Table", "RecordBatchReader", "pandas", "polars", "duckdb"])
 def test_to_pandas_of_every_kind_of_frame(kind, snapshots):
     table = ids_table(0, ROWS).append_column("half", pa.array(np.arange(ROWS) * 0.5))
     if kind == "pyarrow.Table":
@@ -64,9 +64,14 @@ def test_to_pandas_of_every_kind_of_frame(kind, snapshots):
         frame = table.to_reader(max_chunksize=700)
     elif kind == "pandas":
         frame = table.to_pandas()
-    else:
-        pl = pytest.importorskip("polars")
+    elif kind == "polars":
+        import polars as pl
+
         frame = pl.from_arrow(table)
+    else:
+        import duckdb
+
+        frame = duckdb.from_arrow(table)  # a relation: __arrow_c_stream__ runs its query
     connector = sluice.DataConnector.from_dataframe(frame, snapshot_dir=str(snapshots))
     pd.testing.assert_frame_equal(connector.to_pandas(), table.to_pandas())
 
@@ -121,7 +126,8 @@ def test_iter_batches_tf_xgboost_outputs_match_pyarrow(snapshots):
     connector = sluice.DataConnector.from_dataframe(table, snapshot_dir=str(snapshots))
     batches = list(connector.iter_batches(batch_size=1000, squeeze=True))
     np.testing.assert_array_equal(np.concatenate([b["f"] for b in batches]), table.column("f").to_numpy())
-    xgboost = pytest.importorskip("xgboost")
+    import xgboost
+
     matrix = connector.to_xgboost(["f"], label="id")
     assert isinstance(matrix, xgboost.DMatrix) and matrix.num_row() == ROWS
     np.testing.assert_array_equal(matrix.get_label(), np.arange(ROWS))
@@ -199,7 +205,6 @@ def _worker_ids(dataset, workers, context):
 
 @pytest.mark.parametrize("context", ["fork", "spawn"])
 def test_dataloader_workers_share_one_snapshot_written_once(snapshots, context):
-    pytest.importorskip("torch")
     table = ids_table(0, ROWS)
     pulled = []
     connector = sluice.DataConnector.from_dataframe(counted_reader(table, pulled), snapshot_dir=str(snapshots))
