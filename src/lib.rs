@@ -3,7 +3,10 @@
 //!
 //! source ─▶ plan ─▶ read (parallel, bounded) ─▶ batch ─▶ pack / tensors ─▶ ffi (C ABI stream)
 //!
-//! - `source`: paths, globs and URIs resolved to files and fragments (row groups …)
+//! - `source`: paths, globs and URIs resolved to files and fragments (row groups …);
+//!   or a stream source (record batch readers: a DataFrame, an Arrow C stream, a query)
+//! - `snapshot`: a stream source written once into Parquet files, for every read that
+//!   needs random access (shuffle, shards, workers, a second epoch, resume)
 //! - `plan`: which rows this reader emits, in which order (pure, deterministic)
 //! - `read`: fetch and decode the plan's tasks concurrently under a byte budget
 //! - `batch`: re-cut into batches of exactly `batch_size` rows
@@ -20,6 +23,7 @@
 mod allocator;
 mod batch;
 mod connector;
+mod connector_sql;
 mod error;
 pub mod ffi;
 mod logging;
@@ -29,6 +33,7 @@ mod plan;
 mod read;
 mod resume;
 mod runtime;
+mod snapshot;
 mod source;
 mod tensors;
 
@@ -36,4 +41,6 @@ pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};
 pub use options::{ReadOptions, SourceOptions};
 pub use read::{BatchStream, ColumnTarget};
-pub use source::sql::{open as source_sql_open, SqlPartitions, SqlSource};
+pub use snapshot::{default_dir as default_snapshot_dir, remove_snapshots, DEFAULT_MAX_AGE as DEFAULT_SNAPSHOT_MAX_AGE};
+pub use source::sql::{SqlPartitions, SqlSource};
+pub use source::stream::PartitionReader;

@@ -20,6 +20,7 @@ mod options;
 mod position;
 mod status;
 mod stream;
+mod stream_source;
 mod targets;
 
 pub use connector::*;
@@ -29,6 +30,7 @@ pub use options::*;
 pub use position::*;
 pub use status::*;
 pub use stream::sluice_stream_last_error;
+pub use stream_source::*;
 pub use targets::*;
 
 use std::ffi::c_char;

@@ -186,6 +186,10 @@ mod tests {
         ("access_key_id", NOT_UTF8),
         ("secret_access_key", NOT_UTF8),
         ("session_token", NOT_UTF8),
+        ("snapshot", b"sometimes"),
+        ("snapshot_dir", b"s3://bucket/snapshots"),
+        ("snapshot_id", b"../escape"),
+        ("snapshot_max_age", b"0"),
     ];
 
     /// Sets a bad value for every key and checks the error and that nothing changed.

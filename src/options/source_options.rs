@@ -73,6 +73,8 @@ pub struct SourceOptions {
     /// The unit Parquet INT96 timestamps are decoded to (None: nanoseconds).
     pub(crate) int96_timestamp_unit: Option<arrow::datatypes::TimeUnit>,
     pub(crate) store: StoreOptions,
+    /// Stream sources only: when and where their snapshot is written.
+    pub(crate) snapshot: super::SnapshotOptions,
 }
 
 pub(crate) const KNOWN: &[&str] = &[
@@ -140,7 +142,12 @@ impl SourceOptions {
             "connect_timeout" => self.store.connect_timeout = Some(parse::seconds(key, value)?),
             "max_retries" => self.store.max_retries = Some(usize::try_from(parse::unsigned(key, value)?).unwrap_or(usize::MAX)),
             "retry_timeout" => self.store.retry_timeout = Some(parse::seconds(key, value)?),
-            _ => return Err(parse::unknown("source", key, KNOWN)),
+            _ => {
+                if !self.snapshot.set(key, value)? {
+                    let known: Vec<&str> = KNOWN.iter().chain(super::snapshot_options::KNOWN).copied().collect();
+                    return Err(parse::unknown("source", key, &known));
+                }
+            }
         }
         Ok(())
     }

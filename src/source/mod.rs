@@ -18,6 +18,7 @@ mod retry;
 mod slicing;
 pub mod sql;
 mod store;
+pub mod stream;
 
 pub use decoded_size::FragmentSize;
 pub use location::FileRef;

@@ -144,6 +144,15 @@ _PROTOTYPES = {
     ),
     "sluice_string_free": (None, [ctypes.c_void_p]),
     "sluice_log_flush": (None, []),
+    "sluice_connector_from_arrow_stream": (
+        _status,
+        [ctypes.POINTER(ArrowArrayStream), ctypes.c_char_p, _handle, ctypes.POINTER(_handle), _error_out],
+    ),
+    "sluice_connector_snapshot": (_status, [_handle, ctypes.POINTER(ctypes.c_void_p), _error_out]),
+    "sluice_snapshots_remove": (
+        _status,
+        [ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64), _error_out],
+    ),
 }
 
 

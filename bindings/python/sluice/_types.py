@@ -67,6 +67,10 @@ class SourceOptions(TypedDict, total=False):
     connect_timeout: Union[int, float, str]
     max_retries: int
     retry_timeout: Union[int, float, str]
+    snapshot: str
+    snapshot_dir: Union[str, "os.PathLike[str]"]
+    snapshot_id: str
+    snapshot_max_age: Union[int, float, str]
 
 
 class _PolicyOptions(TypedDict, total=False):
