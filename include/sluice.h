@@ -489,6 +489,34 @@ enum sluice_status sluice_stream_position(const struct ArrowArrayStream *stream,
 void sluice_string_free(char *string);
 
 /**
+ * Runs `query` on a database through an ADBC driver and writes a connector over
+ * its result to `*out`.
+ *
+ * `driver`: a short name (`postgresql`, `sqlite`, `snowflake`, `flightsql`,
+ * `duckdb`), a driver library's path, or an ADBC driver manifest (docs/sql.md
+ * says where short names are looked for). `uri`: the database (a URI, or a file
+ * for SQLite and DuckDB). `n_sql_options` key/value pairs: `partition_on`,
+ * `partitions`, `connect_timeout`, `driver_search_path`, `entrypoint`; every
+ * other key is passed to the driver (`username`, `password`, `adbc.*`).
+ * `params` (NULL for none): the query's parameter values, one row with one
+ * column per parameter; the function takes ownership of the stream and
+ * releases it, even when it fails. `options` (NULL for defaults): the source
+ * options, including the snapshot's.
+ *
+ * Errors name the driver, the URI without its password, and the query.
+ */
+enum sluice_status sluice_connector_from_sql(const char *driver,
+                                             const char *uri,
+                                             const char *query,
+                                             const char *const *sql_option_keys,
+                                             const char *const *sql_option_values,
+                                             size_t n_sql_options,
+                                             struct ArrowArrayStream *params,
+                                             const struct sluice_source_options *options,
+                                             struct sluice_connector **out,
+                                             struct sluice_error **error);
+
+/**
  * Writes to `*out` the last error of `stream`, a stream that
  * `sluice_connector_read` produced: an owned copy of it (free it with
  * `sluice_error_free`), with the core's status and message, or NULL when no

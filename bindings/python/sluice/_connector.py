@@ -626,6 +626,8 @@ class DataConnector(_Reads):
         self._num_rows: Optional[int] = None
         #: made by from_dataframe: the rows come from a stream (and its snapshot)
         self._from_stream = False
+        #: a from_sql connector's driver, URI (without secrets) and query
+        self._sql: Optional[Dict[str, str]] = None
         self._guard = HandleGuard(
             _handle, _lib_handle.sluice_connector_free, f"sluice: this {type(self).__name__} is closed"
         )
@@ -658,6 +660,51 @@ class DataConnector(_Reads):
                 connector.num_rows,
                 connector.schema.names,
             )
+        return connector
+
+    @classmethod
+    def from_sql(
+        cls: "type[_Connector]",
+        query: str,
+        uri: str = "",
+        driver: Optional[str] = None,
+        partition_on: Optional[str] = None,
+        partitions: int = 1,
+        params: Optional[Sequence[Any]] = None,
+        *,
+        db_kwargs: Optional[Mapping[str, Any]] = None,
+        connect_timeout: Optional[float] = None,
+        **source_options: Unpack[SourceOptions],
+    ) -> "_Connector":
+        """Run `query` on a database through an ADBC driver; its result is the source (docs/sql.md).
+
+        `driver`: postgresql, sqlite, snowflake, flightsql, duckdb, or a driver library's path
+        (default: the one `uri`'s scheme names). `partition_on` + `partitions`: read N ranges of a
+        numeric column in parallel, on separate connections (PostgreSQL: on one snapshot).
+        `params`: values of the query's parameters ($1 ... or ?). `db_kwargs`: the driver's options
+        (username, password, adbc.*). `connect_timeout`: seconds (default 10). `source_options`:
+        as for `from_sources`, with the snapshot's options.
+        """
+        from . import _sql
+
+        driver = _sql.driver_for(uri, driver)
+        items = _sql.sql_options(partition_on, partitions, connect_timeout, db_kwargs)
+        sync_level()
+        native_options = _set_options(
+            _lib_handle.sluice_source_options_new,
+            _lib_handle.sluice_source_options_free,
+            _lib_handle.sluice_source_options_set,
+            source_options,
+        )
+        try:
+            handle = _sql.open_sql(query, uri, driver, items, _sql.params_stream(params), native_options)
+        finally:
+            _lib_handle.sluice_source_options_free(native_options)
+        connector = cls(handle, [], source_options)
+        connector._from_stream = True
+        connector._sql = _sql.description(driver, uri, query)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("sluice: opened the query %s", connector._sql)
         return connector
 
     @classmethod
@@ -780,7 +827,10 @@ class DataConnector(_Reads):
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self.closed else "a stream" if self._from_stream else f"{len(self._sources)} source(s)"
+        if self._sql is not None and not self.closed:
+            state = f"{self._sql['driver']} query on {self._sql['uri']}"
+        else:
+            state = "closed" if self.closed else "a stream" if self._from_stream else f"{len(self._sources)} source(s)"
         return f"<sluice.{type(self).__name__} {state}>"
 
 
@@ -858,6 +908,37 @@ class ShardedDataConnector(DataConnector):
         "pad", or Snowflake's True ("drop") / False ("off"), checked here."""
         equal = _equal_shards(equal)
         connector = super().from_sources(paths_or_uris, format=format, **source_options)
+        connector._equal = equal
+        return connector
+
+    @classmethod
+    def from_sql(  # adds equal=
+        cls,
+        query: str,
+        uri: str = "",
+        driver: Optional[str] = None,
+        partition_on: Optional[str] = None,
+        partitions: int = 1,
+        params: Optional[Sequence[Any]] = None,
+        *,
+        equal: Equal = "off",
+        db_kwargs: Optional[Mapping[str, Any]] = None,
+        connect_timeout: Optional[float] = None,
+        **source_options: Unpack[SourceOptions],
+    ) -> "ShardedDataConnector":
+        """`DataConnector.from_sql`, with the default `equal` of every shard (as `from_sources`)."""
+        equal = _equal_shards(equal)
+        connector = super().from_sql(
+            query,
+            uri,
+            driver,
+            partition_on,
+            partitions,
+            params,
+            db_kwargs=db_kwargs,
+            connect_timeout=connect_timeout,
+            **source_options,
+        )
         connector._equal = equal
         return connector
 

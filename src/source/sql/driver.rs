@@ -93,6 +93,10 @@ impl LoadedDriver {
     pub fn is_postgresql(&self) -> bool {
         self.name == "postgresql" || self.name == "postgres"
     }
+    /// Drivers known to have no `ExecutePartitions` (the PostgreSQL driver crashes when asked).
+    pub fn has_no_partitions(&self) -> bool {
+        self.is_postgresql() || self.is_duckdb() || self.name == "sqlite"
+    }
     pub fn is_duckdb(&self) -> bool {
         self.name == "duckdb"
     }

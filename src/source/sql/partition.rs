@@ -47,17 +47,14 @@ fn strip_query(query: &str) -> &str {
 }
 
 fn driver_partitions(session: &Session, query: &str, n: usize, describe: &str) -> Result<SqlPartitions> {
+    if session.driver.has_no_partitions() {
+        return Err(no_driver_partitions(session, n));
+    }
     let connection = session.connect()?;
     let mut statement = session.query_statement(&connection, query)?;
     let result = match statement.execute_partitions() {
         Ok(result) => result,
-        Err(e) if e.status == Status::NotImplemented => {
-            return Err(Error::invalid_argument(format!(
-                "partitions={n} without partition_on needs a driver that splits results itself, and '{}' does not: \
-                 name a numeric column with partition_on",
-                session.driver.name
-            )));
-        }
+        Err(e) if e.status == Status::NotImplemented => return Err(no_driver_partitions(session, n)),
         Err(e) => return Err(adbc_error(e, ErrorKind::InvalidArgument).context(format!("query '{query}' failed"))),
     };
     let count = result.partitions.len();
@@ -75,6 +72,14 @@ fn driver_partitions(session: &Session, query: &str, n: usize, describe: &str) -
 
 fn boxed(streams: Vec<PartitionStream>) -> Vec<Box<dyn RecordBatchReader + Send>> {
     streams.into_iter().map(|s| Box::new(s) as Box<dyn RecordBatchReader + Send>).collect()
+}
+
+fn no_driver_partitions(session: &Session, n: usize) -> Error {
+    Error::invalid_argument(format!(
+        "partitions={n} without partition_on needs a driver that splits results itself, and '{}' does not: \
+         name a numeric column with partition_on",
+        session.driver.name
+    ))
 }
 
 fn range_partitions(session: &Session, query: &str, column: &str, n: usize, describe: &str) -> Result<SqlPartitions> {
