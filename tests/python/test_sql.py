@@ -263,3 +263,19 @@ def test_sqlite_files_in_partitions(tmp_path):
         assert got.column("id").to_pylist() == list(range(1, 5001))
         assert got.column("x").to_pylist() == [i / 4 for i in range(1, 5001)]
         assert got.column("raw").to_pylist()[:3] == [b"\x01", b"\x02", b"\x03"]
+
+
+def test_shuffle_shards_and_a_second_epoch_read_the_snapshot(postgres, tmp_path):
+    connector = sluice.ShardedDataConnector.from_sql(
+        "SELECT id, x FROM train WHERE id IS NOT NULL",
+        uri=postgres.uri(),
+        partition_on="id",
+        partitions=3,
+        snapshot_dir=str(tmp_path),
+    )
+    first = connector.to_arrow(shuffle=True, seed=7).read_all().column("id").to_pylist()
+    again = connector.to_arrow(shuffle=True, seed=7).read_all().column("id").to_pylist()
+    assert first == again and sorted(first) == list(range(1, 20001)) and first != sorted(first)
+    shards = [connector.get_shard(rank, 2).to_arrow().read_all().column("id").to_pylist() for rank in range(2)]
+    assert sorted(shards[0] + shards[1]) == list(range(1, 20001))
+    assert _postgres.PASSWORD not in str(connector.snapshot())
