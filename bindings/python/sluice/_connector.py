@@ -673,7 +673,6 @@ class DataConnector(_Reads):
         params: Optional[Sequence[Any]] = None,
         *,
         db_kwargs: Optional[Mapping[str, Any]] = None,
-        connect_timeout: Optional[float] = None,
         **source_options: Unpack[SourceOptions],
     ) -> "_Connector":
         """Run `query` on a database through an ADBC driver; its result is the source (docs/sql.md).
@@ -682,12 +681,14 @@ class DataConnector(_Reads):
         (default: the one `uri`'s scheme names). `partition_on` + `partitions`: read N ranges of a
         numeric column in parallel, on separate connections (PostgreSQL: on one snapshot).
         `params`: values of the query's parameters ($1 ... or ?). `db_kwargs`: the driver's options
-        (username, password, adbc.*). `connect_timeout`: seconds (default 10). `source_options`:
-        as for `from_sources`, with the snapshot's options.
+        (username, password, adbc.*). The source option `connect_timeout` (seconds) also bounds
+        connecting to the database (default 10). `source_options`: as for `from_sources`, with the
+        snapshot's options.
         """
         from . import _sql
 
         driver = _sql.driver_for(uri, driver)
+        connect_timeout = source_options.get("connect_timeout")
         items = _sql.sql_options(partition_on, partitions, connect_timeout, db_kwargs)
         sync_level()
         native_options = _set_options(
@@ -923,7 +924,6 @@ class ShardedDataConnector(DataConnector):
         *,
         equal: Equal = "off",
         db_kwargs: Optional[Mapping[str, Any]] = None,
-        connect_timeout: Optional[float] = None,
         **source_options: Unpack[SourceOptions],
     ) -> "ShardedDataConnector":
         """`DataConnector.from_sql`, with the default `equal` of every shard (as `from_sources`)."""
@@ -936,7 +936,6 @@ class ShardedDataConnector(DataConnector):
             partitions,
             params,
             db_kwargs=db_kwargs,
-            connect_timeout=connect_timeout,
             **source_options,
         )
         connector._equal = equal

@@ -47,7 +47,7 @@ def is_secret(key: str) -> bool:
 def sql_options(
     partition_on: Optional[str],
     partitions: int,
-    connect_timeout: Optional[float],
+    connect_timeout: Any,
     db_kwargs: Optional[Mapping[str, Any]],
 ) -> List[Tuple[str, str]]:
     """The key/value SQL options of the C call: sluice's, then the driver's."""
