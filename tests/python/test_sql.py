@@ -279,3 +279,18 @@ def test_shuffle_shards_and_a_second_epoch_read_the_snapshot(postgres, tmp_path)
     shards = [connector.get_shard(rank, 2).to_arrow().read_all().column("id").to_pylist() for rank in range(2)]
     assert sorted(shards[0] + shards[1]) == list(range(1, 20001))
     assert _postgres.PASSWORD not in str(connector.snapshot())
+
+
+def test_duckdb_through_its_own_adbc_entry_point():
+    # the duckdb wheel's extension module exports duckdb_adbc_init; found on sys.path
+    connector = sluice.DataConnector.from_sql(
+        "SELECT range AS id, range * 2 AS twice FROM range(1000)",
+        uri=":memory:",
+        driver="duckdb",
+        partition_on="id",
+        partitions=3,
+        snapshot="never",
+    )
+    got = connector.to_arrow().read_all().sort_by("id")
+    assert got.column("id").to_pylist() == list(range(1000))
+    assert got.column("twice").to_pylist() == [2 * i for i in range(1000)]
