@@ -258,7 +258,8 @@ fn split(lo: Bound, hi: Bound, n: usize) -> Vec<Range> {
         }
         (lo, hi) => {
             let (lo, hi) = (as_float(lo), as_float(hi));
-            if !(hi > lo) {
+            // Equal bounds, or a NaN among them: one range.
+            if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
                 return vec![Range { lower: Bound::Float(lo), upper: Bound::Float(hi) }];
             }
             let at = |i: usize| Bound::Float(if i == n { hi } else { lo + (hi - lo) * i as f64 / n as f64 });
