@@ -499,6 +499,34 @@ enum sluice_status sluice_stream_position(const struct ArrowArrayStream *stream,
 void sluice_string_free(char *string);
 
 /**
+ * Runs `query` on a database through an ADBC driver and writes a connector over
+ * its result to `*out`.
+ *
+ * `driver`: a short name (`postgresql`, `sqlite`, `snowflake`, `flightsql`,
+ * `duckdb`), a driver library's path, or an ADBC driver manifest (docs/sql.md
+ * says where short names are looked for). `uri`: the database (a URI, or a file
+ * for SQLite and DuckDB). `n_sql_options` key/value pairs: `partition_on`,
+ * `partitions`, `connect_timeout`, `driver_search_path`, `entrypoint`; every
+ * other key is passed to the driver (`username`, `password`, `adbc.*`).
+ * `params` (NULL for none): the query's parameter values, one row with one
+ * column per parameter; the function takes ownership of the stream and
+ * releases it, even when it fails. `options` (NULL for defaults): the source
+ * options, including the snapshot's.
+ *
+ * Errors name the driver, the URI without its password, and the query.
+ */
+enum sluice_status sluice_connector_from_sql(const char *driver,
+                                             const char *uri,
+                                             const char *query,
+                                             const char *const *sql_option_keys,
+                                             const char *const *sql_option_values,
+                                             size_t n_sql_options,
+                                             struct ArrowArrayStream *params,
+                                             const struct sluice_source_options *options,
+                                             struct sluice_connector **out,
+                                             struct sluice_error **error);
+
+/**
  * Writes to `*out` the last error of `stream`, a stream that
  * `sluice_connector_read` produced: an owned copy of it (free it with
  * `sluice_error_free`), with the core's status and message, or NULL when no
@@ -534,6 +562,53 @@ void sluice_string_free(char *string);
 enum sluice_status sluice_stream_last_error(const struct ArrowArrayStream *stream,
                                             struct sluice_error **out,
                                             struct sluice_error **error);
+
+/**
+ * Makes a connector over the rows of `stream`, an Arrow C stream, with
+ * `options` (NULL for defaults; the `snapshot*` source options say when and
+ * where its snapshot is written). Takes ownership of the stream in every
+ * case, failure included: on return `stream->release` is NULL, and the
+ * library releases it (from any thread) once it is read or no longer needed.
+ * `description` (may be NULL) names the source in error messages, such as
+ * "pandas.DataFrame"; it must hold no secret.
+ *
+ * Nothing is read yet. The first read without shuffle, shards, workers or
+ * `resume_from` streams straight from `stream` (with `snapshot=auto`, the
+ * default, it writes the snapshot as it goes); every other read, and every
+ * later one, reads the snapshot, written once into Parquet files under
+ * `snapshot_dir`. The stream's `get_next` is called from the library's
+ * threads, one at a time. On success writes a new connector to `*out`.
+ */
+enum sluice_status sluice_connector_from_arrow_stream(struct ArrowArrayStream *stream,
+                                                      const char *description,
+                                                      const struct sluice_source_options *options,
+                                                      struct sluice_connector **out,
+                                                      struct sluice_error **error);
+
+/**
+ * Makes the snapshot of a connector over a stream if it is not made yet (or
+ * waits for the process writing it), and writes its directory to `*out`, a
+ * string the caller owns (free it with `sluice_string_free`): a directory of
+ * Parquet files that `sluice_connector_open` reads with the same rows in the
+ * same order. For a connector over files writes NULL. Fails as a read that
+ * needs the snapshot would (`snapshot=never`, a stream that failed, a
+ * snapshot directory that cannot be written).
+ */
+enum sluice_status sluice_connector_snapshot(const struct sluice_connector *connector,
+                                             char **out,
+                                             struct sluice_error **error);
+
+/**
+ * Removes from `snapshot_dir` (NULL: the default directory, see
+ * docs/sources-from-streams.md) every snapshot not used for `older_than_seconds`
+ * or longer (0: every snapshot that is not being written), and the leftovers of
+ * writers that died. Writes how many snapshots were removed to `*removed`
+ * (may be NULL). A directory that does not exist holds none.
+ */
+enum sluice_status sluice_snapshots_remove(const char *snapshot_dir,
+                                           uint64_t older_than_seconds,
+                                           uint64_t *removed,
+                                           struct sluice_error **error);
 
 /**
  * Starts a reader, as `sluice_connector_read`, whose decoding threads write

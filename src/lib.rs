@@ -3,7 +3,10 @@
 //!
 //! source ─▶ plan ─▶ read (parallel, bounded) ─▶ batch ─▶ pack / tensors ─▶ ffi (C ABI stream)
 //!
-//! - `source`: paths, globs and URIs resolved to files and fragments (row groups …)
+//! - `source`: paths, globs and URIs resolved to files and fragments (row groups …);
+//!   or a stream source (record batch readers: a DataFrame, an Arrow C stream, a query)
+//! - `snapshot`: a stream source written once into Parquet files, for every read that
+//!   needs random access (shuffle, shards, workers, a second epoch, resume)
 //! - `plan`: which rows this reader emits, in which order (pure, deterministic)
 //! - `read`: fetch and decode the plan's tasks concurrently under a byte budget
 //! - `batch`: re-cut into batches of exactly `batch_size` rows
@@ -22,6 +25,7 @@ mod batch;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod connector;
+mod connector_sql;
 mod error;
 pub mod ffi;
 mod logging;
@@ -31,6 +35,7 @@ mod plan;
 mod read;
 mod resume;
 mod runtime;
+mod snapshot;
 mod source;
 mod tensors;
 
@@ -38,3 +43,6 @@ pub use connector::Connector;
 pub use error::{Error, ErrorKind, Result};
 pub use options::{ReadOptions, SourceOptions};
 pub use read::{BatchStream, ColumnTarget};
+pub use snapshot::{default_dir as default_snapshot_dir, remove_snapshots, DEFAULT_MAX_AGE as DEFAULT_SNAPSHOT_MAX_AGE};
+pub use source::sql::{SqlPartitions, SqlSource};
+pub use source::stream::PartitionReader;

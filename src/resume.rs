@@ -122,6 +122,22 @@ impl Fnv {
 }
 
 impl Position {
+    /// The start of a pass straight from the producer of stream source `id`, whose
+    /// source is its snapshot (not made yet): `in_snapshot` puts in the snapshot's fingerprint.
+    pub fn of_stream(options: &ReadOptions, id: &str) -> Position {
+        Position { rows: 0, sequence: Sequence::of(options), files: 0, total_rows: 0, source_hash: format!("stream:{id}") }
+    }
+
+    /// This position of stream source `id`'s pass, as a position in its snapshot `source`
+    /// (the same rows in the same order); any other position unchanged.
+    pub fn in_snapshot(&self, id: &str, source: &Source) -> Position {
+        if self.source_hash != format!("stream:{id}") {
+            return self.clone();
+        }
+        let (files, total_rows, source_hash) = fingerprint(source);
+        Position { files, total_rows, source_hash, ..self.clone() }
+    }
+
     /// The position after `rows` rows of a reader with `options` over `source`.
     pub fn new(rows: u64, options: &ReadOptions, source: &Source) -> Position {
         let (files, total_rows, source_hash) = fingerprint(source);

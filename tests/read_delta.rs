@@ -49,7 +49,7 @@ fn expected(ids: std::ops::Range<i64>) -> Vec<(i64, String)> {
 #[test]
 fn latest_version_with_partition_values() {
     let c = open(&[]).unwrap();
-    assert_eq!(c.num_rows(), 40);
+    assert_eq!(c.num_rows().unwrap(), 40);
     let names: Vec<String> = c.schema().fields().iter().map(|f| f.name().clone()).collect();
     assert_eq!(names, ["id", "g"]);
     assert_eq!(rows(&read(&c, &[("batch_size", "7")])), expected(10..50));

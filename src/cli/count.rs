@@ -18,5 +18,5 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<Printed> {
     let connector = args.source.open(&args.sources)?;
     let rows = connector.count_rows(&args.source.read_options(&[])?)?;
-    Ok(Printed { text: rows.to_string(), json: json!({"rows": rows, "fragments": connector.num_fragments()}), json_text: None })
+    Ok(Printed { text: rows.to_string(), json: json!({"rows": rows, "fragments": connector.num_fragments()?}), json_text: None })
 }

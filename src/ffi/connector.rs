@@ -89,7 +89,7 @@ pub unsafe extern "C" fn sluice_connector_num_rows(
     fallible(error, || {
         let connector = non_null(connector, "connector")?;
         let out = non_null_mut(out, "out")?;
-        *out = connector.0.num_rows();
+        *out = connector.0.num_rows()?;
         Ok(())
     })
 }

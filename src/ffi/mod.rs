@@ -19,8 +19,10 @@ mod error;
 mod log;
 mod options;
 mod position;
+mod sql;
 mod status;
 mod stream;
+mod stream_source;
 mod targets;
 
 pub use cli::*;
@@ -29,8 +31,10 @@ pub use error::*;
 pub use log::*;
 pub use options::*;
 pub use position::*;
+pub use sql::*;
 pub use status::*;
 pub use stream::sluice_stream_last_error;
+pub use stream_source::*;
 pub use targets::*;
 
 use std::ffi::c_char;

@@ -188,6 +188,10 @@ mod tests {
         ("session_token", NOT_UTF8),
         ("version", b"-1"),
         ("timestamp", b"yesterday"),
+        ("snapshot", b"sometimes"),
+        ("snapshot_dir", b"s3://bucket/snapshots"),
+        ("snapshot_id", b"../escape"),
+        ("snapshot_max_age", b"0"),
     ];
 
     /// Sets a bad value for every key and checks the error and that nothing changed.

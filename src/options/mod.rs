@@ -4,11 +4,13 @@
 mod delta_time;
 mod parse;
 mod read_options;
+mod snapshot_options;
 mod source_options;
 mod tensor_options;
 
 pub use parse::{echo, Number};
 pub use read_options::{EqualShards, ReadOptions};
+pub use snapshot_options::{SnapshotMode, SnapshotOptions};
 pub use source_options::{CsvOptions, DeltaSnapshot, FormatChoice, SourceOptions, StoreOptions};
 pub use tensor_options::{Decimals, Dictionaries, Ragged, TensorOptions};
 
@@ -21,5 +23,5 @@ pub(crate) fn read_option_keys() -> impl Iterator<Item = &'static str> {
 /// Every source option key, for tests that cover each one.
 #[cfg(test)]
 pub(crate) fn source_option_keys() -> impl Iterator<Item = &'static str> {
-    source_options::KNOWN.iter().copied()
+    source_options::KNOWN.iter().chain(snapshot_options::KNOWN).copied()
 }

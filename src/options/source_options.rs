@@ -77,6 +77,8 @@ pub struct SourceOptions {
     pub(crate) store: StoreOptions,
     /// Which snapshot of a Delta table to read (None: the latest).
     pub(crate) delta_snapshot: Option<DeltaSnapshot>,
+    /// Stream sources only: when and where their snapshot is written.
+    pub(crate) snapshot: super::SnapshotOptions,
 }
 
 /// A Delta table version, or the latest version committed at or before a time.
@@ -170,7 +172,12 @@ impl SourceOptions {
             "connect_timeout" => self.store.connect_timeout = Some(parse::seconds(key, value)?),
             "max_retries" => self.store.max_retries = Some(usize::try_from(parse::unsigned(key, value)?).unwrap_or(usize::MAX)),
             "retry_timeout" => self.store.retry_timeout = Some(parse::seconds(key, value)?),
-            _ => return Err(parse::unknown("source", key, KNOWN)),
+            _ => {
+                if !self.snapshot.set(key, value)? {
+                    let known: Vec<&str> = KNOWN.iter().chain(super::snapshot_options::KNOWN).copied().collect();
+                    return Err(parse::unknown("source", key, &known));
+                }
+            }
         }
         Ok(())
     }

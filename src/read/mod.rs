@@ -10,6 +10,7 @@
 //! - [`targets`]: columns written by the tasks into memory the caller owns
 
 mod budget;
+mod direct;
 mod job;
 mod memory;
 mod scheduler;
@@ -24,6 +25,7 @@ use crate::source::{Projection, Source};
 use crate::tensors::Policy;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
+pub(crate) use direct::start as start_direct;
 use futures::FutureExt;
 use job::Job;
 use memory::SizeModel;
@@ -50,6 +52,8 @@ pub struct BatchStream {
     start: crate::resume::Position,
     /// Rows emitted: before a resume (the token's) and by this stream.
     rows_emitted: u64,
+    /// A stream source's first pass: alive exactly as long as this stream (`snapshot::State::Writing`).
+    _pass: Option<Arc<()>>,
 }
 
 /// What a read decodes and emits, from its options alone.
@@ -62,15 +66,15 @@ struct Shape {
 }
 
 impl Shape {
-    fn of(source: &Source, options: &ReadOptions) -> Result<Shape> {
+    fn of(source_schema: &SchemaRef, options: &ReadOptions) -> Result<Shape> {
         options.validate()?;
         if let Some(label) = &options.label {
-            if source.schema.index_of(label).is_err() {
+            if source_schema.index_of(label).is_err() {
                 return Err(Error::invalid_argument(format!("option 'label': no column named '{label}'")));
             }
         }
         let option = if options.features.is_some() { "features" } else { "columns" };
-        let projection = Projection::new(&source.schema, options.projected_columns().as_deref(), option)?;
+        let projection = Projection::new(source_schema, options.projected_columns().as_deref(), option)?;
         let packing = match &options.features {
             Some(features) => Some(Packing::new(&projection.schema, features, options.label.as_deref(), options.tensors.null_fill)?),
             None => None,
@@ -83,8 +87,8 @@ impl Shape {
 }
 
 /// The schema of the batches a read with `options` emits, without reading.
-pub(crate) fn read_schema(source: &Source, options: &ReadOptions) -> Result<SchemaRef> {
-    Ok(Shape::of(source, options)?.schema)
+pub(crate) fn read_schema(source_schema: &SchemaRef, options: &ReadOptions) -> Result<SchemaRef> {
+    Ok(Shape::of(source_schema, options)?.schema)
 }
 
 impl BatchStream {
@@ -98,7 +102,7 @@ impl BatchStream {
     ///
     /// Safety: the contract of [`crate::Connector::read_into`].
     pub(crate) unsafe fn start_into(source: Arc<Source>, options: &ReadOptions, targets: Vec<ColumnTarget>) -> Result<BatchStream> {
-        let Shape { projection, packing, policy, schema } = Shape::of(&source, options)?;
+        let Shape { projection, packing, policy, schema } = Shape::of(&source.schema, options)?;
         let sizes = SizeModel::new(source.fragments.iter().map(|f| source.fragment_size(f, &projection)).collect());
         if options.shuffle {
             budget::check_window_fits(&source, &sizes, options)?;
@@ -148,7 +152,18 @@ impl BatchStream {
                     .await;
             }
         });
-        Ok(BatchStream { schema, receiver, producer, pid: std::process::id(), finished: false, failed: None, targets, start, rows_emitted })
+        Ok(BatchStream {
+            schema,
+            receiver,
+            producer,
+            pid: std::process::id(),
+            finished: false,
+            failed: None,
+            targets,
+            start,
+            rows_emitted,
+            _pass: None,
+        })
     }
 
     pub fn schema(&self) -> SchemaRef {

@@ -17,7 +17,9 @@ mod parquet;
 mod pinned;
 mod retry;
 mod slicing;
+pub mod sql;
 mod store;
+pub mod stream;
 
 pub use decoded_size::FragmentSize;
 pub use location::FileRef;

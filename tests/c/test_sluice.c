@@ -1938,6 +1938,136 @@ typedef struct test_case {
   void (*fn)(void);
 } test_case;
 
+/* ---- stream sources: sluice_connector_from_arrow_stream ------------------ */
+
+/* A caller's stream that gives the first `good_batches` batches of an inner
+ * stream, then fails as a producer whose database went away. */
+typedef struct failing_producer {
+  struct ArrowArrayStream inner;
+  int good_batches;
+} failing_producer;
+
+static int failing_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
+  failing_producer *p = (failing_producer *)s->private_data;
+  return p->inner.get_schema(&p->inner, out);
+}
+static int failing_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
+  failing_producer *p = (failing_producer *)s->private_data;
+  if (p->good_batches-- <= 0) return EIO;
+  return p->inner.get_next(&p->inner, out);
+}
+static const char *failing_get_last_error(struct ArrowArrayStream *s) {
+  (void)s;
+  return "the database went away";
+}
+static void failing_release(struct ArrowArrayStream *s) {
+  failing_producer *p = (failing_producer *)s->private_data;
+  p->inner.release(&p->inner);
+  free(p);
+  s->release = NULL;
+}
+
+/* A connector over a caller's stream (here: a CSV read handed over as an Arrow
+ * C stream). The first ordered pass streams from it; shuffles, shards and later
+ * reads come from its snapshot, with the rows the files give. */
+static void test_connector_from_arrow_stream(void) {
+  char dir_option[1100];
+  const char *in_order[] = {"batch_size=64", NULL};
+  const char *shuffled[] = {"shuffle=true", "seed=7", "shuffle_window=32", "batch_size=50", NULL};
+  sluice_connector *files = open_connector(csv_dir("csv"), NULL), *c = NULL;
+  sluice_source_options *options = sluice_source_options_new();
+  sluice_error *err = NULL;
+  struct ArrowArrayStream producer, stream;
+  collected first, again, from_files, from_snapshot, failed;
+  char *path = NULL;
+  uint64_t rows = 0, removed = 0;
+  REQUIRE(files != NULL && options != NULL);
+  snprintf(dir_option, sizeof dir_option, "%s", scratch_path("snapshots"));
+  CHECK_STATUS(SLUICE_OK, sluice_source_options_set(options, "snapshot_dir", dir_option, &err),
+               err);
+
+  REQUIRE(read_stream(files, NULL, &producer) == 0);
+  CHECK_STATUS(SLUICE_OK,
+               sluice_connector_from_arrow_stream(&producer, "a CSV read", options, &c, &err), err);
+  CHECK(producer.release == NULL); /* ownership moved */
+  REQUIRE(c != NULL);
+  REQUIRE(read_stream(c, in_order, &stream) == 0);
+  collect_stream(&stream, "id", NULL, NULL, &first);
+  CHECK(first.status == 0);
+  check_ids_sequential(&first, 0, CSV_ROWS);
+  REQUIRE(read_stream(c, in_order, &stream) == 0); /* a second pass: from the snapshot */
+  collect_stream(&stream, "id", NULL, NULL, &again);
+  CHECK(ids_equal(&first, &again));
+  CHECK_STATUS(SLUICE_OK, sluice_connector_count_rows(c, NULL, &rows, &err), err);
+  CHECK(rows == CSV_ROWS);
+  REQUIRE(read_stream(c, shuffled, &stream) == 0);
+  collect_stream(&stream, "id", NULL, NULL, &from_snapshot);
+  CHECK(is_permutation_of_all_rows(&from_snapshot));
+  /* the snapshot is Parquet files: opened as files, they shuffle the same */
+  CHECK_STATUS(SLUICE_OK, sluice_connector_snapshot(c, &path, &err), err);
+  REQUIRE(path != NULL && strstr(path, "snapshots") != NULL);
+  {
+    sluice_connector *snapshot_files = open_connector(path, NULL);
+    REQUIRE(snapshot_files != NULL);
+    REQUIRE(read_stream(snapshot_files, shuffled, &stream) == 0);
+    collect_stream(&stream, "id", NULL, NULL, &from_files);
+    CHECKF(ids_equal(&from_files, &from_snapshot), "the snapshot shuffled unlike its files");
+    sluice_connector_free(snapshot_files);
+  }
+  sluice_string_free(path);
+  path = SENTINEL_PTR;
+  CHECK_STATUS(SLUICE_OK, sluice_connector_snapshot(files, &path, &err), err);
+  CHECK(path == NULL); /* files have no snapshot */
+  sluice_connector_free(c);
+  c = NULL;
+  CHECK_STATUS(SLUICE_OK, sluice_snapshots_remove(dir_option, 0, &removed, &err), err);
+  CHECK(removed == 1);
+
+  /* a producer failing mid-stream: an error naming the source, never a short result */
+  {
+    failing_producer *p = (failing_producer *)calloc(1, sizeof *p);
+    struct ArrowArrayStream failing;
+    REQUIRE(p != NULL);
+    REQUIRE(read_stream(files, in_order, &p->inner) == 0);
+    p->good_batches = 2;
+    failing.get_schema = failing_get_schema;
+    failing.get_next = failing_get_next;
+    failing.get_last_error = failing_get_last_error;
+    failing.release = failing_release;
+    failing.private_data = p;
+    CHECK_STATUS(
+        SLUICE_OK,
+        sluice_connector_from_arrow_stream(&failing, "a failing producer", options, &c, &err), err);
+    REQUIRE(c != NULL);
+    REQUIRE(read_stream(c, in_order, &stream) == 0);
+    collect_stream(&stream, "id", NULL, NULL, &failed);
+    CHECKF(failed.status == EIO, "status %d", failed.status);
+    CHECKF(strstr(failed.error, "a failing producer") != NULL &&
+               strstr(failed.error, "failed after 128 rows: ") != NULL &&
+               strstr(failed.error, "the database went away") != NULL,
+           "error: %s", failed.error);
+    collected_free(&failed);
+    sluice_connector_free(c);
+    c = NULL;
+  }
+
+  /* a released stream is refused */
+  memset(&stream, 0, sizeof stream);
+  CHECK_STATUS(SLUICE_INVALID_ARGUMENT,
+               sluice_connector_from_arrow_stream(&stream, NULL, NULL, &c, &err), err);
+  CHECK(has_text(err, "released"));
+  sluice_error_free(err);
+  err = NULL;
+  CHECK(sluice_connector_from_arrow_stream(NULL, NULL, NULL, &c, NULL) == SLUICE_INVALID_ARGUMENT);
+  CHECK(c == NULL);
+  collected_free(&first);
+  collected_free(&again);
+  collected_free(&from_files);
+  collected_free(&from_snapshot);
+  sluice_source_options_free(options);
+  sluice_connector_free(files);
+}
+
 static const test_case TESTS[] = {
     {"version_and_abi", test_version_and_abi},
     {"free_functions_accept_null", test_free_functions_accept_null},
@@ -1978,6 +2108,7 @@ static const test_case TESTS[] = {
     {"log_callback", test_log_callback},
     {"read_into_targets", test_read_into_targets},
     {"resume_mid_epoch", test_resume_mid_epoch},
+    {"connector_from_arrow_stream", test_connector_from_arrow_stream},
 };
 
 int main(int argc, char **argv) {

@@ -49,6 +49,7 @@ def test_snippet_runs_as_written(quickstart_dir, index):
     # the sluice this suite tests (conftest.py: the source tree or the installed package)
     path = [str(Path(sluice.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)), TF_CPP_MIN_LOG_LEVEL="2")
+    env["SLUICE_SNAPSHOT_DIR"] = str(quickstart_dir / "snapshots")  # from_dataframe's, not the user's cache
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=quickstart_dir, env=env, capture_output=True, text=True, timeout=240
     )

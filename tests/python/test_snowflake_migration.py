@@ -48,14 +48,13 @@ def test_a_dataframe_is_refused_with_what_to_call(library):
         lambda: sluice.DataConnector.from_sources(df),
         lambda: sluice.DataConnector.from_sources([df]),
         lambda: sluice.DataConnector(df),
-        lambda: sluice.DataConnector.from_dataframe(df),
         lambda: sluice.ShardedDataConnector.from_sources(df, equal=True),
     ):
         with pytest.raises(TypeError) as caught:
             call()
         message = str(caught.value)
         assert f"a {library}." in message and "is not a source" in message, message
-        assert write in message and "from_sources(" in message and "no from_dataframe" in message, message
+        assert "DataConnector.from_dataframe(df)" in message, message
 
 
 def test_an_arrow_stream_object_is_refused():
@@ -63,7 +62,7 @@ def test_an_arrow_stream_object_is_refused():
         def __arrow_c_stream__(self, requested_schema=None):
             raise AssertionError("not read")
 
-    with pytest.raises(TypeError, match="__arrow_c_stream__ objects\\) are not sources yet"):
+    with pytest.raises(TypeError, match="__arrow_c_stream__ objects\\) are read with DataConnector.from_dataframe"):
         sluice.DataConnector.from_sources(Stream())
 
 

@@ -318,3 +318,15 @@ def test_text_columns_in_tf_datasets(text_file):  # the fixture: conftest.py
         assert got == [w if isinstance(w, bytes) else w.encode() for w in want], name
     squeezed = next(iter(connector.to_tf_dataset(batch_size=64, squeeze=True)))
     assert squeezed["repeating"].shape == (64,) and squeezed["distinct"].shape == (64,)
+
+
+def test_a_dataframe_source_gives_two_epochs_of_the_same_rows(tmp_path):
+    # from_dataframe (docs/sources-from-streams.md): to_tf_dataset counts the rows for the dataset's
+    # cardinality, which writes the snapshot; every epoch reads it
+    table = ids_table(0, 1000)
+    connector = sluice.DataConnector.from_dataframe(table.to_pandas(), snapshot_dir=str(tmp_path / "snapshots"))
+    dataset = connector.to_tf_dataset(batch_size=300, drop_last_batch=False, columns=["id", "x"], squeeze=True)
+    for _ in range(2):
+        batches = list(dataset)
+        np.testing.assert_array_equal(np.concatenate([b["id"].numpy() for b in batches]), np.arange(1000))
+        np.testing.assert_array_equal(np.concatenate([b["x"].numpy() for b in batches]), table.column("x").to_numpy())

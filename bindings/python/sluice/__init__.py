@@ -15,6 +15,7 @@ thin ctypes binding over its C API (include/sluice.h). Options: docs/options.md.
 
 from . import _lib
 from ._connector import BoundRead, DataConnector, DataShard, ShardedDataConnector, Stream
+from ._dataframe import remove_snapshots
 from ._errors import (
     SluiceError,
     SluiceInternalError,
@@ -58,5 +59,6 @@ __all__ = [
     "Stream",
     "batch_to_numpy",
     "column_to_numpy",
+    "remove_snapshots",
     "__version__",
 ]

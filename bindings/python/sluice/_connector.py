@@ -21,16 +21,17 @@ from typing import (
     Iterator,
     List,
     Mapping,
-    NoReturn,
     Optional,
     Sequence,
     Tuple,
     TypeVar,
+    cast,
 )
 
 import pyarrow as pa
 
 from . import _lib
+from ._dataframe import open_stream_connector, snapshot_path
 from ._errors import Status, error_for
 from ._handle_guard import HandleGuard
 from ._logging import sync_level
@@ -149,13 +150,22 @@ def _refuse_in_memory(value: object) -> None:
         or (hasattr(value, "columns") and hasattr(value, "dtypes"))
     )
     if in_memory:
-        write = _WRITE_IT_OUT.get(library, "write it to Parquet")
         raise TypeError(
-            f"sluice: a {what} is not a source: from_sources takes paths, directories, globs or URIs of "
-            "Parquet, Arrow IPC, CSV or NDJSON files, and in-memory tables (DataFrames, Arrow tables, "
-            "__arrow_c_stream__ objects) are not sources yet (there is no from_dataframe). Write it to a file "
-            f'first ({write}), then call DataConnector.from_sources("train.parquet")'
+            f"sluice: a {what} is not a source for from_sources, which takes paths, directories, globs or URIs "
+            "of Parquet, Arrow IPC, CSV or NDJSON files. In-memory tables (DataFrames, Arrow tables, "
+            "__arrow_c_stream__ objects) are read with DataConnector.from_dataframe(df) "
+            "(docs/sources-from-streams.md)"
         )
+
+
+def _refuse_snowpark(value: object) -> None:
+    """Raise `_refuse_in_memory`'s TypeError for a Snowpark session or DataFrame (not a stream of rows)."""
+    if (
+        type(value).__module__.split(".")[0] == "snowflake"
+        or hasattr(value, "queries")
+        or (hasattr(value, "sql") and hasattr(value, "table"))
+    ):
+        _refuse_in_memory(value)
 
 
 #: option values never written to the log
@@ -192,6 +202,13 @@ class _Reads:
 
     def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         return [dict(read_options)]
+
+    def _streams(self) -> bool:
+        """Whether the rows come from a stream (`from_dataframe`) rather than files."""
+        return False
+
+    def _prepare_for_workers(self) -> None:
+        """Called before the rows are handed to DataLoader workers (see DataConnector's)."""
 
     def _read_option_items(self, read_options: Mapping[str, Any]) -> List[Tuple[str, Any]]:
         """(key, value) pairs for the core, in order: each fixed layer, then `fixed_options`
@@ -262,6 +279,10 @@ class _Reads:
         options: Dict[str, Any] = dict(read_options)
         if limit is not None:
             options["limit"] = limit
+        if progress in (None, False) and self._streams():
+            # counting a stream's rows would make its snapshot: the core decides what this pass reads
+            with self.to_arrow(**options) as reader:
+                return reader.read_all().to_pandas(self_destruct=True, split_blocks=True)
         rows = self.count_rows(**options)
         logger.info("sluice: to_pandas of %r: %d rows planned", self, rows)
         items = self._read_option_items(options)
@@ -375,6 +396,7 @@ class _Reads:
         """
         from ._torch import SluiceTorchDataset
 
+        self._prepare_for_workers()
         return SluiceTorchDataset(
             self,
             batch_size=batch_size,
@@ -623,6 +645,10 @@ class DataConnector(_Reads):
         self._source_options = dict(_source_options or {})
         self._schema: Optional[pa.Schema] = None
         self._num_rows: Optional[int] = None
+        #: made by from_dataframe: the rows come from a stream (and its snapshot)
+        self._from_stream = False
+        #: a from_sql connector's driver, URI (without secrets) and query
+        self._sql: Optional[Dict[str, str]] = None
         self._guard = HandleGuard(
             _handle, _lib_handle.sluice_connector_free, f"sluice: this {type(self).__name__} is closed"
         )
@@ -658,14 +684,96 @@ class DataConnector(_Reads):
         return connector
 
     @classmethod
-    def from_dataframe(cls, df: object, *args: object, **kwargs: object) -> NoReturn:
-        """Not built: sluice reads files. Raises a TypeError saying how to read `df` (Snowflake's spelling)."""
-        _refuse_in_memory(df)
-        raise TypeError(
-            f"sluice: from_dataframe is not built (in-memory tables are not sources yet), and a "
-            f"{type(df).__name__} is not a DataFrame sluice knows: write the rows to Parquet files and call "
-            "DataConnector.from_sources(path_or_uri)"
+    def from_sql(
+        cls: "type[_Connector]",
+        query: str,
+        uri: str = "",
+        driver: Optional[str] = None,
+        partition_on: Optional[str] = None,
+        partitions: int = 1,
+        params: Optional[Sequence[Any]] = None,
+        *,
+        db_kwargs: Optional[Mapping[str, Any]] = None,
+        **source_options: Unpack[SourceOptions],
+    ) -> "_Connector":
+        """Run `query` on a database through an ADBC driver; its result is the source (docs/sql.md).
+
+        `driver`: postgresql, sqlite, snowflake, flightsql, duckdb, or a driver library's path
+        (default: the one `uri`'s scheme names). `partition_on` + `partitions`: read N ranges of a
+        numeric column in parallel, on separate connections (PostgreSQL: on one snapshot).
+        `params`: values of the query's parameters ($1 ... or ?). `db_kwargs`: the driver's options
+        (username, password, adbc.*). The source option `connect_timeout` (seconds) also bounds
+        connecting to the database (default 10). `source_options`: as for `from_sources`, with the
+        snapshot's options.
+        """
+        from . import _sql
+
+        driver = _sql.driver_for(uri, driver)
+        connect_timeout = source_options.get("connect_timeout")
+        items = _sql.sql_options(partition_on, partitions, connect_timeout, db_kwargs)
+        sync_level()
+        native_options = _set_options(
+            _lib_handle.sluice_source_options_new,
+            _lib_handle.sluice_source_options_free,
+            _lib_handle.sluice_source_options_set,
+            source_options,
         )
+        try:
+            handle = _sql.open_sql(query, uri, driver, items, _sql.params_stream(params), native_options)
+        finally:
+            _lib_handle.sluice_source_options_free(native_options)
+        connector = cls(handle, [], source_options)
+        connector._from_stream = True
+        connector._sql = _sql.description(driver, uri, query)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("sluice: opened the query %s", connector._sql)
+        return connector
+
+    @classmethod
+    def from_dataframe(cls: "type[_Connector]", df: object, **source_options: Unpack[SourceOptions]) -> "_Connector":
+        """A connector over the rows of `df`: a pandas DataFrame (its index is not read), or any object
+        with `__arrow_c_stream__` (a pyarrow Table or RecordBatchReader, a polars DataFrame, a duckdb
+        relation). Every read and output works as for files.
+
+        A first pass in order (`to_pandas`, `to_arrow`, one epoch without shuffle, shards or workers)
+        streams straight from `df`; anything needing random access (shuffle, shards, DataLoader
+        workers, a second epoch, resume, counting rows) reads a snapshot: Parquet files written once,
+        as the stream is read, under the source option `snapshot_dir`. `snapshot` ("auto", "always",
+        "never"), `snapshot_id` (processes given one id share one snapshot) and `snapshot_max_age`
+        say when, which and how long; see docs/sources-from-streams.md.
+        """
+        _refuse_snowpark(df)
+        options: Dict[str, Any] = dict(source_options)
+        sync_level()
+        handle = _set_options(
+            _lib_handle.sluice_source_options_new,
+            _lib_handle.sluice_source_options_free,
+            _lib_handle.sluice_source_options_set,
+            options,
+        )
+        try:
+            connector = cls(open_stream_connector(df, handle), [], options)
+        finally:
+            _lib_handle.sluice_source_options_free(handle)
+        connector._from_stream = True
+        logger.info("sluice: opened %r over a %s", connector, type(df).__name__)
+        return connector
+
+    def snapshot(self) -> Optional[str]:
+        """For a connector from `from_dataframe`: its snapshot's directory (Parquet files), made now if it
+        is not yet; None for a connector over files. Pickling such a connector (a spawned DataLoader
+        worker, another rank) makes the snapshot and carries its directory."""
+        with self._use_connector() as connector:
+            return snapshot_path(connector)
+
+    def _streams(self) -> bool:
+        return self._from_stream
+
+    def _prepare_for_workers(self) -> None:
+        """Make a stream connector's snapshot now, in this process, before DataLoader workers fork
+        (a forked worker cannot read the parent's stream), unless snapshots are off."""
+        if self._from_stream and str(self._source_options.get("snapshot", "auto")).lower() != "never":
+            self.snapshot()
 
     @classmethod
     def _open(cls: "type[_Connector]", sources: List[str], options: Mapping[str, Any]) -> "_Connector":
@@ -674,7 +782,14 @@ class DataConnector(_Reads):
 
     # pickling: a connector is re-opened from its sources and options (e.g. in a spawned process)
     def __reduce__(self) -> Tuple[Any, ...]:
-        return (_reopen, (type(self), self._sources, self._source_options))
+        return (_reopen, (type(self), *self._reopen_sources()))
+
+    def _reopen_sources(self) -> Tuple[List[str], Dict[str, Any]]:
+        """The sources and options another process opens this connector's rows from: a stream
+        connector's snapshot directory (made now if needed), which holds the same rows in order."""
+        if self._from_stream:
+            return [cast(str, self.snapshot())], {}
+        return self._sources, self._source_options
 
     def _use_connector(self) -> ContextManager[int]:
         return self._guard.use()
@@ -734,7 +849,10 @@ class DataConnector(_Reads):
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self.closed else f"{len(self._sources)} source(s)"
+        if self._sql is not None and not self.closed:
+            state = f"{self._sql['driver']} query on {self._sql['uri']}"
+        else:
+            state = "closed" if self.closed else "a stream" if self._from_stream else f"{len(self._sources)} source(s)"
         return f"<sluice.{type(self).__name__} {state}>"
 
 
@@ -815,8 +933,47 @@ class ShardedDataConnector(DataConnector):
         connector._equal = equal
         return connector
 
+    @classmethod
+    def from_sql(  # adds equal=
+        cls,
+        query: str,
+        uri: str = "",
+        driver: Optional[str] = None,
+        partition_on: Optional[str] = None,
+        partitions: int = 1,
+        params: Optional[Sequence[Any]] = None,
+        *,
+        equal: Equal = "off",
+        db_kwargs: Optional[Mapping[str, Any]] = None,
+        **source_options: Unpack[SourceOptions],
+    ) -> "ShardedDataConnector":
+        """`DataConnector.from_sql`, with the default `equal` of every shard (as `from_sources`)."""
+        equal = _equal_shards(equal)
+        connector = super().from_sql(
+            query,
+            uri,
+            driver,
+            partition_on,
+            partitions,
+            params,
+            db_kwargs=db_kwargs,
+            **source_options,
+        )
+        connector._equal = equal
+        return connector
+
+    @classmethod
+    def from_dataframe(  # adds equal=
+        cls, df: object, *, equal: Equal = "off", **source_options: Unpack[SourceOptions]
+    ) -> "ShardedDataConnector":
+        """`DataConnector.from_dataframe`, with the default `equal` of every shard (as `from_sources`)."""
+        equal = _equal_shards(equal)
+        connector = super().from_dataframe(df, **source_options)
+        connector._equal = equal
+        return connector
+
     def __reduce__(self) -> Tuple[Any, ...]:
-        return (_reopen_sharded, (type(self), self._sources, self._source_options, self._equal))
+        return (_reopen_sharded, (type(self), *self._reopen_sources(), self._equal))
 
     def get_shard(
         self, rank: Optional[int] = None, world_size: Optional[int] = None, *, equal: Optional[Equal] = None
@@ -866,6 +1023,12 @@ class DataShard(_Reads):
     def _use_connector(self) -> ContextManager[int]:
         return self._connector._use_connector()
 
+    def _streams(self) -> bool:
+        return self._connector._streams()
+
+    def _prepare_for_workers(self) -> None:
+        self._connector._prepare_for_workers()
+
     def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         shard = {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
         return [shard, dict(read_options)]
@@ -889,6 +1052,12 @@ class BoundRead(_Reads):
 
     def _use_connector(self) -> ContextManager[int]:
         return self._parent._use_connector()
+
+    def _streams(self) -> bool:
+        return self._parent._streams()
+
+    def _prepare_for_workers(self) -> None:
+        self._parent._prepare_for_workers()
 
     def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         return self._parent._option_layers(self._read_options) + [dict(read_options)]

@@ -125,6 +125,21 @@ _PROTOTYPES = {
         _status,
         [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, _handle, ctypes.POINTER(_handle), _error_out],
     ),
+    "sluice_connector_from_sql": (
+        _status,
+        [
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_size_t,
+            ctypes.POINTER(ArrowArrayStream),
+            _handle,
+            ctypes.POINTER(_handle),
+            _error_out,
+        ],
+    ),
     "sluice_connector_free": (None, [_handle]),
     "sluice_connector_schema": (_status, [_handle, ctypes.POINTER(ArrowSchema), _error_out]),
     "sluice_connector_num_rows": (_status, [_handle, ctypes.POINTER(ctypes.c_uint64), _error_out]),
@@ -144,6 +159,15 @@ _PROTOTYPES = {
     ),
     "sluice_string_free": (None, [ctypes.c_void_p]),
     "sluice_log_flush": (None, []),
+    "sluice_connector_from_arrow_stream": (
+        _status,
+        [ctypes.POINTER(ArrowArrayStream), ctypes.c_char_p, _handle, ctypes.POINTER(_handle), _error_out],
+    ),
+    "sluice_connector_snapshot": (_status, [_handle, ctypes.POINTER(ctypes.c_void_p), _error_out]),
+    "sluice_snapshots_remove": (
+        _status,
+        [ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64), _error_out],
+    ),
 }
 
 

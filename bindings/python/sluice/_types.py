@@ -70,6 +70,10 @@ class SourceOptions(TypedDict, total=False):
     retry_timeout: Union[int, float, str]
     version: int
     timestamp: Union[str, datetime.datetime]
+    snapshot: str
+    snapshot_dir: Union[str, "os.PathLike[str]"]
+    snapshot_id: str
+    snapshot_max_age: Union[int, float, str]
 
 
 class _PolicyOptions(TypedDict, total=False):

@@ -873,6 +873,27 @@ class Connector {
     return Connector(handle);
   }
 
+  /// Runs `query` on a database through an ADBC driver (docs/sql.md); the result is the
+  /// source. `driver`: postgresql, sqlite, snowflake, flightsql, duckdb, or a driver
+  /// library's path. `sql_options`: partition_on, partitions, connect_timeout,
+  /// driver_search_path, entrypoint; other keys go to the driver (username, password, adbc.*).
+  static Connector from_sql(const std::string& driver, const std::string& uri, const std::string& query,
+                            const std::map<std::string, std::string>& sql_options = {},
+                            const SourceOptions& options = SourceOptions()) {
+    detail::check_abi_once();
+    std::vector<const char*> keys, values;
+    for (const auto& [key, value] : sql_options) {
+      keys.push_back(key.c_str());
+      values.push_back(value.c_str());
+    }
+    sluice_connector* handle = nullptr;
+    sluice_error* error = nullptr;
+    detail::check(sluice_connector_from_sql(driver.c_str(), uri.c_str(), query.c_str(), keys.data(), values.data(),
+                                            keys.size(), nullptr, options.get(), &handle, &error),
+                  error);
+    return Connector(handle);
+  }
+
   /// The sources' schema.
   UniqueSchema schema() const {
     UniqueSchema out;

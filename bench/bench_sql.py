@@ -1,0 +1,150 @@
+"""Loads a PostgreSQL table into pandas: pandas.read_sql (SQLAlchemy + psycopg2), ConnectorX
+(1 and 4 partitions, when installed), ADBC's own Python path (adbc_driver_postgresql.dbapi,
+fetch_arrow_table().to_pandas()) and sluice (DataConnector.from_sql(...).to_pandas(), 1 and 4
+partitions).
+
+The server is a private PostgreSQL 15 on loopback (tests/python/_postgres.py: Debian's
+binaries). The table: the reference table's 22 columns plus an integer id, --rows rows (the
+first rows of bench/make_reference_table.py's files), loaded once with ADBC's bulk ingest.
+Every case runs in a fresh Python process; what is timed starts after that process's imports
+and ends when the DataFrame is built. Peak RSS is the child's ru_maxrss. The cases run
+--repeat times, interleaved round-robin; the median is reported.
+
+    python bench/bench_sql.py --rows 2000000 --repeat 3
+    python bench/bench_sql.py --rows 200000 --repeat 1 --data /work/refdata/reference
+"""
+
+import argparse
+import glob
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+
+QUERY = "SELECT * FROM bench"
+
+CASES = {
+    "pandas.read_sql (SQLAlchemy + psycopg2)": """
+import pandas, sqlalchemy
+engine = sqlalchemy.create_engine(URI.replace("postgresql://", "postgresql+psycopg2://"))
+start()
+with engine.connect() as conn:
+    df = pandas.read_sql(QUERY, conn)
+""",
+    "ConnectorX, 1 partition": """
+import connectorx
+start()
+df = connectorx.read_sql(URI, QUERY, return_type="pandas")
+""",
+    "ConnectorX, 4 partitions": """
+import connectorx
+start()
+df = connectorx.read_sql(URI, QUERY, partition_on="id", partition_num=4, return_type="pandas")
+""",
+    "ADBC Python (dbapi, fetch_arrow_table().to_pandas())": """
+import adbc_driver_postgresql.dbapi
+start()
+with adbc_driver_postgresql.dbapi.connect(URI) as conn, conn.cursor() as cur:
+    cur.execute(QUERY)
+    df = cur.fetch_arrow_table().to_pandas()
+""",
+    "sluice to_pandas, 1 partition": """
+import sluice
+start()
+df = sluice.DataConnector.from_sql(QUERY, uri=URI, snapshot="never").to_pandas()
+""",
+    "sluice to_pandas, 4 partitions": """
+import sluice
+start()
+df = sluice.DataConnector.from_sql(QUERY, uri=URI, partition_on="id", partitions=4, snapshot="never").to_pandas()
+""",
+}
+
+CHILD = """
+import time, resource, sys
+URI, QUERY, ROWS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+_t = [0.0]
+def start():
+    _t[0] = time.perf_counter()
+{body}
+elapsed = time.perf_counter() - _t[0]
+assert len(df) == ROWS, (len(df), ROWS)
+print(f"RESULT {{elapsed:.4f}}")
+"""
+
+
+def load_table(uri, data_dir, rows):
+    import adbc_driver_postgresql.dbapi
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    files = sorted(glob.glob(os.path.join(data_dir, "*.parquet")))
+    table = ds.dataset(files).head(rows)
+    table = table.add_column(0, "id", pa.array(range(rows), pa.int64()))
+    with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cur:
+        cur.adbc_ingest("bench", table, mode="create")
+        cur.execute("ANALYZE bench")
+        conn.commit()
+
+
+def run_case(name, uri, rows):
+    code = CHILD.format(body=CASES[name])
+    proc = subprocess.Popen([sys.executable, "-c", code, uri, QUERY, str(rows)], stdout=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read()
+    proc.stdout.close()
+    if status != 0:
+        raise RuntimeError(f"{name} failed with status {status}: {out}")
+    seconds = float(out.split("RESULT ")[1])
+    return seconds, usage.ru_maxrss / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", default=str(ROOT / "bench" / "data" / "reference"))
+    args = parser.parse_args()
+
+    import _postgres
+
+    cases = list(CASES)
+    try:
+        import connectorx  # noqa: F401
+    except ImportError:
+        print("ConnectorX is not installed (pip install connectorx): its cases are left out")
+        cases = [c for c in cases if not c.startswith("ConnectorX")]
+
+    server = _postgres.start()
+    try:
+        started = time.perf_counter()
+        # in a child: a forked child inherits the parent's peak RSS, which the table would raise
+        subprocess.run([sys.executable, __file__, "--load", server.uri(), args.data, str(args.rows)], check=True)
+        print(f"loaded {args.rows} rows in {time.perf_counter() - started:.1f} s")
+        results = {name: [] for name in cases}
+        for _ in range(args.repeat):
+            for name in cases:
+                results[name].append(run_case(name, server.uri(), args.rows))
+    finally:
+        server.stop()
+
+    base = statistics.median(s for s, _ in results["pandas.read_sql (SQLAlchemy + psycopg2)"])
+    print(f"\n{args.rows} rows, 23 columns, PostgreSQL 15 on loopback; median of {args.repeat}\n")
+    print("| case | seconds | vs pandas.read_sql | peak RSS (MiB) |")
+    print("|---|---:|---:|---:|")
+    for name in cases:
+        seconds = statistics.median(s for s, _ in results[name])
+        rss = statistics.median(r for _, r in results[name])
+        print(f"| {name} | {seconds:.2f} | {base / seconds:.1f}x | {rss:.0f} |")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--load"]:
+        load_table(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main()
