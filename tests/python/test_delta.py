@@ -183,6 +183,7 @@ def test_column_mapping_by_name_is_applied(tmp_path):
     assert "id" not in stored
     connector = sluice.DataConnector.from_sources(str(path))
     assert connector.schema.names == ["id", "name", "x", "part"]
+    assert all(not field.metadata for field in connector.schema)
     # deltalake 1.6's own reader gives nulls for such a table, so the rows written are the reference.
     written = _sorted_rows(pa.concat_tables([rows, rows.slice(0, 5)]))
     assert _sorted_rows(_read(connector)) == written

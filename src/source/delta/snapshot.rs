@@ -134,7 +134,21 @@ fn list_blocking(
         .map(|f| LoggedFile { path: f.path, size: f.size, modified: f.modification_time, partition_values: f.partition_values })
         .collect();
     files.sort_by(|a, b| (a.modified, &a.path).cmp(&(b.modified, &b.path)));
-    Ok(Listing { schema: Arc::new(schema), stored_names, partition_columns, files })
+    Ok(Listing { schema: without_mapping_metadata(schema), stored_names, partition_columns, files })
+}
+
+/// The table's columns without the column mapping annotations (ids, physical
+/// names) that the kernel carries over: they describe the files, not the rows.
+fn without_mapping_metadata(schema: arrow::datatypes::Schema) -> SchemaRef {
+    let fields: Vec<arrow::datatypes::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let metadata = f.metadata().iter().filter(|(k, _)| !k.starts_with("delta.columnMapping.")).map(|(k, v)| (k.clone(), v.clone()));
+            f.as_ref().clone().with_metadata(metadata.collect())
+        })
+        .collect();
+    Arc::new(arrow::datatypes::Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Whether a column's type holds struct fields, whose stored names column mapping also changes.
