@@ -103,6 +103,6 @@ fn a_read_needing_the_snapshot_cuts_off_an_open_first_pass_which_then_fails_rath
     // the first pass is open and not read on: the shuffle does not wait for it
     assert_eq!(ids(&collect(&c, &[("shuffle", "true")]).unwrap()).len(), 1000);
     let rest: sluice::Result<Vec<RecordBatch>> = first.collect();
-    let err = rest.err().expect("the cut-off pass ends with an error");
+    let err = rest.expect_err("the cut-off pass ends with an error");
     assert!(err.message.contains("this pass was cut off before its end"), "{}", err.message);
 }

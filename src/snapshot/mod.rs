@@ -295,7 +295,7 @@ fn random_access_reason(options: &ReadOptions) -> Option<&'static str> {
     }
 }
 
-fn join_all(handles: Vec<std::thread::JoinHandle<Result<()>>>) -> Result<()> {
+fn join_all(handles: Vec<crate::source::stream::Pump>) -> Result<()> {
     let mut first = None;
     for handle in handles {
         let outcome = handle.join().unwrap_or_else(|panic| {

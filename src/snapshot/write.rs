@@ -8,7 +8,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -36,8 +36,14 @@ impl ParquetSink {
     fn open(&self, rows_per_group: usize) -> Result<(ArrowWriter<File>, File)> {
         let file = File::create(&self.path).map_err(|e| self.failed(e))?;
         let sync = file.try_clone().map_err(|e| self.failed(e))?;
-        let properties =
-            WriterProperties::builder().set_compression(Compression::LZ4_RAW).set_max_row_group_row_count(Some(rows_per_group)).build();
+        // Written once and read back whole: fast to write beats small. No dictionaries (the
+        // writer's hashing is its costliest step) and no statistics (nothing filters on them).
+        let properties = WriterProperties::builder()
+            .set_compression(Compression::LZ4_RAW)
+            .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_max_row_group_row_count(Some(rows_per_group))
+            .build();
         let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(properties)).map_err(|e| self.failed(e))?;
         Ok((writer, sync))
     }

@@ -20,6 +20,9 @@ pub type PartitionReader = Box<dyn RecordBatchReader + Send>;
 /// Batches a pumped partition hands on: a small bound, so a partition never runs far ahead.
 const PUMPED_BATCHES: usize = 2;
 
+/// A pump thread, which gives its partition's outcome (the snapshot file written, or the error).
+pub(crate) type Pump = std::thread::JoinHandle<Result<()>>;
+
 /// A pumped partition as its consumer sees it: its batches, and whether the pump stopped
 /// handing them on before the end (`cut`: the consumer was cut off, see `StreamSource::pump`).
 pub(crate) struct PumpedPartition {
@@ -83,7 +86,7 @@ impl StreamSource {
         mut sinks: Option<Vec<Box<dyn PartitionSink>>>,
         consumed: bool,
         cut_off: Option<watch::Receiver<bool>>,
-    ) -> Result<(Vec<std::thread::JoinHandle<Result<()>>>, Vec<PumpedPartition>)> {
+    ) -> Result<(Vec<Pump>, Vec<PumpedPartition>)> {
         let StreamSource { description, schema, partitions } = self;
         let mut handles = Vec::with_capacity(partitions.len());
         let mut pumped_partitions = Vec::with_capacity(partitions.len());

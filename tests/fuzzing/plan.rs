@@ -137,7 +137,7 @@ pub fn plan(data: &[u8]) {
     }
     let total = start as u64;
     let connector = Connector::open(&[scratch.path().to_str().unwrap().to_string()], &SourceOptions::default()).unwrap();
-    assert_eq!(connector.num_rows(), total);
+    assert_eq!(connector.num_rows().unwrap(), total);
     let n = case.num_shards;
 
     // Whole shards (no limit, no dropped batch): the epoch, split as asked.
