@@ -468,3 +468,35 @@ def test_iter_batches_bad_option_raises_at_call(policy):
         policy.iter_batches(batch_size=0)
     with pytest.raises(sluice.SluiceInvalidArgument, match="ragged"):
         policy.iter_batches(ragged="sometimes")
+
+
+@pytest.mark.parametrize("name", INTS + FLOATS)
+def test_number_columns_are_views_of_sliced_arrays(name):
+    """Numbers are read straight from the Arrow values buffer: a sliced array (an offset into
+    its buffer, as batches cut from a chunk are) must give that slice's values, read-only."""
+    from sluice._numpy import converter
+
+    column = policy_table(40).column(name).combine_chunks()
+    piece = column.slice(7, 20)
+    values = converter(name, column.type, squeeze=True)(piece)
+    np.testing.assert_array_equal(values, piece.to_numpy())
+    assert values.dtype == piece.to_numpy().dtype and not values.flags.writeable
+    assert len(converter(name, column.type, squeeze=True)(column.slice(0, 0))) == 0
+
+
+def test_reading_numbers_does_not_import_pandas(tmp_path):
+    """pyarrow's Array.to_numpy imports pandas on first use, which cost 0.4 s inside the first
+    batch of every torch read; number columns must not go through it."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "numbers.parquet"
+    pq.write_table(policy_table(N).select(INTS + FLOATS), path)
+    code = (
+        "import sys, sluice\n"
+        f"c = sluice.DataConnector.from_sources([{str(path)!r}])\n"
+        "for batch in c.iter_batches(batch_size=1000): pass\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False", result.stderr
