@@ -154,8 +154,18 @@ public class DataConnector implements AutoCloseable {
 
   /** read with {@code fixed} options set first (a shard's, which fix themselves; see DataShard). */
   ArrowReader read(BufferAllocator allocator, Map<String, String> fixed, ReadOptions options) {
+    return read(allocator, fixed, options, ChunkCutter.CHUNK_ROWS);
+  }
+
+  /** read with chunks of about {@code chunkRows} rows when batches are small (ChunkCutter; tests vary it). */
+  ArrowReader read(BufferAllocator allocator, Map<String, String> fixed, ReadOptions options, long chunkRows) {
     Objects.requireNonNull(allocator, "sluice: allocator is null");
     ArrowAccess.check();
+    // Small batches are read as chunks of whole batches and cut by the reader (ChunkCutter).
+    long batchRows = ChunkCutter.batchRows(options, chunkRows);
+    if (batchRows > 0) {
+      options = ChunkCutter.chunked(options, batchRows, chunkRows);
+    }
     byte[][][] keysValues = NativeStrings.options(fixed, options == null ? null : options.asMap());
     try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
       handle.use(address -> {
@@ -167,7 +177,7 @@ public class DataConnector implements AutoCloseable {
       // emptied struct. ArrowArrayStream.close() never calls `release`, so a failed import
       // releases the native stream here.
       try {
-        return new StreamReader(allocator, stream);
+        return new StreamReader(allocator, stream, batchRows);
       } catch (Throwable t) {
         if (stream.snapshot().release != 0) {
           stream.release();
