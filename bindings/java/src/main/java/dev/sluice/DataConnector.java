@@ -144,6 +144,12 @@ public class DataConnector implements AutoCloseable {
    * file that went bad after opening) are thrown by {@link ArrowReader#loadNextBatch()} as a SluiceException with the
    * core's status and message, and again by every later call.
    *
+   * <p>With a batch_size of at most half of 65,536 rows (and no batches_per_chunk of the
+   * caller's), the reader asks the core for chunks of whole batches of about 65,536 rows and
+   * cuts each into its batches, without copying values: the same batches, with one C Data
+   * import per chunk instead of per batch. A chunk's buffers are then held until its last
+   * batch is passed, and an error inside a chunk is thrown at the chunk's first batch.
+   *
    * @throws SluiceException a bad option (INVALID_ARGUMENT naming it), an unknown column …
    * @throws IllegalStateException the connector is closed, or the JVM lacks
    *     --add-opens=java.base/java.nio=ALL-UNNAMED, which Arrow Java needs
