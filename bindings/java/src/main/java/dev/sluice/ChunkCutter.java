@@ -44,10 +44,11 @@ final class ChunkCutter {
 
   /**
    * The rows per batch to cut from chunks of about {@code chunkRows} (CHUNK_ROWS) for a read
-   * whose options are {@code options} (null: none): its batch_size when that is at most half a chunk; 0 when the reader should take
-   * the core's batches as they come: the caller chose its own chunks (batches_per_chunk), or
-   * batch_size is large or not given (the default, 65,536 rows, is a chunk already). A
-   * batch_size that is not a positive number is left to the core to refuse.
+   * whose options are {@code options} (null: none): its batch_size when that is at most half a
+   * chunk; 0 when the reader should take the core's batches as they come: the caller chose its
+   * own chunks (batches_per_chunk), or batch_size is large or not given (the default, 65,536
+   * rows, is a chunk already). A batch_size that is not a positive number is left to the core
+   * to refuse.
    */
   static long batchRows(ReadOptions options, long chunkRows) {
     if (options == null || options.asMap().containsKey(OPTION)) {
