@@ -199,7 +199,8 @@ class ChunkedReadTest {
       assertEquals(batches, allocations.get() - buffers,
           "one allocation per batch: the offsets of the one string column, rebased");
       System.out.printf("per cut batch: %d heap bytes%n", heap);
-      assertTrue(heap < 2 * 1024, "Java heap bytes allocated per cut batch: " + heap);
+      // about 1.9 KiB (slices of 6 columns' buffers, their transfer); a batch's import is about 9.6 KiB
+      assertTrue(heap < 4 * 1024, "Java heap bytes allocated per cut batch: " + heap);
     }
   }
 }
