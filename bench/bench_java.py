@@ -23,6 +23,13 @@ Next to the time, each pass reports its CPU time: the whole process's (decoding
 threads, JIT compilers and GC included) and the importing thread's. On a shared
 machine the CPU times move much less than the wall-clock times.
 
+`java-c1` is `java` with `-XX:TieredStopAtLevel=1` (no C2 compiler): how much of a fresh
+JVM's first pass is the JIT's own compiling, a JVM setting and not sluice's code.
+
+`--also NAME=CLASSES` adds the cases NAME and NAME-preloaded: the same Java run with the
+classes in CLASSES first on the classpath (another build of dev.sluice classes: before and
+after a change in one interleaved run).
+
 Builds the Java binding first (mvn package in bindings/java, with target/release/libsluice.so)
 and compiles bench/java with javac (java's source-file mode would run javac inside the
 timed JVM); the Python side uses the same library through SLUICE_LIBRARY.
@@ -120,6 +127,13 @@ def main():
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-ipc", action="store_true", help="skip the floor case and its file")
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=CLASSES",
+        help="extra Java cases with CLASSES first on the classpath (e.g. the classes before a change)",
+    )
     args = parser.parse_args()
     if not Path(args.dir).is_dir():
         sys.exit(f"{args.dir} not found: make it with .venv/bin/python bench/make_reference_table.py")
@@ -132,8 +146,14 @@ def main():
     cases = {
         "java": (jvm + full_pass, None),
         "java-preloaded": (preloaded + full_pass, None),
+        "java-c1": (jvm[:2] + ["-XX:TieredStopAtLevel=1"] + jvm[2:] + full_pass, None),
         "python": ([sys.executable, "-c", PYTHON_PASS, args.dir, str(args.batch_size), str(PASSES)], python_env),
     }
+    for also in args.also:
+        name, _, classes = also.partition("=")
+        extra = ["java", "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", f"{classes}:{classpath}"]
+        cases[name] = (extra + full_pass, None)
+        cases[f"{name}-preloaded"] = (extra[:2] + ["-Dbench.preload=true"] + extra[2:] + full_pass, None)
     if not args.no_ipc:
         ipc = ipc_file(args.dir, args.batch_size, python_env)
         cases["java-ipc-preloaded"] = (preloaded + ["BenchIpcPass", str(ipc), str(PASSES)], None)
@@ -155,10 +175,11 @@ def main():
         cpu = min(r["cpu"] for r in runs)
         main_cpu = min(r["main_cpu"] for r in runs)
         first = min(r["first_batch"] for r in runs)
+        jit = f", JIT threads {min(r['jit_cpu'] for r in runs):.2f} s" if "jit_cpu" in runs[0] else ""
         print(
             f"{label:32s} {fastest['rows']:>10,d} rows {fastest['batches']:>6,d} batches  "
             f"best {fastest['seconds']:.2f} s ({times})  {best[(side, p)] / 1e6:6.2f} M rows/s  "
-            f"least of the runs: CPU {cpu:.2f} s, importing thread {main_cpu:.2f} s, first batch {first:.3f} s"
+            f"least of the runs: CPU {cpu:.2f} s, importing thread {main_cpu:.2f} s{jit}, first batch {first:.3f} s"
         )
     assert len({runs[0]["rows"] for runs in results.values()}) == 1, "the cases read different row counts"
     for p in range(PASSES):

@@ -144,6 +144,12 @@ public class DataConnector implements AutoCloseable {
    * file that went bad after opening) are thrown by {@link ArrowReader#loadNextBatch()} as a SluiceException with the
    * core's status and message, and again by every later call.
    *
+   * <p>With a batch_size of at most half of 65,536 rows (and no batches_per_chunk of the
+   * caller's), the reader asks the core for chunks of whole batches of about 65,536 rows and
+   * cuts each into its batches, without copying values: the same batches, with one C Data
+   * import per chunk instead of per batch. A chunk's buffers are then held until its last
+   * batch is passed, and an error inside a chunk is thrown at the chunk's first batch.
+   *
    * @throws SluiceException a bad option (INVALID_ARGUMENT naming it), an unknown column …
    * @throws IllegalStateException the connector is closed, or the JVM lacks
    *     --add-opens=java.base/java.nio=ALL-UNNAMED, which Arrow Java needs
@@ -154,8 +160,18 @@ public class DataConnector implements AutoCloseable {
 
   /** read with {@code fixed} options set first (a shard's, which fix themselves; see DataShard). */
   ArrowReader read(BufferAllocator allocator, Map<String, String> fixed, ReadOptions options) {
+    return read(allocator, fixed, options, ChunkCutter.CHUNK_ROWS);
+  }
+
+  /** read with chunks of about {@code chunkRows} rows when batches are small (ChunkCutter; tests vary it). */
+  ArrowReader read(BufferAllocator allocator, Map<String, String> fixed, ReadOptions options, long chunkRows) {
     Objects.requireNonNull(allocator, "sluice: allocator is null");
     ArrowAccess.check();
+    // Small batches are read as chunks of whole batches and cut by the reader (ChunkCutter).
+    long batchRows = ChunkCutter.batchRows(options, chunkRows);
+    if (batchRows > 0) {
+      options = ChunkCutter.chunked(options, batchRows, chunkRows);
+    }
     byte[][][] keysValues = NativeStrings.options(fixed, options == null ? null : options.asMap());
     try (ArrowArrayStream stream = ArrowArrayStream.allocateNew(allocator)) {
       handle.use(address -> {
@@ -167,7 +183,7 @@ public class DataConnector implements AutoCloseable {
       // emptied struct. ArrowArrayStream.close() never calls `release`, so a failed import
       // releases the native stream here.
       try {
-        return new StreamReader(allocator, stream);
+        return new StreamReader(allocator, stream, batchRows);
       } catch (Throwable t) {
         if (stream.snapshot().release != 0) {
           stream.release();

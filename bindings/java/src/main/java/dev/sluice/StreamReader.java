@@ -34,6 +34,11 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * (Arrow Java's {@code Data.importIntoVectorSchemaRoot} builds a new StructVector and unloads
  * and reloads every buffer for each batch), and the C struct that receives each batch is
  * allocated once per reader.
+ *
+ * <p>With {@code batchRows} (a read whose batch_size is small: see {@link ChunkCutter}), the
+ * core emits chunks of whole batches and the reader cuts each chunk into its batches: the same
+ * batches, imported once per chunk. The chunk's buffers are then released when the batch after
+ * its last one is loaded.
  */
 final class StreamReader extends ArrowReader {
   private final ArrowArrayStream stream;
@@ -43,13 +48,21 @@ final class StreamReader extends ArrowReader {
   /** The batch as a struct array; its children are the vectors of {@link #root}. */
   private StructVector batch;
   private VectorSchemaRoot root;
+  /** Rows per batch cut from each chunk; 0 when every emitted batch is a batch of the reader. */
+  private final long batchRows;
+  /** Cuts the chunk in {@link #batch} into {@link #root}'s vectors (null when batchRows is 0). */
+  private ChunkCutter cutter;
   private SluiceException failure;
   /** The position at the end, kept when the end is reached (the stream is released then). */
   private String endPosition;
 
-  /** Takes over {@code filled} (a stream sluice just wrote), which is left released. */
-  StreamReader(BufferAllocator allocator, ArrowArrayStream filled) {
+  /**
+   * Takes over {@code filled} (a stream sluice just wrote), which is left released; with
+   * {@code batchRows} > 0, the stream's batches are chunks cut into batches of that many rows.
+   */
+  StreamReader(BufferAllocator allocator, ArrowArrayStream filled, long batchRows) {
     super(allocator);
+    this.batchRows = batchRows;
     this.next = ArrowArray.allocateNew(allocator);
     try {
       this.stream = ArrowArrayStream.allocateNew(allocator);
@@ -85,7 +98,12 @@ final class StreamReader extends ArrowReader {
       // Duplicate names are allowed, as in the schema (a projection may repeat a column).
       batch = StructVector.emptyWithDuplicates("", allocator);
       batch.initializeChildrenFromFields(schema.getFields());
-      root = new VectorSchemaRoot(schema, batch.getChildrenFromFields(), 0);
+      if (batchRows > 0) {
+        root = VectorSchemaRoot.create(schema, allocator);
+        cutter = new ChunkCutter(batch, root, batchRows);
+      } else {
+        root = new VectorSchemaRoot(schema, batch.getChildrenFromFields(), 0);
+      }
     }
     return root;
   }
@@ -96,6 +114,10 @@ final class StreamReader extends ArrowReader {
       throw failure;
     }
     VectorSchemaRoot into = getVectorSchemaRoot();
+    if (cutter != null && cutter.rowsLeft() > 0) {
+      cutter.next();
+      return true;
+    }
     try {
       stream.getNext(next);
     } catch (IOException e) {
@@ -110,9 +132,20 @@ final class StreamReader extends ArrowReader {
       }
       return false;
     }
+    if (cutter != null) {
+      cutter.clear(); // the previous chunk's last batch: its chunk goes with the import below
+    }
     // Moves the struct out of `next` (left released, ready for the next call) and swaps each
     // child's buffers for the batch's, releasing the previous batch's.
     Data.importIntoVector(allocator, next, batch, provider, false);
+    if (cutter != null) {
+      cutter.chunk(snapshot.length);
+      if (cutter.rowsLeft() == 0) {
+        return true; // an empty chunk (the core emits none but an empty stream's): an empty batch
+      }
+      cutter.next();
+      return true;
+    }
     into.setRowCount(Math.toIntExact(snapshot.length));
     return true;
   }
@@ -126,7 +159,9 @@ final class StreamReader extends ArrowReader {
       }
       return endPosition;
     }
-    byte[] token = Native.streamPosition(stream.memoryAddress(), unconsumedRows);
+    // The rest of the current chunk was emitted by the core but not by this reader.
+    long uncut = cutter == null ? 0 : cutter.rowsLeft();
+    byte[] token = Native.streamPosition(stream.memoryAddress(), unconsumedRows + uncut);
     return new String(token, java.nio.charset.StandardCharsets.US_ASCII);
   }
 
@@ -159,8 +194,11 @@ final class StreamReader extends ArrowReader {
 
   @Override
   protected void closeReadSource() {
+    if (cutter != null) {
+      root.close(); // the slices of the last batch cut
+    }
     if (batch != null) {
-      batch.close(); // the root's vectors: releases the last batch
+      batch.close(); // the root's vectors (or the chunk's): releases the last batch
     }
     if (next.snapshot().release != 0) {
       next.release(); // a batch whose import failed

@@ -137,9 +137,12 @@ class ErrorsTest {
 
   @Test
   void corruptPageFoundWhileReadingThrowsTheCoresStatus() throws IOException {
-    // the footer is valid (the open succeeds); the second row group's pages are garbage
+    // the footer is valid (the open succeeds); the second row group's pages are garbage. One
+    // batch per chunk, so that the first batch comes before the error (ChunkedReadTest has the
+    // error of a chunk that holds the damage).
     try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("corrupt_pages.parquet")));
-        ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(1000).fragmentsInFlight(1))) {
+        ArrowReader reader = connector.read(allocator,
+            new ReadOptions().batchSize(1000).fragmentsInFlight(1).set("batches_per_chunk", "1"))) {
       assertTrue(reader.loadNextBatch());
       BigIntVector ids = (BigIntVector) reader.getVectorSchemaRoot().getVector("id");
       assertEquals(1000, ids.getValueCount());

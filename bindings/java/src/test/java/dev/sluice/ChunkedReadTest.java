@@ -1,0 +1,206 @@
+package dev.sluice;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.arrow.memory.AllocationListener;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.ArrowReader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Reads with small batches import chunks of whole batches from the core and cut them into the
+ * batches (ChunkCutter): the same batches, values and positions as the core's own batches.
+ * Chunks of 4,000 rows here (65,536 in use) so that the 10,000-row file spans several.
+ */
+class ChunkedReadTest {
+  private static final long CHUNK_ROWS = 4000;
+  private BufferAllocator allocator;
+
+  @BeforeEach
+  void open() {
+    allocator = new RootAllocator();
+  }
+
+  @AfterEach
+  void close() {
+    allocator.close(); // throws if any buffer leaked
+  }
+
+  /** Every batch of a reader as its row count and its values in text (every column, nulls included). */
+  private static List<String> batches(ArrowReader reader) throws IOException {
+    List<String> batches = new ArrayList<>();
+    while (reader.loadNextBatch()) {
+      VectorSchemaRoot root = reader.getVectorSchemaRoot();
+      batches.add(root.getRowCount() + " rows\n" + root.contentToTSVString());
+    }
+    assertFalse(reader.loadNextBatch(), "the end stays the end");
+    return batches;
+  }
+
+  /** The batches of a cutting read against the core's batches (batches_per_chunk=1: nothing to cut). */
+  private void assertSameBatches(String source, ReadOptions options, int expectedBatches) throws IOException {
+    try (DataConnector connector = DataConnector.fromSources(List.of(source))) {
+      List<String> cut;
+      try (ArrowReader reader = connector.read(allocator, null, options, CHUNK_ROWS)) {
+        cut = batches(reader);
+      }
+      List<String> core;
+      try (ArrowReader reader = connector.read(allocator, new ReadOptions(options).set("batches_per_chunk", "1"))) {
+        core = batches(reader);
+      }
+      assertEquals(expectedBatches, core.size());
+      assertEquals(core.size(), cut.size(), "batches");
+      for (int i = 0; i < core.size(); i++) {
+        assertEquals(core.get(i), cut.get(i), "batch " + i);
+      }
+    }
+  }
+
+  @Test
+  void cutBatchesAreTheCoresBatches() throws IOException {
+    String values = TestData.path("values.parquet");
+    // chunks of 2 batches of 1,500 rows: the last chunk (1,000 rows) is short, so is its batch
+    assertSameBatches(values, new ReadOptions().batchSize(1500), 7);
+    // a batch_size that is not a multiple of 8: bitmaps (x's nulls, flag's values) cut mid-byte
+    assertSameBatches(values, new ReadOptions().batchSize(999).shuffle(true).seed(3), 11);
+    assertSameBatches(values, new ReadOptions().batchSize(1000).dropLastBatch(true).numShards(3).shardIndex(1), 3);
+    assertSameBatches(values, new ReadOptions().batchSize(700).features("f32", "k").label("id"), 15);
+    assertSameBatches(TestData.path("multi"),
+        new ReadOptions().batchSize(512).shuffle(true).seed(9).numWorkers(2).workerIndex(0).columns("v", "id"), 8);
+  }
+
+  @Test
+  void cutBatchesEqualPyarrowsValues() throws IOException {
+    Map<String, List<Object>> expected;
+    try (FileChannel channel = FileChannel.open(TestData.dir().resolve("values.arrow"), StandardOpenOption.READ);
+        ArrowFileReader reader = new ArrowFileReader(channel, allocator)) {
+      expected = Columns.values(reader);
+    }
+    try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")));
+        ArrowReader reader = connector.read(allocator, null, new ReadOptions().batchSize(1000), CHUNK_ROWS)) {
+      VectorSchemaRoot root = reader.getVectorSchemaRoot();
+      Map<String, List<Object>> actual = Columns.values(reader);
+      assertSame(root, reader.getVectorSchemaRoot(), "one root for every batch");
+      assertEquals(List.copyOf(expected.keySet()), List.copyOf(actual.keySet()));
+      for (String column : expected.keySet()) {
+        Columns.assertSameValues(expected.get(column), actual.get(column), column);
+      }
+    }
+  }
+
+  @Test
+  void aPositionMidChunkResumesAtTheNextBatch() throws IOException {
+    ReadOptions options = new ReadOptions().batchSize(1000).shuffle(true).seed(11);
+    try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")))) {
+      List<String> whole;
+      try (ArrowReader reader = connector.read(allocator, null, options, CHUNK_ROWS)) {
+        whole = batches(reader);
+      }
+      String token;
+      try (ArrowReader reader = connector.read(allocator, null, options, CHUNK_ROWS)) {
+        for (int i = 0; i < 6; i++) { // the second chunk's second batch of four
+          assertTrue(reader.loadNextBatch());
+        }
+        token = Sluice.position(reader);
+      }
+      try (ArrowReader reader = connector.read(allocator, null, new ReadOptions(options).resumeFrom(token), CHUNK_ROWS)) {
+        assertEquals(whole.subList(6, whole.size()), batches(reader));
+      }
+    }
+  }
+
+  @Test
+  void anErrorInAChunkIsThrownAtItsFirstBatchAndAfter() throws IOException {
+    // corrupt_pages.parquet: ids 0..2999 in row groups of 1,000, the second one's pages garbage.
+    // Chunks of 2 batches: the first chunk (ids 0..1999) holds the damage, so the error comes
+    // with the first batch, not after it (one batch per import gives batch 0 first: ErrorsTest).
+    try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("corrupt_pages.parquet")));
+        ArrowReader reader = connector.read(allocator, null,
+            new ReadOptions().batchSize(1000).fragmentsInFlight(1), 2000)) {
+      for (int attempt = 0; attempt < 2; attempt++) { // never taken for the end of the rows
+        SluiceException error = assertThrows(SluiceException.class, reader::loadNextBatch);
+        assertEquals(Status.INVALID_DATA, error.status(), error.getMessage());
+        assertTrue(error.getMessage().contains("corrupt_pages.parquet"), error.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void batchesPerChunkGivenByTheCallerIsNotCut() throws IOException {
+    try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")));
+        ArrowReader reader = connector.read(allocator, null,
+            new ReadOptions().batchSize(1000).set("batches_per_chunk", "3"), CHUNK_ROWS)) {
+      List<Integer> lengths = new ArrayList<>();
+      while (reader.loadNextBatch()) {
+        lengths.add(reader.getVectorSchemaRoot().getRowCount());
+      }
+      assertEquals(List.of(3000, 3000, 3000, 1000), lengths);
+    }
+  }
+
+  @Test
+  void oneChunkIsHeldAtATime() throws IOException {
+    try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")));
+        ArrowReader reader = connector.read(allocator, null, new ReadOptions().batchSize(1000), CHUNK_ROWS)) {
+      assertTrue(reader.loadNextBatch());
+      long oneChunk = allocator.getAllocatedMemory();
+      assertTrue(oneChunk > 4000 * 8, "the chunk lives in the reader's allocator: " + oneChunk);
+      int batches = 1;
+      while (reader.loadNextBatch()) {
+        batches++;
+        // the previous chunk went back to the core when the next one was imported
+        assertTrue(allocator.getAllocatedMemory() < 1.5 * oneChunk,
+            "batch " + batches + ": " + allocator.getAllocatedMemory() + " bytes held, one chunk is " + oneChunk);
+      }
+      assertEquals(10, batches);
+    }
+  }
+
+  @Test
+  void aCutBatchAllocatesOnlyRebasedOffsets() throws IOException {
+    AtomicLong allocations = new AtomicLong();
+    AllocationListener counting = new AllocationListener() {
+      @Override
+      public void onAllocation(long size) {
+        allocations.incrementAndGet();
+      }
+    };
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
+    try (BufferAllocator counted = new RootAllocator(counting, Long.MAX_VALUE);
+        DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")));
+        ArrowReader reader = connector.read(counted, new ReadOptions().batchSize(48))) { // one chunk: the file
+      assertTrue(reader.loadNextBatch()); // the first batch imports the chunk
+      long buffers = allocations.get();
+      long heap = threads.getThreadAllocatedBytes(thread);
+      int batches = 0;
+      while (reader.loadNextBatch()) {
+        batches++;
+      }
+      heap = (threads.getThreadAllocatedBytes(thread) - heap) / batches;
+      assertEquals(208, batches);
+      assertEquals(batches, allocations.get() - buffers,
+          "one allocation per batch: the offsets of the one string column, rebased");
+      System.out.printf("per cut batch: %d heap bytes%n", heap);
+      // about 1.9 KiB (slices of 6 columns' buffers, their transfer); a batch's import is about 9.6 KiB
+      assertTrue(heap < 4 * 1024, "Java heap bytes allocated per cut batch: " + heap);
+    }
+  }
+}
