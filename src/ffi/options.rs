@@ -192,6 +192,7 @@ mod tests {
         ("snapshot_dir", b"s3://bucket/snapshots"),
         ("snapshot_id", b"../escape"),
         ("snapshot_max_age", b"0"),
+        ("snapshot_max_bytes", b"lots"),
     ];
 
     /// Sets a bad value for every key and checks the error and that nothing changed.

@@ -29,9 +29,12 @@ pub struct SnapshotOptions {
     pub id: Option<String>,
     /// Snapshots unused for longer are removed when a new one is published. None: 7 days.
     pub max_age: Option<Duration>,
+    /// When a new snapshot is published, the least recently used others are removed until
+    /// the directory's snapshots hold at most this many bytes. None: no limit.
+    pub max_bytes: Option<u64>,
 }
 
-pub(crate) const KNOWN: &[&str] = &["snapshot", "snapshot_dir", "snapshot_id", "snapshot_max_age"];
+pub(crate) const KNOWN: &[&str] = &["snapshot", "snapshot_dir", "snapshot_id", "snapshot_max_age", "snapshot_max_bytes"];
 
 impl SnapshotOptions {
     /// Sets `key` when it is a snapshot option; false when it is not one.
@@ -65,6 +68,7 @@ impl SnapshotOptions {
                 self.id = Some(value.to_string());
             }
             "snapshot_max_age" => self.max_age = Some(parse::seconds(key, value)?),
+            "snapshot_max_bytes" => self.max_bytes = Some(parse::bytes(key, value)?),
             _ => return Ok(false),
         }
         Ok(true)

@@ -7,13 +7,13 @@
 //! - [`write`]: one partition into one Parquet file, row groups sized for the reader
 //! - [`publish`]: the temporary directory, the rename that publishes, the lock that makes
 //!   processes given one id agree on one snapshot
-//! - [`cleanup`]: removing old snapshots (by age), automatically and by hand
+//! - [`cleanup`]: removing old snapshots (by age, and by size), automatically and by hand
 
 mod cleanup;
 mod publish;
 mod write;
 
-pub use cleanup::{remove_snapshots, DEFAULT_MAX_AGE};
+pub use cleanup::{remove_snapshots, remove_snapshots_over, DEFAULT_MAX_AGE};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{ReadOptions, SnapshotMode, SnapshotOptions, SourceOptions};
@@ -208,7 +208,7 @@ impl StreamConnection {
         let (handles, _) = source.pump(Some(sinks), false, None)?;
         join_all(handles)?;
         let path = pending.publish()?;
-        self.clean_up();
+        self.clean_up(&path);
         self.open_published(path)
     }
 
@@ -247,7 +247,7 @@ impl StreamConnection {
         let connection = self.clone();
         let finisher = std::thread::Builder::new().name("sluice-snapshot".into()).spawn(move || {
             let outcome = join_all(handles).and_then(|()| pending.publish()).and_then(|path| {
-                connection.clean_up();
+                connection.clean_up(&path);
                 connection.open_published(path)
             });
             *connection.lock() = outcome.unwrap_or_else(State::Failed);
@@ -274,9 +274,14 @@ impl StreamConnection {
         Ok(State::Ready { source: Arc::new(source), path })
     }
 
-    /// Removes snapshots unused for longer than `snapshot_max_age`; a failure only costs disk space.
-    fn clean_up(&self) {
+    /// Removes snapshots unused for longer than `snapshot_max_age`, then the least recently
+    /// used others (never `published`) while they hold more than `snapshot_max_bytes`; a
+    /// failure only costs disk space.
+    fn clean_up(&self, published: &std::path::Path) {
         let _ = remove_snapshots(&self.dir, self.settings.max_age.unwrap_or(DEFAULT_MAX_AGE));
+        if let Some(max_bytes) = self.settings.max_bytes {
+            let _ = remove_snapshots_over(&self.dir, max_bytes, published);
+        }
     }
 }
 
