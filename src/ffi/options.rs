@@ -189,7 +189,7 @@ mod tests {
         ("version", b"-1"),
         ("timestamp", b"yesterday"),
         ("snapshot", b"sometimes"),
-        ("snapshot_dir", b"s3://bucket/snapshots"),
+        ("snapshot_dir", b"ftp://host/snapshots"),
         ("snapshot_id", b"../escape"),
         ("snapshot_max_age", b"0"),
         ("snapshot_max_bytes", b"lots"),

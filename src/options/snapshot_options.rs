@@ -25,6 +25,8 @@ pub struct SnapshotOptions {
     pub mode: SnapshotMode,
     /// None: `$SLUICE_SNAPSHOT_DIR`, else the user's cache directory (`crate::snapshot::default_dir`).
     pub dir: Option<PathBuf>,
+    /// An object-store URI (`s3://bucket/snapshots`) instead of `dir`.
+    pub uri: Option<String>,
     /// None: a new random id. Processes given the same id share one snapshot.
     pub id: Option<String>,
     /// Snapshots unused for longer are removed when a new one is published. None: 7 days.
@@ -52,10 +54,14 @@ impl SnapshotOptions {
                 if value.trim().is_empty() {
                     return Err(parse::bad(key, value, "is empty: name a local directory, or leave the option unset"));
                 }
-                if value.contains("://") {
-                    return Err(parse::bad(key, value, "must be a local directory (object-store snapshots are not built yet)"));
+                if value.contains("://") && !value.to_ascii_lowercase().starts_with("file://") {
+                    crate::source::location::remote_store(value).map_err(|e| parse::bad(key, value, &e.message))?;
+                    self.uri = Some(value.to_string());
+                    self.dir = None;
+                } else {
+                    self.dir = Some(PathBuf::from(value));
+                    self.uri = None;
                 }
-                self.dir = Some(PathBuf::from(value));
             }
             "snapshot_id" => {
                 let valid = !value.is_empty()
