@@ -12,6 +12,12 @@ and ends when the DataFrame is built. Peak RSS is the child's ru_maxrss. The cas
 
     python bench/bench_sql.py --rows 2000000 --repeat 3
     python bench/bench_sql.py --rows 200000 --repeat 1 --data /work/refdata/reference
+    python bench/bench_sql.py --rows 2000000 --cases to_pandas,torch   # only those cases
+
+The torch cases: `to_torch_dataset` in packed mode (20 numeric columns into one float32 X,
+`label` as y), shuffled, batch 4096, memory_budget 256 MiB; epoch 1 runs the query and writes
+the snapshot as it goes, epoch 2 (timed alone, after an untimed epoch 1) reads the snapshot.
+"peak RSS growth" is the peak RSS above the RSS after the case's imports.
 """
 
 import argparse
@@ -65,16 +71,59 @@ df = sluice.DataConnector.from_sql(QUERY, uri=URI, partition_on="id", partitions
 """,
 }
 
+#: the torch cases: the reference table's 20 numbers packed into X (float32), `label` as y,
+#: shuffled, under a memory budget; the snapshot goes to a fresh directory per process
+TORCH = """
+import sluice, tempfile, torch
+baseline()
+snapshots = tempfile.mkdtemp(prefix="bench-sql-snap-")
+FEATURES = [f"f{i:02d}" for i in range(16)] + [f"i{i}" for i in range(4)]
+connector = sluice.DataConnector.from_sql(QUERY, uri=URI, snapshot_dir=snapshots)
+def epoch(n):
+    dataset = connector.to_torch_dataset(
+        features=FEATURES, label="label", shuffle=True, seed=1, epoch=n, batch_size=4096,
+        drop_last_batch=False, memory_budget=BUDGET)
+    return sum(int(x.shape[0]) for x, y in torch.utils.data.DataLoader(dataset, batch_size=None))
+"""
+
+CASES["sluice to_torch_dataset packed + shuffle, epoch 1 (query + snapshot)"] = (
+    TORCH
+    + """
+start()
+df = range(epoch(0))
+"""
+)
+CASES["sluice to_torch_dataset packed + shuffle, epoch 2 (from the snapshot)"] = (
+    TORCH
+    + """
+epoch(0)
+start()
+df = range(epoch(1))
+"""
+)
+
+#: the memory budget of the torch cases (read option memory_budget)
+BUDGET = "256MiB"
+
 CHILD = """
-import time, resource, sys
-URI, QUERY, ROWS = sys.argv[1], sys.argv[2], int(sys.argv[3])
+import os, time, resource, sys
+URI, QUERY, ROWS, BUDGET = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 _t = [0.0]
+_rss = [None]
+def rss_mib():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def baseline():
+    # RSS after the case's imports: the growth reported is the peak RSS above it
+    _rss[0] = rss_mib()
 def start():
+    if _rss[0] is None:
+        baseline()
     _t[0] = time.perf_counter()
 {body}
 elapsed = time.perf_counter() - _t[0]
 assert len(df) == ROWS, (len(df), ROWS)
-print(f"RESULT {{elapsed:.4f}}")
+growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - _rss[0]
+print(f"RESULT {{elapsed:.4f}} {{growth:.1f}}")
 """
 
 
@@ -94,14 +143,15 @@ def load_table(uri, data_dir, rows):
 
 def run_case(name, uri, rows):
     code = CHILD.format(body=CASES[name])
-    proc = subprocess.Popen([sys.executable, "-c", code, uri, QUERY, str(rows)], stdout=subprocess.PIPE, text=True)
+    args = [sys.executable, "-c", code, uri, QUERY, str(rows), BUDGET]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     out = proc.stdout.read()
     proc.stdout.close()
     if status != 0:
         raise RuntimeError(f"{name} failed with status {status}: {out}")
-    seconds = float(out.split("RESULT ")[1])
-    return seconds, usage.ru_maxrss / 1024
+    seconds, growth = map(float, out.split("RESULT ")[1].split())
+    return seconds, usage.ru_maxrss / 1024, growth
 
 
 def main():
@@ -109,6 +159,7 @@ def main():
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", default=str(ROOT / "bench" / "data" / "reference"))
+    parser.add_argument("--cases", default="", help="only the cases whose names contain one of these (comma-separated)")
     args = parser.parse_args()
 
     import _postgres
@@ -119,6 +170,9 @@ def main():
     except ImportError:
         print("ConnectorX is not installed (pip install connectorx): its cases are left out")
         cases = [c for c in cases if not c.startswith("ConnectorX")]
+    if args.cases:
+        wanted = args.cases.split(",")
+        cases = [c for c in cases if any(w in c for w in wanted)]
 
     server = _postgres.start()
     try:
@@ -133,14 +187,16 @@ def main():
     finally:
         server.stop()
 
-    base = statistics.median(s for s, _ in results["pandas.read_sql (SQLAlchemy + psycopg2)"])
+    first = cases[0]
+    base = statistics.median(s for s, _, _ in results[first])
     print(f"\n{args.rows} rows, 23 columns, PostgreSQL 15 on loopback; median of {args.repeat}\n")
-    print("| case | seconds | vs pandas.read_sql | peak RSS (MiB) |")
-    print("|---|---:|---:|---:|")
+    print(f"| case | seconds | vs {first} | peak RSS (MiB) | peak RSS growth (MiB) |")
+    print("|---|---:|---:|---:|---:|")
     for name in cases:
-        seconds = statistics.median(s for s, _ in results[name])
-        rss = statistics.median(r for _, r in results[name])
-        print(f"| {name} | {seconds:.2f} | {base / seconds:.1f}x | {rss:.0f} |")
+        seconds = statistics.median(s for s, _, _ in results[name])
+        rss = statistics.median(r for _, r, _ in results[name])
+        growth = statistics.median(g for _, _, g in results[name])
+        print(f"| {name} | {seconds:.2f} | {base / seconds:.1f}x | {rss:.0f} | {growth:.0f} |")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files, directories, globs or URIs (as from_sources takes them)
-    #[arg(required = true, value_name = "SRC")]
+    /// Files, directories, globs or URIs (as from_sources takes them); none with --sql
+    #[arg(required_unless_present = "sql", conflicts_with = "sql", value_name = "SRC")]
     sources: Vec<String>,
     /// Only these columns (comma-separated; the read option `columns`)
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]

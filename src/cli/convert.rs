@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files, directories, globs or URIs (as from_sources takes them)
-    #[arg(required = true, value_name = "SRC")]
+    /// Files, directories, globs or URIs (as from_sources takes them); none with --sql
+    #[arg(required_unless_present = "sql", conflicts_with = "sql", value_name = "SRC")]
     sources: Vec<String>,
     /// The Parquet file to write (a local path)
     #[arg(value_name = "DST")]

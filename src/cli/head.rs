@@ -8,8 +8,8 @@ use arrow::record_batch::RecordBatch;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files, directories, globs or URIs (as from_sources takes them)
-    #[arg(required = true, value_name = "SRC")]
+    /// Files, directories, globs or URIs (as from_sources takes them); none with --sql
+    #[arg(required_unless_present = "sql", conflicts_with = "sql", value_name = "SRC")]
     sources: Vec<String>,
     /// How many rows
     #[arg(short = 'n', long = "rows", default_value_t = 10, value_name = "N")]

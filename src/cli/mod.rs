@@ -7,6 +7,7 @@
 //! their kind ([`exit`]).
 //!
 //! - [`source`]: SRC and its options (`--format`, `-o`, `-r`), shared by every command
+//! - [`sql`]: SRC as a query (`--sql`, `--uri`, `--driver`)
 //! - [`progress`]: the progress bar on long reads (indicatif), on a terminal only
 //! - [`output`]: printing to stdout (a closed pipe ends quietly)
 
@@ -19,6 +20,7 @@ mod output;
 mod progress;
 mod schema;
 mod source;
+mod sql;
 mod stats;
 
 use crate::error::{panic_message, Error, ErrorKind, Result};

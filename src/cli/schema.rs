@@ -9,8 +9,8 @@ use serde_json::json;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files, directories, globs or URIs (as from_sources takes them)
-    #[arg(required = true, value_name = "SRC")]
+    /// Files, directories, globs or URIs (as from_sources takes them); none with --sql
+    #[arg(required_unless_present = "sql", conflicts_with = "sql", value_name = "SRC")]
     sources: Vec<String>,
     #[command(flatten)]
     source: SourceArgs,

@@ -3,8 +3,9 @@
 //! `-o KEY=VALUE` and read options `-r KEY=VALUE` (docs/options.md), parsed by
 //! the library's own option setters so that every option and its error
 //! messages are those of the other bindings.
-//! (Future sources, a dataset version or a query, belong here too.)
+//! SRC may also be a query (`--sql`, `--uri`: [`super::sql`]).
 
+use super::sql::SqlArgs;
 use crate::error::{Error, Result};
 use crate::{Connector, ReadOptions, SourceOptions};
 
@@ -19,20 +20,29 @@ pub struct SourceArgs {
     /// A read option, KEY=VALUE (docs/options.md: columns, limit, shuffle, seed, tensors ...); repeatable
     #[arg(short = 'r', long = "read-option", value_name = "KEY=VALUE")]
     pub read_options: Vec<String>,
+    #[command(flatten)]
+    pub sql: SqlArgs,
 }
 
 impl SourceArgs {
     /// Opens `sources` with the source options: every file's metadata is read, the schema checked.
+    /// With `--sql`, runs the query instead (clap has made sure that no SRC was given then).
     pub fn open(&self, sources: &[String]) -> Result<Connector> {
         let mut options = SourceOptions::default();
         if let Some(format) = &self.format {
+            if self.sql.sql.is_some() {
+                return Err(Error::invalid_argument("--format applies to files, not to a query (--sql)"));
+            }
             options.set("format", format)?;
         }
         for pair in &self.options {
             let (key, value) = key_value(pair, "-o")?;
             options.set(key, value)?;
         }
-        Connector::open(sources, &options)
+        match self.sql.open(&options)? {
+            Some(connector) => Ok(connector),
+            None => Connector::open(sources, &options),
+        }
     }
 
     /// The read options: `-r` pairs first, then what the command's own flags set.
@@ -49,7 +59,7 @@ impl SourceArgs {
     }
 }
 
-fn key_value<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
+pub fn key_value<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
     pair.split_once('=')
         .filter(|(key, _)| !key.trim().is_empty())
         .map(|(key, value)| (key.trim(), value))

@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files, directories, globs or URIs (as from_sources takes them)
-    #[arg(required = true, value_name = "SRC")]
+    /// Files, directories, globs or URIs (as from_sources takes them); none with --sql
+    #[arg(required_unless_present = "sql", conflicts_with = "sql", value_name = "SRC")]
     sources: Vec<String>,
     #[command(flatten)]
     source: SourceArgs,

@@ -189,9 +189,10 @@ mod tests {
         ("version", b"-1"),
         ("timestamp", b"yesterday"),
         ("snapshot", b"sometimes"),
-        ("snapshot_dir", b"s3://bucket/snapshots"),
+        ("snapshot_dir", b"ftp://host/snapshots"),
         ("snapshot_id", b"../escape"),
         ("snapshot_max_age", b"0"),
+        ("snapshot_max_bytes", b"lots"),
     ];
 
     /// Sets a bad value for every key and checks the error and that nothing changed.

@@ -25,13 +25,18 @@ pub struct SnapshotOptions {
     pub mode: SnapshotMode,
     /// None: `$SLUICE_SNAPSHOT_DIR`, else the user's cache directory (`crate::snapshot::default_dir`).
     pub dir: Option<PathBuf>,
+    /// An object-store URI (`s3://bucket/snapshots`) instead of `dir`.
+    pub uri: Option<String>,
     /// None: a new random id. Processes given the same id share one snapshot.
     pub id: Option<String>,
     /// Snapshots unused for longer are removed when a new one is published. None: 7 days.
     pub max_age: Option<Duration>,
+    /// When a new snapshot is published, the least recently used others are removed until
+    /// the directory's snapshots hold at most this many bytes. None: no limit.
+    pub max_bytes: Option<u64>,
 }
 
-pub(crate) const KNOWN: &[&str] = &["snapshot", "snapshot_dir", "snapshot_id", "snapshot_max_age"];
+pub(crate) const KNOWN: &[&str] = &["snapshot", "snapshot_dir", "snapshot_id", "snapshot_max_age", "snapshot_max_bytes"];
 
 impl SnapshotOptions {
     /// Sets `key` when it is a snapshot option; false when it is not one.
@@ -49,10 +54,14 @@ impl SnapshotOptions {
                 if value.trim().is_empty() {
                     return Err(parse::bad(key, value, "is empty: name a local directory, or leave the option unset"));
                 }
-                if value.contains("://") {
-                    return Err(parse::bad(key, value, "must be a local directory (object-store snapshots are not built yet)"));
+                if value.contains("://") && !value.to_ascii_lowercase().starts_with("file://") {
+                    crate::source::location::remote_store(value).map_err(|e| parse::bad(key, value, &e.message))?;
+                    self.uri = Some(value.to_string());
+                    self.dir = None;
+                } else {
+                    self.dir = Some(PathBuf::from(value));
+                    self.uri = None;
                 }
-                self.dir = Some(PathBuf::from(value));
             }
             "snapshot_id" => {
                 let valid = !value.is_empty()
@@ -65,6 +74,7 @@ impl SnapshotOptions {
                 self.id = Some(value.to_string());
             }
             "snapshot_max_age" => self.max_age = Some(parse::seconds(key, value)?),
+            "snapshot_max_bytes" => self.max_bytes = Some(parse::bytes(key, value)?),
             _ => return Ok(false),
         }
         Ok(true)

@@ -7,13 +7,15 @@
 //! - [`write`]: one partition into one Parquet file, row groups sized for the reader
 //! - [`publish`]: the temporary directory, the rename that publishes, the lock that makes
 //!   processes given one id agree on one snapshot
-//! - [`cleanup`]: removing old snapshots (by age), automatically and by hand
+//! - [`remote`]: snapshots in an object store, published by a create-if-absent marker
+//! - [`cleanup`]: removing old snapshots (by age, and by size), automatically and by hand
 
 mod cleanup;
 mod publish;
+mod remote;
 mod write;
 
-pub use cleanup::{remove_snapshots, DEFAULT_MAX_AGE};
+pub use cleanup::{remove_snapshots, remove_snapshots_over, DEFAULT_MAX_AGE};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::{ReadOptions, SnapshotMode, SnapshotOptions, SourceOptions};
@@ -21,6 +23,7 @@ use crate::source::stream::{PartitionSink, PumpedPartition, StreamSource};
 use crate::source::Source;
 use arrow::datatypes::SchemaRef;
 use publish::Claim;
+use remote::RemoteDir;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use tokio::sync::watch;
@@ -72,7 +75,10 @@ pub struct StreamConnection {
     pub schema: SchemaRef,
     settings: SnapshotOptions,
     id: String,
+    /// Local snapshots: `snapshot_dir`. Object-store ones: the local staging directory.
     dir: PathBuf,
+    /// `snapshot_dir` when it is an object-store URI.
+    remote: Option<RemoteDir>,
     /// The process that holds the stream: a forked child can only read a published snapshot.
     pid: u32,
     state: Mutex<State>,
@@ -94,13 +100,18 @@ impl StreamConnection {
     pub fn new(source: StreamSource, options: &SourceOptions) -> StreamConnection {
         let settings = options.snapshot.clone();
         let id = settings.id.clone().unwrap_or_else(new_id);
-        let dir = settings.dir.clone().unwrap_or_else(default_dir);
+        let remote = settings.uri.as_deref().map(|uri| RemoteDir::new(uri, options));
+        let dir = match &remote {
+            Some(remote) => remote.staging(),
+            None => settings.dir.clone().unwrap_or_else(default_dir),
+        };
         StreamConnection {
             description: source.description.clone(),
             schema: source.schema.clone(),
             settings,
             id,
             dir,
+            remote,
             pid: std::process::id(),
             state: Mutex::new(State::Fresh(source)),
             changed: Condvar::new(),
@@ -199,16 +210,42 @@ impl StreamConnection {
 
     /// Writes the whole stream into the snapshot (or finds it published by another process).
     fn write_whole(&self, source: StreamSource) -> Result<State> {
+        if let Some(published) = self.published_remotely()? {
+            return self.open_published(published);
+        }
         let pending = match publish::claim(&self.dir, &self.id, true)? {
             Claim::Published(path) => return self.open_published(path),
             Claim::Writer(pending) => pending,
             Claim::Busy => unreachable!("a waiting claim is never busy"),
         };
+        // Published by another process on this host while this one waited for the lock.
+        if let Some(published) = self.published_remotely()? {
+            return self.open_published(published);
+        }
         let sinks = self.sinks(&pending, &source);
         let (handles, _) = source.pump(Some(sinks), false, None)?;
         join_all(handles)?;
-        let path = pending.publish()?;
-        self.clean_up();
+        self.finish(pending)
+    }
+
+    /// The snapshot published in the object store under this id, if `snapshot_dir` is one.
+    fn published_remotely(&self) -> Result<Option<PathBuf>> {
+        match &self.remote {
+            Some(remote) => Ok(remote.published(&self.id)?.map(PathBuf::from)),
+            None => Ok(None),
+        }
+    }
+
+    /// Publishes a written snapshot (a local rename, or an upload and its marker in the object
+    /// store), removes old ones, and opens it.
+    fn finish(&self, pending: publish::Pending) -> Result<State> {
+        let path = match &self.remote {
+            // The local lock is held while uploading: a process of this host that waits for it
+            // then finds the marker.
+            Some(remote) => PathBuf::from(remote.upload(pending.temporary(), &self.id)?),
+            None => pending.publish()?,
+        };
+        self.clean_up(&path);
         self.open_published(path)
     }
 
@@ -226,6 +263,14 @@ impl StreamConnection {
             *state = State::Failed(err.clone());
             Err(err)
         };
+        match self.published_remotely() {
+            Ok(Some(published)) => {
+                *state = self.open_published(published).unwrap_or_else(State::Failed);
+                return Ok(None);
+            }
+            Ok(None) => {}
+            Err(err) => return failed(state, err),
+        }
         let pending = match publish::claim(&self.dir, &self.id, false) {
             Ok(Claim::Writer(pending)) => pending,
             Ok(Claim::Published(path)) => {
@@ -246,10 +291,7 @@ impl StreamConnection {
         *state = State::Writing { consumer: Arc::downgrade(&token) };
         let connection = self.clone();
         let finisher = std::thread::Builder::new().name("sluice-snapshot".into()).spawn(move || {
-            let outcome = join_all(handles).and_then(|()| pending.publish()).and_then(|path| {
-                connection.clean_up();
-                connection.open_published(path)
-            });
+            let outcome = join_all(handles).and_then(|()| connection.finish(pending));
             *connection.lock() = outcome.unwrap_or_else(State::Failed);
             connection.changed.notify_all();
         });
@@ -268,15 +310,21 @@ impl StreamConnection {
     /// Opens a published snapshot through the file reader.
     fn open_published(&self, path: PathBuf) -> Result<State> {
         let inputs = vec![path.to_string_lossy().into_owned()];
-        let options = SourceOptions::default();
+        // An object store's snapshot is read with the store's settings (endpoint, credentials).
+        let options = self.remote.as_ref().map_or_else(SourceOptions::default, |remote| remote.read_options().clone());
         let source = crate::runtime::block_on(async move { Source::open(&inputs, &options).await })?
             .map_err(|err| err.context(format!("stream source {}: its snapshot '{}'", self.description, path.display())))?;
         Ok(State::Ready { source: Arc::new(source), path })
     }
 
-    /// Removes snapshots unused for longer than `snapshot_max_age`; a failure only costs disk space.
-    fn clean_up(&self) {
+    /// Removes snapshots unused for longer than `snapshot_max_age`, then the least recently
+    /// used others (never `published`) while they hold more than `snapshot_max_bytes`; a
+    /// failure only costs disk space.
+    fn clean_up(&self, published: &std::path::Path) {
         let _ = remove_snapshots(&self.dir, self.settings.max_age.unwrap_or(DEFAULT_MAX_AGE));
+        if let Some(max_bytes) = self.settings.max_bytes {
+            let _ = remove_snapshots_over(&self.dir, max_bytes, published);
+        }
     }
 }
 

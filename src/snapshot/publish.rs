@@ -89,6 +89,11 @@ impl Pending {
         self.temporary.join(format!("part-{i:06}.parquet"))
     }
 
+    /// The directory the snapshot is written in (removed when this is dropped unpublished).
+    pub(super) fn temporary(&self) -> &Path {
+        &self.temporary
+    }
+
     /// Renames the written snapshot into place and releases the lock.
     pub(super) fn publish(mut self) -> Result<PathBuf> {
         let dir = self.temporary.parent().expect("inside the snapshot directory").to_path_buf();

@@ -4,13 +4,22 @@
 initdb refuses to run as root; as root, the server runs as the `postgres` user
 (or `nobody`), which owns the data directory. Trust authentication on the Unix
 socket for set-up, password authentication on TCP for the tests.
+
+Run as a program (tools/pg-local does), it starts a server, runs a command with
+SLUICE_TEST_PG_URI set to the server's URI and SLUICE_ADBC_DRIVER_PATH to where the
+adbc-driver-postgresql wheel of this Python is, and stops the server when the command
+ends, however it ends; its exit status is the command's:
+
+    python tests/python/_postgres.py COMMAND [ARGS...]
 """
 
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -144,3 +153,44 @@ def start() -> Postgres:
     server = Postgres()
     server.started_in = time.monotonic() - started
     return server
+
+
+def _driver_directory():
+    """The site-packages holding this Python's adbc_driver_postgresql (a short-name search directory)."""
+    try:
+        import adbc_driver_postgresql
+    except ImportError:
+        raise SystemExit(
+            f"_postgres.py: the ADBC PostgreSQL driver is missing from {sys.executable}: "
+            "pip install adbc-driver-postgresql (bindings/python/requirements-test.txt; tools/setup installs it)"
+        ) from None
+    return str(Path(adbc_driver_postgresql.__file__).resolve().parents[1])
+
+
+def _stop_on(signum, frame):
+    # SIGTERM (CI's timeout, a killed job) unwinds like Ctrl-C, so that the server is stopped.
+    raise KeyboardInterrupt
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    driver_dir = _driver_directory()
+    signal.signal(signal.SIGTERM, _stop_on)
+    server = start()
+    try:
+        env = dict(os.environ, SLUICE_TEST_PG_URI=server.uri())
+        env["SLUICE_ADBC_DRIVER_PATH"] = os.pathsep.join(
+            filter(None, [os.environ.get("SLUICE_ADBC_DRIVER_PATH"), driver_dir])
+        )
+        print(f"_postgres.py: PostgreSQL on 127.0.0.1:{server.port} (started in {server.started_in:.1f}s)", flush=True)
+        return subprocess.run(argv, env=env).returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -74,6 +74,7 @@ class SourceOptions(TypedDict, total=False):
     snapshot_dir: Union[str, "os.PathLike[str]"]
     snapshot_id: str
     snapshot_max_age: Union[int, float, str]
+    snapshot_max_bytes: Union[int, str]
 
 
 class _PolicyOptions(TypedDict, total=False):

@@ -27,6 +27,7 @@
   X(sluice_version)              \
   X(sluice_abi_version)          \
   X(sluice_connector_open)       \
+  X(sluice_connector_from_sql)   \
   X(sluice_connector_free)       \
   X(sluice_connector_schema)     \
   X(sluice_connector_num_rows)   \
@@ -346,6 +347,57 @@ JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorOpen(JNIEnv *env, jclass
   }
   api.sluice_source_options_free(options);
   strings_free(&paths);
+  return (jlong)(intptr_t)connector;
+}
+
+JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorFromSql(
+    JNIEnv *env, jclass cls, jbyteArray driver, jbyteArray uri, jbyteArray query,
+    jobjectArray sql_keys, jobjectArray sql_values, jobjectArray keys, jobjectArray values) {
+  (void)cls;
+  if (!library_ready(env)) {
+    return 0;
+  }
+  char *texts[3] = {NULL, NULL, NULL};
+  jbyteArray arrays[3] = {driver, uri, query};
+  strings sql_k = {NULL, 0}, sql_v = {NULL, 0};
+  struct sluice_connector *connector = NULL;
+  struct sluice_source_options *options = NULL;
+  int ok = 1;
+  for (int i = 0; ok && i < 3; i++) {
+    texts[i] = c_string(env, arrays[i]);
+    ok = texts[i] != NULL;
+  }
+  ok = ok && strings_from(env, sql_keys, &sql_k) && strings_from(env, sql_values, &sql_v);
+  if (ok && sql_k.count != sql_v.count) {
+    throw_java(env, "java/lang/IllegalArgumentException",
+               "sluice: SQL option keys and values differ in number");
+    ok = 0;
+  }
+  if (ok) {
+    options = api.sluice_source_options_new();
+    if (options == NULL) {
+      throw_java(env, "java/lang/OutOfMemoryError", "sluice: out of native memory");
+      ok = 0;
+    }
+  }
+  if (ok && set_options(env, options, set_source_option, keys, values)) {
+    struct sluice_error *error = NULL;
+    enum sluice_status status = api.sluice_connector_from_sql(
+        texts[0], texts[1], texts[2], (const char *const *)sql_k.items,
+        (const char *const *)sql_v.items, (size_t)sql_k.count, NULL, options, &connector, &error);
+    if (status != SLUICE_OK) {
+      connector = NULL;
+      throw_sluice(env, status, error);
+    }
+  }
+  if (options != NULL) {
+    api.sluice_source_options_free(options);
+  }
+  strings_free(&sql_k);
+  strings_free(&sql_v);
+  for (int i = 0; i < 3; i++) {
+    free(texts[i]);
+  }
   return (jlong)(intptr_t)connector;
 }
 

@@ -58,6 +58,14 @@ public class DataConnector implements AutoCloseable {
     this.cleanable = CLEANER.register(this, handle);
   }
 
+  /** A connector over a native one made already (a query's: fromSql); it has no sources. */
+  private DataConnector(long address, Map<String, String> sourceOptions) {
+    this.sources = List.of();
+    this.sourceOptions = Collections.unmodifiableMap(new LinkedHashMap<>(sourceOptions));
+    this.handle = new ConnectorHandle(address);
+    this.cleanable = CLEANER.register(this, handle);
+  }
+
   /** Opens sources (paths, directories, globs, s3:// gs:// az:// http(s):// URIs) with defaults. */
   public static DataConnector fromSources(List<String> sources) {
     return fromSources(sources, Map.of());
@@ -74,6 +82,56 @@ public class DataConnector implements AutoCloseable {
     return new DataConnector(sources, sourceOptions);
   }
 
+  /**
+   * Runs {@code query} on a database through an ADBC driver (docs/sql.md); its result is the
+   * source, read like files: a single ordered read streams from the database, anything that
+   * needs random access (shuffle, shards, a second read) reads the snapshot written as it
+   * streamed ({@code snapshot_dir} and the other snapshot options are source options).
+   *
+   * <pre>{@code
+   * DataConnector connector = DataConnector.fromSql("postgresql",
+   *     "postgresql://ann@db:5432/ml", "SELECT * FROM train",
+   *     Map.of("partition_on", "id", "partitions", "4", "password", secret), Map.of());
+   * }</pre>
+   *
+   * @param driver a short name (postgresql, sqlite, snowflake, flightsql, duckdb), a driver
+   *     library's path or an ADBC driver manifest
+   * @param uri the database: a URI, or a file for SQLite and DuckDB
+   * @param sqlOptions partition_on, partitions, connect_timeout, driver_search_path,
+   *     entrypoint; any other key goes to the driver (username, password, adbc.*)
+   * @param sourceOptions source options (docs/options.md), the snapshot's included
+   * @throws SluiceException a missing driver, a bad URI or password, an unreachable host, a
+   *     syntax error, a bad partition_on column: each names the URI without its password and
+   *     the query
+   */
+  public static DataConnector fromSql(
+      String driver,
+      String uri,
+      String query,
+      Map<String, String> sqlOptions,
+      Map<String, String> sourceOptions) {
+    NativeLibrary.ensureLoaded();
+    Map<String, String> options = sourceOptions == null ? Map.of() : sourceOptions;
+    byte[][][] sql = NativeStrings.options(sqlOptions);
+    byte[][][] source = NativeStrings.options(options);
+    long address =
+        Native.connectorFromSql(
+            NativeStrings.utf8(driver, "driver"),
+            NativeStrings.utf8(uri, "uri"),
+            NativeStrings.utf8(query, "query"),
+            sql[0],
+            sql[1],
+            source[0],
+            source[1]);
+    return new DataConnector(address, options);
+  }
+
+  /** fromSql with default SQL and source options. */
+  public static DataConnector fromSql(String driver, String uri, String query) {
+    return fromSql(driver, uri, query, Map.of(), Map.of());
+  }
+
+  /** The sources opened (empty for a query's connector). */
   public List<String> sources() {
     return sources;
   }
@@ -207,7 +265,7 @@ public class DataConnector implements AutoCloseable {
 
   @Override
   public String toString() {
-    String state = isClosed() ? "closed" : sources.size() + " source(s)";
+    String state = isClosed() ? "closed" : sources.isEmpty() ? "a query" : sources.size() + " source(s)";
     return "<sluice." + getClass().getSimpleName() + " " + state + ">";
   }
 

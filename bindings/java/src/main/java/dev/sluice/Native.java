@@ -27,6 +27,19 @@ final class Native {
 
   static native long connectorOpen(byte[][] sources, byte[][] optionKeys, byte[][] optionValues);
 
+  /**
+   * sluice_connector_from_sql: runs {@code query} through the ADBC driver {@code driver} on the
+   * database {@code uri}, with SQL options and source options as key/value arrays.
+   */
+  static native long connectorFromSql(
+      byte[] driver,
+      byte[] uri,
+      byte[] query,
+      byte[][] sqlOptionKeys,
+      byte[][] sqlOptionValues,
+      byte[][] optionKeys,
+      byte[][] optionValues);
+
   static native void connectorFree(long connector);
 
   static native void connectorSchema(long connector, long arrowSchemaAddress);

@@ -62,7 +62,8 @@ class LoaderTest {
   /** A stand-in libsluice exporting every function (or all but one) and the given ABI version. */
   private static Path fakeLibrary(Path dir, int abi, boolean complete) throws IOException {
     StringBuilder source = new StringBuilder("unsigned sluice_abi_version(void) { return " + abi + "; }\n");
-    for (String name : List.of("sluice_version", "sluice_connector_open", "sluice_connector_free",
+    for (String name : List.of("sluice_version", "sluice_connector_open", "sluice_connector_from_sql",
+        "sluice_connector_free",
         "sluice_connector_schema", "sluice_connector_num_rows", "sluice_connector_count_rows",
         "sluice_connector_read", "sluice_stream_last_error", "sluice_stream_position", "sluice_string_free",
         "sluice_error_status", "sluice_error_message", "sluice_error_free",
