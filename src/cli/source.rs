@@ -3,7 +3,7 @@
 //! `-o KEY=VALUE` and read options `-r KEY=VALUE` (docs/options.md), parsed by
 //! the library's own option setters so that every option and its error
 //! messages are those of the other bindings.
-//! (Future sources, a dataset version or a query, belong here too.)
+//! `--dataset NAME --version V` reads a dataset version, SRC being its root.
 
 use crate::error::{Error, Result};
 use crate::{Connector, ReadOptions, SourceOptions};
@@ -19,11 +19,29 @@ pub struct SourceArgs {
     /// A read option, KEY=VALUE (docs/options.md: columns, limit, shuffle, seed, tensors ...); repeatable
     #[arg(short = 'r', long = "read-option", value_name = "KEY=VALUE")]
     pub read_options: Vec<String>,
+    /// Read a version of this dataset: SRC is then the dataset root (docs/datasets.md)
+    #[arg(long, value_name = "NAME", requires = "dataset_version")]
+    pub dataset: Option<String>,
+    /// The version of --dataset to read
+    #[arg(long = "version", value_name = "VERSION", requires = "dataset")]
+    pub dataset_version: Option<String>,
 }
 
 impl SourceArgs {
     /// Opens `sources` with the source options: every file's metadata is read, the schema checked.
     pub fn open(&self, sources: &[String]) -> Result<Connector> {
+        let options = self.source_options()?;
+        if let (Some(name), Some(version)) = (&self.dataset, &self.dataset_version) {
+            let [root] = sources else {
+                return Err(Error::invalid_argument(format!("--dataset {name}: give one SRC, the dataset root ({} given)", sources.len())));
+            };
+            return crate::Dataset::open(root, name, &options)?.open_version(version, false);
+        }
+        Connector::open(sources, &options)
+    }
+
+    /// The source options: `--format`, then the `-o` pairs.
+    pub fn source_options(&self) -> Result<SourceOptions> {
         let mut options = SourceOptions::default();
         if let Some(format) = &self.format {
             options.set("format", format)?;
@@ -32,7 +50,7 @@ impl SourceArgs {
             let (key, value) = key_value(pair, "-o")?;
             options.set(key, value)?;
         }
-        Connector::open(sources, &options)
+        Ok(options)
     }
 
     /// The read options: `-r` pairs first, then what the command's own flags set.
@@ -49,7 +67,7 @@ impl SourceArgs {
     }
 }
 
-fn key_value<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
+pub fn key_value<'a>(pair: &'a str, flag: &str) -> Result<(&'a str, &'a str)> {
     pair.split_once('=')
         .filter(|(key, _)| !key.trim().is_empty())
         .map(|(key, value)| (key.trim(), value))

@@ -11,7 +11,7 @@
 
 mod cleanup;
 mod publish;
-mod write;
+pub(crate) mod write;
 
 pub use cleanup::{remove_snapshots, DEFAULT_MAX_AGE};
 

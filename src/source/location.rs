@@ -89,7 +89,7 @@ async fn expand_local(input: &str, path: &std::path::Path, options: &SourceOptio
 }
 
 /// The store a remote URI lives in (its bucket or host), and the URI parsed.
-pub(super) fn remote_store(input: &str) -> Result<(StoreKind, url::Url)> {
+pub(crate) fn remote_store(input: &str) -> Result<(StoreKind, url::Url)> {
     let url = url::Url::parse(input).map_err(|e| Error::invalid_argument(format!("invalid URI '{input}': {e}")))?;
     let scheme = url.scheme().to_ascii_lowercase();
     let authority = &input[scheme.len() + 3..];
@@ -179,7 +179,7 @@ async fn list(
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system (the path may hold a glob).
-pub(super) fn without_dots(path: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn without_dots(path: &std::path::Path) -> std::path::PathBuf {
     use std::path::Component;
     let mut clean = std::path::PathBuf::new();
     for component in path.components() {

@@ -11,14 +11,14 @@ mod dictionary_offsets;
 mod glob;
 mod int96;
 mod ipc;
-mod location;
+pub(crate) mod location;
 mod ndjson;
 mod parquet;
 mod pinned;
 mod retry;
 mod slicing;
 pub mod sql;
-mod store;
+pub(crate) mod store;
 pub mod stream;
 
 pub use decoded_size::FragmentSize;

@@ -27,6 +27,10 @@ final class Native {
 
   static native long connectorOpen(byte[][] sources, byte[][] optionKeys, byte[][] optionValues);
 
+  /** sluice_connector_open_dataset: a version of a dataset (docs/datasets.md). */
+  static native long connectorOpenDataset(
+      byte[] root, byte[] name, byte[] version, boolean verify, byte[][] optionKeys, byte[][] optionValues);
+
   static native void connectorFree(long connector);
 
   static native void connectorSchema(long connector, long arrowSchemaAddress);
