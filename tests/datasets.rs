@@ -48,7 +48,7 @@ fn a_version_reads_back_its_rows_and_leaves_out_excluded_columns() {
     assert!(again.message.contains("version 'v1' already exists"), "{}", again.message);
 
     dataset.delete_version("v1").unwrap();
-    let gone = dataset.open_version("v1", false).unwrap_err();
+    let gone = dataset.open_version("v1", false).err().unwrap();
     assert_eq!(gone.kind, ErrorKind::NotFound);
     assert!(gone.message.contains("no version 'v1'"), "{}", gone.message);
 }
