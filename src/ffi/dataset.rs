@@ -24,7 +24,7 @@ use std::time::Duration;
 /// without unwinding.
 pub type sluice_progress_callback = Option<unsafe extern "C" fn(rows_done: u64, rows_total: u64, user_data: *mut c_void)>;
 
-fn options_of<'a>(options: *const sluice_source_options, defaults: &'a SourceOptions) -> &'a SourceOptions {
+fn options_of(options: *const sluice_source_options, defaults: &SourceOptions) -> &SourceOptions {
     unsafe { options.as_ref() }.map_or(defaults, |o| &o.0)
 }
 
