@@ -5,7 +5,7 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from test_cli import run, run_json
+from test_cli import run, run_json, run_on_a_terminal
 
 import sluice
 from _util import assert_table_equal, ids_table, write_parquet
@@ -90,3 +90,13 @@ def test_clean_removes_what_a_crash_left(tmp_path):
     assert removed == {"attempts": ["data/v2/a1000-1-0"], "files": 1}
     assert not leftover.exists()
     assert run_json("dataset", "clean", root, "ids", "--older-than", "0") == {"attempts": [], "files": 0}
+
+
+def test_writing_a_version_shows_its_progress_on_a_terminal(tmp_path):
+    src, table = source(tmp_path)
+    status, stdout, screen = run_on_a_terminal(
+        "convert", src, tmp_path / "root", "--to-dataset", "ids", "--to-version", "v1"
+    )
+    assert status == 0 and "wrote version 'v1'" in stdout
+    # the rows the core counted as written, of the total
+    assert f"{table.num_rows:,}/{table.num_rows:,} rows" in screen and "convert" in screen, screen
