@@ -124,6 +124,16 @@ struct ArrowArrayStream {
 #define USAGE (int32_t)SLUICE_INVALID_ARGUMENT
 
 /**
+ * The format this sluice writes, and the newest it reads.
+ */
+#define FORMAT_VERSION 1
+
+/**
+ * More values than this is not a partitioning but a key column.
+ */
+#define MAX_PARTITIONS 1024
+
+/**
  * The ABI version of this library; bindings check it when they load it.
  * Raised only when a change breaks existing callers.
  */
@@ -192,6 +202,14 @@ typedef struct sluice_read_options sluice_read_options;
  * Options for `sluice_connector_open` (format, CSV settings, object store settings).
  */
 typedef struct sluice_source_options sluice_source_options;
+
+/**
+ * Called as rows of a new version are written: rows written so far, rows in
+ * all, and the `user_data` given with it. Called on the thread that called
+ * `sluice_dataset_create_version`, first with 0 rows done; it must return
+ * without unwinding.
+ */
+typedef void (*sluice_progress_callback)(uint64_t rows_done, uint64_t rows_total, void *user_data);
 
 /**
  * A log level: `SLUICE_LOG_OFF` or one of `SLUICE_LOG_ERROR` … `SLUICE_LOG_TRACE`.
@@ -362,6 +380,103 @@ enum sluice_status sluice_connector_read(const struct sluice_connector *connecto
                                          const struct sluice_read_options *options,
                                          struct ArrowArrayStream *out,
                                          struct sluice_error **error);
+
+/**
+ * Creates the dataset `name` under `root` (a marker object, `<root>/<name>/dataset.json`).
+ * One that exists already is an error (`SLUICE_INVALID_ARGUMENT`) unless `exist_ok` is nonzero.
+ * A root that cannot be written is `SLUICE_PERMISSION_DENIED`, naming it.
+ */
+enum sluice_status sluice_dataset_create(const char *root,
+                                         const char *name,
+                                         int32_t exist_ok,
+                                         const struct sluice_source_options *options,
+                                         struct sluice_error **error);
+
+/**
+ * Writes to `*out` the names of the dataset's published versions, sorted, as a JSON
+ * array of strings (free it with `sluice_string_free`). A dataset that does not exist
+ * is `SLUICE_NOT_FOUND`.
+ */
+enum sluice_status sluice_dataset_versions(const char *root,
+                                           const char *name,
+                                           const struct sluice_source_options *options,
+                                           char **out,
+                                           struct sluice_error **error);
+
+/**
+ * Writes to `*out` the manifest of `version` (JSON, docs/datasets.md; free it with
+ * `sluice_string_free`). A missing dataset or version is `SLUICE_NOT_FOUND`; a corrupt
+ * manifest `SLUICE_INVALID_DATA`; one of a newer format `SLUICE_UNSUPPORTED`.
+ */
+enum sluice_status sluice_dataset_manifest(const char *root,
+                                           const char *name,
+                                           const char *version,
+                                           const struct sluice_source_options *options,
+                                           char **out,
+                                           struct sluice_error **error);
+
+/**
+ * Writes every row of `input` (as a read with default options emits them, without the
+ * columns it excludes) as version `version` of the dataset, and publishes it: its
+ * Parquet files first, its manifest last, created only if absent, so that the version
+ * is visible whole or not at all, and of two writers of one version exactly one
+ * succeeds (the other fails with `SLUICE_INVALID_ARGUMENT`, naming the version).
+ *
+ * `n_settings` key/value pairs: `shuffle` (true/false), `seed`, `partition_by` (a
+ * column), `label_cols` and `exclude_cols` (JSON arrays of column names), `comment`,
+ * `properties` (a JSON object). `progress` (may be NULL) is called with `progress_data`
+ * as rows are written. On success writes the manifest (JSON) to `*out`, which may be
+ * NULL; free it with `sluice_string_free`.
+ */
+enum sluice_status sluice_dataset_create_version(const char *root,
+                                                 const char *name,
+                                                 const char *version,
+                                                 const struct sluice_connector *input,
+                                                 const char *const *setting_keys,
+                                                 const char *const *setting_values,
+                                                 size_t n_settings,
+                                                 sluice_progress_callback progress,
+                                                 void *progress_data,
+                                                 const struct sluice_source_options *options,
+                                                 char **out,
+                                                 struct sluice_error **error);
+
+/**
+ * Deletes `version`: its manifest first (from then on no reader finds it), then its files.
+ */
+enum sluice_status sluice_dataset_delete_version(const char *root,
+                                                 const char *name,
+                                                 const char *version,
+                                                 const struct sluice_source_options *options,
+                                                 struct sluice_error **error);
+
+/**
+ * Removes what creates that crashed left: files under attempt directories that no
+ * manifest lists, started `older_than_seconds` or longer ago (0: all of them, safe only
+ * while no create of this dataset runs). Writes to `*out` (may be NULL) a JSON object
+ * `{"attempts": [...], "files": N}` of what was removed; free it with `sluice_string_free`.
+ */
+enum sluice_status sluice_dataset_clean_up(const char *root,
+                                           const char *name,
+                                           uint64_t older_than_seconds,
+                                           const struct sluice_source_options *options,
+                                           char **out,
+                                           struct sluice_error **error);
+
+/**
+ * Opens version `version` of the dataset as a connector over its files, in the
+ * manifest's order, whose reads leave out the version's `exclude_cols` unless they name
+ * them. Every file's size is checked against the manifest first; with `verify` nonzero
+ * every file is also read whole and its SHA-256 checked. A missing file is
+ * `SLUICE_NOT_FOUND` and an altered one `SLUICE_INVALID_DATA`, each naming the file.
+ */
+enum sluice_status sluice_connector_open_dataset(const char *root,
+                                                 const char *name,
+                                                 const char *version,
+                                                 int32_t verify,
+                                                 const struct sluice_source_options *options,
+                                                 struct sluice_connector **out,
+                                                 struct sluice_error **error);
 
 /**
  * The error's status; `SLUICE_INVALID_ARGUMENT` for NULL.

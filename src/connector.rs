@@ -18,6 +18,8 @@ pub struct Connector {
     backing: Backing,
     /// One share per clone of this connector, to tell them apart from readers' shares of `source`.
     clones: Arc<()>,
+    /// Columns a read leaves out unless it names them (a dataset version's `exclude_cols`).
+    excluded: Arc<[String]>,
 }
 
 /// Where a connector's rows come from.
@@ -36,7 +38,7 @@ impl Connector {
         let count = inputs.len();
         let source = runtime::block_on(async move { Source::open(&inputs, &options).await })??;
         crate::logging::events::opened(&source, count);
-        Ok(Connector { backing: Backing::Files(Arc::new(source)), clones: Arc::new(()) })
+        Ok(Connector { backing: Backing::Files(Arc::new(source)), clones: Arc::new(()), excluded: Vec::new().into() })
     }
 
     /// A connector over a stream source: one record batch reader per partition (their rows
@@ -52,7 +54,7 @@ impl Connector {
         options.validate()?;
         let source = StreamSource::new(partitions, description)?;
         let connection = StreamConnection::new(source, options);
-        Ok(Connector { backing: Backing::Stream(Arc::new(connection)), clones: Arc::new(()) })
+        Ok(Connector { backing: Backing::Stream(Arc::new(connection)), clones: Arc::new(()), excluded: Vec::new().into() })
     }
 
     /// The files of a file connector; a stream connector's snapshot (made now if needed:
@@ -64,11 +66,72 @@ impl Connector {
         }
     }
 
+    /// The schema of a read that names no columns (without the excluded ones).
     pub fn schema(&self) -> SchemaRef {
+        let all = self.full_schema();
+        if self.excluded.is_empty() {
+            return all;
+        }
+        let kept: Vec<_> = all.fields().iter().filter(|f| !self.excluded.contains(f.name())).cloned().collect();
+        Arc::new(arrow::datatypes::Schema::new_with_metadata(kept, all.metadata().clone()))
+    }
+
+    /// Every column of the source, the excluded ones included.
+    fn full_schema(&self) -> SchemaRef {
         match &self.backing {
             Backing::Files(source) => source.schema.clone(),
             Backing::Stream(stream) => stream.schema.clone(),
         }
+    }
+
+    /// This connector with `columns` left out of every read that does not name them. Each
+    /// must be a column of the source.
+    pub(crate) fn excluding(mut self, columns: &[String], what: &str) -> Result<Connector> {
+        let schema = self.full_schema();
+        for column in columns {
+            if schema.index_of(column).is_err() {
+                let known: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                return Err(crate::error::Error::invalid_argument(format!(
+                    "{what}: no column named '{}' (columns: {})",
+                    crate::options::echo(column),
+                    crate::options::echo(&known.join(", "))
+                )));
+            }
+        }
+        self.excluded = columns.to_vec().into();
+        Ok(self)
+    }
+
+    /// `options` with the kept columns named, when this connector excludes some and the
+    /// read names neither columns nor features.
+    fn with_defaults<'a>(&self, options: &'a ReadOptions) -> std::borrow::Cow<'a, ReadOptions> {
+        if self.excluded.is_empty() || options.columns.is_some() || options.features.is_some() {
+            return std::borrow::Cow::Borrowed(options);
+        }
+        let mut options = options.clone();
+        options.columns = Some(self.schema().fields().iter().map(|f| f.name().clone()).collect());
+        std::borrow::Cow::Owned(options)
+    }
+
+    /// The decoded size of every row, all columns, estimated from metadata (a stream
+    /// connector's snapshot, made now if needed).
+    pub(crate) fn decoded_bytes(&self) -> Result<u64> {
+        Ok(self.files("its size is estimated")?.fragments.iter().map(|f| f.bytes).sum())
+    }
+
+    /// What the rows come from, for a dataset version's manifest: the stream's description,
+    /// or the files' names (without passwords or query values).
+    pub(crate) fn describe(&self) -> String {
+        let text = match &self.backing {
+            Backing::Stream(stream) => stream.description.clone(),
+            Backing::Files(source) => {
+                let names: Vec<&str> = source.files.iter().take(3).map(|f| f.file.name.as_str()).collect();
+                let more = source.files.len().saturating_sub(names.len());
+                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                format!("{} file(s): {}{more}", source.files.len(), names.join(", "))
+            }
+        };
+        crate::logging::redact::without_secrets(&text)
     }
 
     /// Every row, before any read option. A stream connector knows it from its snapshot,
@@ -98,7 +161,7 @@ impl Connector {
 
     /// The schema of the batches a reader with these options would emit, without reading anything.
     pub fn read_schema(&self, options: &ReadOptions) -> Result<SchemaRef> {
-        crate::read::read_schema(&self.schema(), options)
+        crate::read::read_schema(&self.full_schema(), &self.with_defaults(options))
     }
 
     /// A stream connector's snapshot: made now if it is not yet (or waited for), then its
@@ -147,6 +210,7 @@ impl Connector {
 
     /// Starts a reader. The stream keeps the source alive on its own.
     pub fn read(&self, options: &ReadOptions) -> Result<BatchStream> {
+        let options = &*self.with_defaults(options);
         match &self.backing {
             Backing::Files(source) => BatchStream::start(source.clone(), options),
             Backing::Stream(stream) => {
@@ -179,7 +243,7 @@ impl Connector {
     /// drop the stream first). Its null counter is accessed only atomically.
     pub unsafe fn read_into(&self, options: &ReadOptions, targets: Vec<ColumnTarget>) -> Result<BatchStream> {
         let source = self.files("its columns are read into memory the caller gave")?;
-        let options = self.in_snapshot(options, &source);
+        let options = self.in_snapshot(&self.with_defaults(options), &source);
         unsafe { BatchStream::start_into(source, &options, targets) }
     }
 

@@ -5,6 +5,7 @@
 //!
 //! - `source`: paths, globs and URIs resolved to files and fragments (row groups …);
 //!   or a stream source (record batch readers: a DataFrame, an Arrow C stream, a query)
+//! - `dataset`: named, immutable versions of any source (Parquet files plus a manifest)
 //! - `snapshot`: a stream source written once into Parquet files, for every read that
 //!   needs random access (shuffle, shards, workers, a second epoch, resume)
 //! - `plan`: which rows this reader emits, in which order (pure, deterministic)
@@ -26,6 +27,7 @@ mod batch;
 pub mod cli;
 mod connector;
 mod connector_sql;
+mod dataset;
 mod error;
 pub mod ffi;
 mod logging;
@@ -40,6 +42,7 @@ mod source;
 mod tensors;
 
 pub use connector::Connector;
+pub use dataset::{Dataset, Manifest, Removed, VersionSettings};
 pub use error::{Error, ErrorKind, Result};
 pub use options::{ReadOptions, SourceOptions};
 pub use read::{BatchStream, ColumnTarget};

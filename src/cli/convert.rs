@@ -1,5 +1,7 @@
 //! `sluice convert SRC... DST`: writes the rows a read emits (with `-r`:
-//! columns, limit, shuffle ...) to one Parquet file. The file is written
+//! columns, limit, shuffle ...) to one Parquet file; with `--to-dataset NAME
+//! --to-version V`, every row of SRC as a new version of a dataset under the
+//! root DST (docs/datasets.md; created if missing). The file is written
 //! under a temporary name next to DST and renamed when complete, so a failed
 //! conversion never leaves a partial DST; an existing DST is kept unless
 //! `--overwrite` is given.
@@ -33,6 +35,15 @@ pub struct Args {
     /// Replace DST if it exists
     #[arg(long)]
     overwrite: bool,
+    /// Write a version of this dataset instead, DST being the dataset root (created if missing)
+    #[arg(long, value_name = "NAME", requires = "to_version")]
+    to_dataset: Option<String>,
+    /// The version to create (never overwritten)
+    #[arg(long, value_name = "VERSION", requires = "to_dataset")]
+    to_version: Option<String>,
+    /// With --to-dataset: a version setting, KEY=VALUE (shuffle, seed, partition_by, label_cols, exclude_cols, comment, properties); repeatable
+    #[arg(short = 's', long = "setting", value_name = "KEY=VALUE", requires = "to_dataset")]
+    settings: Vec<String>,
     #[command(flatten)]
     source: SourceArgs,
 }
@@ -46,6 +57,9 @@ enum Codec {
 }
 
 pub fn run(args: &Args, context: &Context) -> Result<Printed> {
+    if let (Some(name), Some(version)) = (&args.to_dataset, &args.to_version) {
+        return to_version(args, name, version, context);
+    }
     let (destination, sources) = (args.destination.as_path(), &args.sources);
     if destination.to_string_lossy().contains("://") {
         return Err(Error::new(ErrorKind::Unsupported, format!("convert: DST '{}' must be a local path", destination.display())));
@@ -111,4 +125,34 @@ fn io_error(path: &Path, what: &str, error: &std::io::Error) -> Error {
         _ => ErrorKind::Io,
     };
     Error::new(kind, format!("'{}' {what}: {error}", path.display()))
+}
+
+/// Every row of SRC as version `version` of dataset `name` under the root DST.
+fn to_version(args: &Args, name: &str, version: &str, context: &Context) -> Result<Printed> {
+    if !args.source.read_options.is_empty() {
+        return Err(Error::invalid_argument(
+            "convert --to-dataset: a version holds every row of SRC, so read options (-r) do not apply; \
+             use -s shuffle=true, -s exclude_cols=... instead",
+        ));
+    }
+    let mut settings = crate::VersionSettings::default();
+    for pair in &args.settings {
+        let (key, value) = super::source::key_value(pair, "-s")?;
+        settings.set(key, value)?;
+    }
+    let root = args.destination.to_string_lossy().into_owned();
+    let connector = args.source.open(&args.sources)?;
+    let dataset = crate::Dataset::create(&root, name, true, &args.source.source_options()?)?;
+    let mut progress = Progress::new(context, connector.num_rows()?, "convert");
+    let manifest = dataset.create_version(version, &connector, &settings, &mut |done, _| progress.set_rows(done))?;
+    progress.finish();
+    let text = format!(
+        "wrote version '{version}' of '{name}' under '{root}': {} rows, {} files, {} bytes",
+        manifest.num_rows,
+        manifest.files.len(),
+        manifest.num_bytes
+    );
+    let json =
+        json!({"dataset": name, "version": version, "rows": manifest.num_rows, "files": manifest.files.len(), "bytes": manifest.num_bytes});
+    Ok(Printed { text, json, json_text: None })
 }

@@ -14,6 +14,7 @@
 mod bench;
 mod convert;
 mod count;
+mod dataset;
 mod exit;
 mod head;
 mod output;
@@ -33,7 +34,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 #[command(
     name = "sluice",
     version,
-    about = "Look at tabular training data (Parquet, Arrow IPC, CSV, NDJSON; local or on object stores) before training on it",
+    about = "Look at tabular training data (Parquet, Arrow IPC, CSV, NDJSON; local or on object stores) before training on it, \
+             and keep it as versioned datasets",
     after_help = "Exit status: 0 on success; otherwise the kind of the error (1 invalid argument or usage, 2 not found, 3 I/O, \
                   4 invalid data, 5 schema mismatch, 6 permission denied, 7 unsupported, 8 panic, 9 internal). See docs/cli.md."
 )]
@@ -62,6 +64,9 @@ enum Command {
     Convert(convert::Args),
     /// Reads everything and reports rows/s and MB/s
     Bench(bench::Args),
+    /// Versioned datasets: create, list, show, delete, verify, clean (docs/datasets.md)
+    #[command(subcommand)]
+    Dataset(dataset::Command),
 }
 
 /// What every command is told besides its own arguments.
@@ -109,6 +114,7 @@ fn dispatch(command: Command, context: &Context) -> Result<Printed> {
         Command::Stats(args) => stats::run(&args, context),
         Command::Convert(args) => convert::run(&args, context),
         Command::Bench(args) => bench::run(&args, context),
+        Command::Dataset(command) => dataset::run(&command, context),
     }
 }
 

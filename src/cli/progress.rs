@@ -35,6 +35,11 @@ impl Progress {
         self.bar.inc(batch.num_rows() as u64);
     }
 
+    /// Rows done so far, when they are counted elsewhere (a dataset version being written).
+    pub fn set_rows(&mut self, done: u64) {
+        self.bar.set_position(done);
+    }
+
     /// Leaves the bar at its final state (on a terminal).
     pub fn finish(&self) {
         self.bar.finish();

@@ -3,7 +3,8 @@
 //! `-o KEY=VALUE` and read options `-r KEY=VALUE` (docs/options.md), parsed by
 //! the library's own option setters so that every option and its error
 //! messages are those of the other bindings.
-//! SRC may also be a query (`--sql`, `--uri`: [`super::sql`]).
+//! SRC may also be a query (`--sql`, `--uri`: [`super::sql`]), and
+//! `--dataset NAME --version V` reads a dataset version, SRC being its root.
 
 use super::sql::SqlArgs;
 use crate::error::{Error, Result};
@@ -22,12 +23,33 @@ pub struct SourceArgs {
     pub read_options: Vec<String>,
     #[command(flatten)]
     pub sql: SqlArgs,
+    /// Read a version of this dataset: SRC is then the dataset root (docs/datasets.md)
+    #[arg(long, value_name = "NAME", requires = "dataset_version")]
+    pub dataset: Option<String>,
+    /// The version of --dataset to read
+    #[arg(long = "version", value_name = "VERSION", requires = "dataset")]
+    pub dataset_version: Option<String>,
 }
 
 impl SourceArgs {
     /// Opens `sources` with the source options: every file's metadata is read, the schema checked.
     /// With `--sql`, runs the query instead (clap has made sure that no SRC was given then).
     pub fn open(&self, sources: &[String]) -> Result<Connector> {
+        let options = self.source_options()?;
+        if let Some(connector) = self.sql.open(&options)? {
+            return Ok(connector);
+        }
+        if let (Some(name), Some(version)) = (&self.dataset, &self.dataset_version) {
+            let [root] = sources else {
+                return Err(Error::invalid_argument(format!("--dataset {name}: give one SRC, the dataset root ({} given)", sources.len())));
+            };
+            return crate::Dataset::open(root, name, &options)?.open_version(version, false);
+        }
+        Connector::open(sources, &options)
+    }
+
+    /// The source options: `--format`, then the `-o` pairs.
+    pub fn source_options(&self) -> Result<SourceOptions> {
         let mut options = SourceOptions::default();
         if let Some(format) = &self.format {
             if self.sql.sql.is_some() {
@@ -39,10 +61,7 @@ impl SourceArgs {
             let (key, value) = key_value(pair, "-o")?;
             options.set(key, value)?;
         }
-        match self.sql.open(&options)? {
-            Some(connector) => Ok(connector),
-            None => Connector::open(sources, &options),
-        }
+        Ok(options)
     }
 
     /// The read options: `-r` pairs first, then what the command's own flags set.

@@ -15,6 +15,7 @@
 mod boundary;
 mod cli;
 mod connector;
+mod dataset;
 mod error;
 mod log;
 mod options;
@@ -27,6 +28,7 @@ mod targets;
 
 pub use cli::*;
 pub use connector::*;
+pub use dataset::*;
 pub use error::*;
 pub use log::*;
 pub use options::*;

@@ -13,7 +13,7 @@
 mod cleanup;
 mod publish;
 mod remote;
-mod write;
+pub(crate) mod write;
 
 pub use cleanup::{remove_snapshots, remove_snapshots_over, DEFAULT_MAX_AGE};
 

@@ -36,21 +36,26 @@ impl ParquetSink {
     fn open(&self, rows_per_group: usize) -> Result<(ArrowWriter<File>, File)> {
         let file = File::create(&self.path).map_err(|e| self.failed(e))?;
         let sync = file.try_clone().map_err(|e| self.failed(e))?;
-        // Written once and read back whole: fast to write beats small. No dictionaries (the
-        // writer's hashing is its costliest step) and no statistics (nothing filters on them).
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::LZ4_RAW)
-            .set_dictionary_enabled(false)
-            .set_statistics_enabled(EnabledStatistics::None)
-            .set_max_row_group_row_count(Some(rows_per_group))
-            .build();
-        let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(properties)).map_err(|e| self.failed(e))?;
+        let writer =
+            ArrowWriter::try_new(file, self.schema.clone(), Some(writer_properties(rows_per_group))).map_err(|e| self.failed(e))?;
         Ok((writer, sync))
     }
 }
 
+/// How snapshot (and dataset version) files are written: once, and read back whole, so
+/// fast to write beats small. No dictionaries (the writer's hashing is its costliest step)
+/// and no statistics (nothing filters on them).
+pub(crate) fn writer_properties(rows_per_group: usize) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::LZ4_RAW)
+        .set_dictionary_enabled(false)
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_max_row_group_row_count(Some(rows_per_group))
+        .build()
+}
+
 /// Rows per row group for batches like `batch`.
-fn rows_per_group(batch: &RecordBatch) -> usize {
+pub(crate) fn rows_per_group(batch: &RecordBatch) -> usize {
     let row_bytes = batch.get_array_memory_size() / batch.num_rows().max(1);
     (ROW_GROUP_BYTES / row_bytes.max(1)).clamp(MIN_ROW_GROUP_ROWS, MAX_ROW_GROUP_ROWS)
 }

@@ -179,7 +179,7 @@ async fn list(
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system (the path may hold a glob).
-pub(super) fn without_dots(path: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn without_dots(path: &std::path::Path) -> std::path::PathBuf {
     use std::path::Component;
     let mut clean = std::path::PathBuf::new();
     for component in path.components() {

@@ -19,6 +19,8 @@ OUT_DIR/bad.csv: 3,000 rows of "id,v" whose row 2,500 has v = "oops".
 OUT_DIR/corrupt_pages.parquet: id int64 = r, 300 rows in row groups of 100, with a valid
 footer but the second row group's pages overwritten with 0xA5 bytes.
 
+OUT_DIR/datasets/cpp: dataset "cpp", version "v1": the rows of OUT_DIR/table, "name" excluded.
+
 OUT_DIR/orders/<case>.txt: for each case of CASES, the ids the Python binding
 reads (to_arrow with those options), one line per batch, and <case>.options:
 the options as the core receives them (key=value lines). The C++ test reads
@@ -95,6 +97,11 @@ def main():
     start = chunk.dictionary_page_offset or chunk.data_page_offset
     data[start : start + chunk.total_compressed_size] = b"\xa5" * chunk.total_compressed_size
     corrupt.write_bytes(bytes(data))
+
+    # a dataset version made by Python, which the C++ test opens (docs/datasets.md)
+    dataset = sluice.Dataset.create(out / "datasets", "cpp", exist_ok=True)
+    if "v1" not in dataset.list_versions():
+        dataset.create_version("v1", str(out / "table"), exclude_cols=["name"], comment="for C++")
 
     connector = sluice.DataConnector.from_sources([str(out / "table")])
     for name, options in CASES.items():

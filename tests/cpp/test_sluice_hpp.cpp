@@ -98,6 +98,27 @@ TEST(SluiceHpp, ReadsTheKnownValues) {
   EXPECT_EQ(sizes, (std::vector<std::int64_t>{128, 128, 128, 128, 128, 128, 128, 104}));
 }
 
+// A dataset version that the Python binding created (make_data.py): the table's rows in
+// order, without the excluded column "name"; a missing version is an error naming it.
+TEST(SluiceHpp, ReadsADatasetVersionCreatedByPython) {
+  auto connector = sluice::Connector::open_dataset(data("datasets"), "cpp", "v1", /*verify=*/true);
+  EXPECT_EQ(connector.num_rows(), 1000u);
+  std::int64_t row = 0;
+  for (const sluice::Batch& batch : connector.read(sluice::ReadOptions().batch_size(300))) {
+    ASSERT_EQ(batch.column_names(), (std::vector<std::string>{"id", "x", "d", "i8", "u16", "flag", "emb", "cat"}));
+    const std::int64_t* id = batch.column("id").values<std::int64_t>();
+    const float* x = batch.column("x").values<float>();
+    for (std::int64_t i = 0; i < batch.num_rows(); ++i, ++row) {
+      ASSERT_EQ(id[i], row);
+      ASSERT_EQ(x[i], static_cast<float>(row) / 2);
+    }
+  }
+  EXPECT_EQ(row, 1000);
+  sluice::Error missing = error_of([] { sluice::Connector::open_dataset(data("datasets"), "cpp", "v9"); });
+  EXPECT_EQ(missing.status(), SLUICE_NOT_FOUND);
+  EXPECT_NE(std::string(missing.what()).find("no version 'v9'"), std::string::npos) << missing.what();
+}
+
 TEST(SluiceHpp, NullsAreVisible) {
   auto reader = sluice::Connector::open({data("nulls.parquet")}).read();
   auto batch = reader.next();

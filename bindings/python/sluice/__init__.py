@@ -16,6 +16,7 @@ thin ctypes binding over its C API (include/sluice.h). Options: docs/options.md.
 from . import _lib
 from ._connector import BoundRead, DataConnector, DataShard, ShardedDataConnector, Stream
 from ._dataframe import remove_snapshots
+from ._dataset import Dataset, DatasetVersion, load_dataset
 from ._errors import (
     SluiceError,
     SluiceInternalError,
@@ -44,6 +45,8 @@ __all__ = [
     "BoundRead",
     "DataConnector",
     "DataShard",
+    "Dataset",
+    "DatasetVersion",
     "ShardedDataConnector",
     "SluiceError",
     "SluiceIOError",
@@ -59,6 +62,7 @@ __all__ = [
     "Stream",
     "batch_to_numpy",
     "column_to_numpy",
+    "load_dataset",
     "remove_snapshots",
     "__version__",
 ]

@@ -210,6 +210,10 @@ class _Reads:
     def _prepare_for_workers(self) -> None:
         """Called before the rows are handed to DataLoader workers (see DataConnector's)."""
 
+    def _label_cols(self) -> List[str]:
+        """A dataset version's label_cols: the default label of packed reads (see DataConnector's)."""
+        return []
+
     def _read_option_items(self, read_options: Mapping[str, Any]) -> List[Tuple[str, Any]]:
         """(key, value) pairs for the core, in order: each fixed layer, then `fixed_options`
         naming its keys, then the read's options."""
@@ -394,8 +398,10 @@ class _Reads:
         DataLoader takes from it in one pass, all its workers together (batches, or rows with
         `batch_size=None`), so `len(DataLoader(dataset, ...))` gives tqdm and Lightning their total.
         """
+        from ._dataset import default_label
         from ._torch import SluiceTorchDataset
 
+        label = default_label(self._label_cols(), label, features)
         self._prepare_for_workers()
         return SluiceTorchDataset(
             self,
@@ -447,8 +453,10 @@ class _Reads:
     ) -> "tf.data.Dataset":
         """A streaming tf.data.Dataset whose element_spec comes from the schema, no data read
         ({name: tensor}, or (X, y) with features=/label=); see `_tensorflow.py`."""
+        from ._dataset import default_label
         from ._tensorflow import to_tf_dataset
 
+        label = default_label(self._label_cols(), label, features)
         return to_tf_dataset(
             self,
             batch_size=batch_size,
@@ -480,8 +488,10 @@ class _Reads:
     ) -> "xgboost.DMatrix":
         """An xgboost QuantileDMatrix ("quantile"), ExtMemQuantileDMatrix ("extmem") or DMatrix
         ("dmatrix") streamed from the core's packed mode; see `_xgboost.py`."""
+        from ._dataset import default_label
         from ._xgboost import to_xgboost
 
+        label = default_label(self._label_cols(), label, features)
         return to_xgboost(
             self,
             features,
@@ -649,6 +659,9 @@ class DataConnector(_Reads):
         self._from_stream = False
         #: a from_sql connector's driver, URI (without secrets) and query
         self._sql: Optional[Dict[str, str]] = None
+        #: a from_dataset connector's version (what reopens it) and label columns
+        self._dataset: Optional[Dict[str, Any]] = None
+        self._dataset_labels: List[str] = []
         self._guard = HandleGuard(
             _handle, _lib_handle.sluice_connector_free, f"sluice: this {type(self).__name__} is closed"
         )
@@ -759,6 +772,24 @@ class DataConnector(_Reads):
         logger.info("sluice: opened %r over a %s", connector, type(df).__name__)
         return connector
 
+    @classmethod
+    def from_dataset(
+        cls: "type[_Connector]", dataset: Any, *, verify: bool = False, **source_options: Any
+    ) -> "_Connector":
+        """A connector over the selected version of `dataset` (a `sluice.Dataset`, docs/datasets.md): its
+        files in the manifest's order, each checked against the manifest first (its size; with
+        `verify=True` its SHA-256 too, which reads every byte). Reads leave out the version's
+        `exclude_cols` unless they name them, and its `label_cols` is the default `label` of
+        `to_torch_dataset(features=...)`, `to_tf_dataset(features=...)` and `to_xgboost`."""
+        from ._dataset import open_version
+
+        connector: _Connector = open_version(cls, dataset, verify, source_options)
+        logger.info("sluice: opened %r over %r", connector, dataset)
+        return connector
+
+    def _label_cols(self) -> List[str]:
+        return self._dataset_labels
+
     def snapshot(self) -> Optional[str]:
         """For a connector from `from_dataframe`: its snapshot's directory (Parquet files), made now if it
         is not yet; None for a connector over files. Pickling such a connector (a spawned DataLoader
@@ -777,6 +808,11 @@ class DataConnector(_Reads):
 
     @classmethod
     def _open(cls: "type[_Connector]", sources: List[str], options: Mapping[str, Any]) -> "_Connector":
+        from ._dataset import REOPEN_KEY, reopen
+
+        if REOPEN_KEY in options:
+            reopened: _Connector = reopen(cls, options[REOPEN_KEY])
+            return reopened
         handle = _open_connector(sources, options)
         return cls(handle, sources, options)
 
@@ -789,6 +825,10 @@ class DataConnector(_Reads):
         connector's snapshot directory (made now if needed), which holds the same rows in order."""
         if self._from_stream:
             return [cast(str, self.snapshot())], {}
+        if self._dataset is not None:
+            from ._dataset import REOPEN_KEY
+
+            return [], {REOPEN_KEY: self._dataset}
         return self._sources, self._source_options
 
     def _use_connector(self) -> ContextManager[int]:
@@ -972,6 +1012,16 @@ class ShardedDataConnector(DataConnector):
         connector._equal = equal
         return connector
 
+    @classmethod
+    def from_dataset(  # adds equal=
+        cls, dataset: Any, *, verify: bool = False, equal: Equal = "off", **source_options: Any
+    ) -> "ShardedDataConnector":
+        """`DataConnector.from_dataset`, with the default `equal` of every shard (as `from_sources`)."""
+        equal = _equal_shards(equal)
+        connector = super().from_dataset(dataset, verify=verify, **source_options)
+        connector._equal = equal
+        return connector
+
     def __reduce__(self) -> Tuple[Any, ...]:
         return (_reopen_sharded, (type(self), *self._reopen_sources(), self._equal))
 
@@ -1029,6 +1079,9 @@ class DataShard(_Reads):
     def _prepare_for_workers(self) -> None:
         self._connector._prepare_for_workers()
 
+    def _label_cols(self) -> List[str]:
+        return self._connector._label_cols()
+
     def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         shard = {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
         return [shard, dict(read_options)]
@@ -1058,6 +1111,9 @@ class BoundRead(_Reads):
 
     def _prepare_for_workers(self) -> None:
         self._parent._prepare_for_workers()
+
+    def _label_cols(self) -> List[str]:
+        return self._parent._label_cols()
 
     def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         return self._parent._option_layers(self._read_options) + [dict(read_options)]

@@ -107,6 +107,8 @@ _error_out = ctypes.POINTER(ctypes.c_void_p)
 
 #: sluice_log_callback: (level, target, message, user_data), called from any thread (_logging.py)
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p)
+#: sluice_progress_callback: (rows_done, rows_total, user_data), on the calling thread (_dataset.py)
+PROGRESS_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p)
 
 # name: (restype, argtypes)
 _PROTOTYPES = {
@@ -167,6 +169,52 @@ _PROTOTYPES = {
     "sluice_snapshots_remove": (
         _status,
         [ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64), _error_out],
+    ),
+    "sluice_dataset_create": (_status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int32, _handle, _error_out]),
+    "sluice_dataset_versions": (
+        _status,
+        [ctypes.c_char_p, ctypes.c_char_p, _handle, ctypes.POINTER(ctypes.c_void_p), _error_out],
+    ),
+    "sluice_dataset_manifest": (
+        _status,
+        [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, _handle, ctypes.POINTER(ctypes.c_void_p), _error_out],
+    ),
+    "sluice_dataset_create_version": (
+        _status,
+        [
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            _handle,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.c_size_t,
+            PROGRESS_CALLBACK,
+            ctypes.c_void_p,
+            _handle,
+            ctypes.POINTER(ctypes.c_void_p),
+            _error_out,
+        ],
+    ),
+    "sluice_dataset_delete_version": (
+        _status,
+        [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, _handle, _error_out],
+    ),
+    "sluice_dataset_clean_up": (
+        _status,
+        [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_uint64, _handle, ctypes.POINTER(ctypes.c_void_p), _error_out],
+    ),
+    "sluice_connector_open_dataset": (
+        _status,
+        [
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            ctypes.c_char_p,
+            ctypes.c_int32,
+            _handle,
+            ctypes.POINTER(_handle),
+            _error_out,
+        ],
     ),
 }
 

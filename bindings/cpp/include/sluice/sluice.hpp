@@ -894,6 +894,21 @@ class Connector {
     return Connector(handle);
   }
 
+  /// Version `version` of dataset `name` under `root` (a directory or an s3://, gs://,
+  /// az:// URI; docs/datasets.md), as a connector over its files in the manifest's order,
+  /// whose reads leave out the version's exclude_cols unless they name them. Every
+  /// file's size is checked against the manifest; with `verify`, its SHA-256 too.
+  static Connector open_dataset(const std::string& root, const std::string& name, const std::string& version,
+                                bool verify = false, const SourceOptions& options = SourceOptions()) {
+    detail::check_abi_once();
+    sluice_connector* handle = nullptr;
+    sluice_error* error = nullptr;
+    detail::check(sluice_connector_open_dataset(root.c_str(), name.c_str(), version.c_str(), verify ? 1 : 0,
+                                                options.get(), &handle, &error),
+                  error);
+    return Connector(handle);
+  }
+
   /// The sources' schema.
   UniqueSchema schema() const {
     UniqueSchema out;

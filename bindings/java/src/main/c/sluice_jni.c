@@ -28,6 +28,7 @@
   X(sluice_abi_version)          \
   X(sluice_connector_open)       \
   X(sluice_connector_from_sql)   \
+  X(sluice_connector_open_dataset) \
   X(sluice_connector_free)       \
   X(sluice_connector_schema)     \
   X(sluice_connector_num_rows)   \
@@ -398,6 +399,40 @@ JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorFromSql(
   for (int i = 0; i < 3; i++) {
     free(texts[i]);
   }
+  return (jlong)(intptr_t)connector;
+}
+
+JNIEXPORT jlong JNICALL Java_dev_sluice_Native_connectorOpenDataset(
+    JNIEnv *env, jclass cls, jbyteArray root, jbyteArray name, jbyteArray version, jboolean verify,
+    jobjectArray keys, jobjectArray values) {
+  (void)cls;
+  if (!library_ready(env)) {
+    return 0;
+  }
+  char *root_text = c_string(env, root);
+  char *name_text = root_text == NULL ? NULL : c_string(env, name);
+  char *version_text = name_text == NULL ? NULL : c_string(env, version);
+  struct sluice_connector *connector = NULL;
+  if (version_text != NULL) {
+    struct sluice_source_options *options = api.sluice_source_options_new();
+    if (options == NULL) {
+      throw_java(env, "java/lang/OutOfMemoryError", "sluice: out of native memory");
+    } else {
+      if (set_options(env, options, set_source_option, keys, values)) {
+        struct sluice_error *error = NULL;
+        enum sluice_status status = api.sluice_connector_open_dataset(
+            root_text, name_text, version_text, verify ? 1 : 0, options, &connector, &error);
+        if (status != SLUICE_OK) {
+          connector = NULL;
+          throw_sluice(env, status, error);
+        }
+      }
+      api.sluice_source_options_free(options);
+    }
+  }
+  free(version_text);
+  free(name_text);
+  free(root_text);
   return (jlong)(intptr_t)connector;
 }
 

@@ -58,12 +58,40 @@ public class DataConnector implements AutoCloseable {
     this.cleanable = CLEANER.register(this, handle);
   }
 
-  /** A connector over a native one made already (a query's: fromSql); it has no sources. */
-  private DataConnector(long address, Map<String, String> sourceOptions) {
+  /** Wraps a connector the core opened some other way (a query's: fromSql; a dataset version). */
+  DataConnector(long address, Map<String, String> sourceOptions) {
     this.sources = List.of();
-    this.sourceOptions = Collections.unmodifiableMap(new LinkedHashMap<>(sourceOptions));
+    this.sourceOptions = Collections.unmodifiableMap(
+        sourceOptions == null ? new LinkedHashMap<>() : new LinkedHashMap<>(sourceOptions));
     this.handle = new ConnectorHandle(address);
     this.cleanable = CLEANER.register(this, handle);
+  }
+
+  /**
+   * Version {@code version} of dataset {@code name} under {@code root} (a directory or an s3://,
+   * gs://, az:// URI; see docs/datasets.md): its files in the manifest's order, each checked
+   * against the manifest (its size; with {@code verify}, its SHA-256 too). Reads leave out the
+   * version's exclude_cols unless they name them. {@code sourceOptions}: the object store's.
+   *
+   * @throws SluiceException a missing dataset, version or file (NOT_FOUND), an altered file or a
+   *     corrupt manifest (INVALID_DATA) …
+   */
+  public static DataConnector fromDataset(
+      String root, String name, String version, Map<String, String> sourceOptions, boolean verify) {
+    NativeLibrary.ensureLoaded();
+    Map<String, String> options = sourceOptions == null ? Map.of() : sourceOptions;
+    byte[][][] keysValues = NativeStrings.options(options);
+    long address = Native.connectorOpenDataset(
+        NativeStrings.utf8(root, "root"),
+        NativeStrings.utf8(name, "name"),
+        NativeStrings.utf8(version, "version"),
+        verify, keysValues[0], keysValues[1]);
+    return new DataConnector(address, options);
+  }
+
+  /** fromDataset with no store options and no checksum check. */
+  public static DataConnector fromDataset(String root, String name, String version) {
+    return fromDataset(root, name, version, Map.of(), false);
   }
 
   /** Opens sources (paths, directories, globs, s3:// gs:// az:// http(s):// URIs) with defaults. */

@@ -40,6 +40,10 @@ final class Native {
       byte[][] optionKeys,
       byte[][] optionValues);
 
+  /** sluice_connector_open_dataset: a version of a dataset (docs/datasets.md). */
+  static native long connectorOpenDataset(
+      byte[] root, byte[] name, byte[] version, boolean verify, byte[][] optionKeys, byte[][] optionValues);
+
   static native void connectorFree(long connector);
 
   static native void connectorSchema(long connector, long arrowSchemaAddress);

@@ -63,6 +63,7 @@ class LoaderTest {
   private static Path fakeLibrary(Path dir, int abi, boolean complete) throws IOException {
     StringBuilder source = new StringBuilder("unsigned sluice_abi_version(void) { return " + abi + "; }\n");
     for (String name : List.of("sluice_version", "sluice_connector_open", "sluice_connector_from_sql",
+        "sluice_connector_open_dataset",
         "sluice_connector_free",
         "sluice_connector_schema", "sluice_connector_num_rows", "sluice_connector_count_rows",
         "sluice_connector_read", "sluice_stream_last_error", "sluice_stream_position", "sluice_string_free",
