@@ -74,9 +74,10 @@ df = sluice.DataConnector.from_sql(QUERY, uri=URI, partition_on="id", partitions
 #: the torch cases: the reference table's 20 numbers packed into X (float32), `label` as y,
 #: shuffled, under a memory budget; the snapshot goes to a fresh directory per process
 TORCH = """
-import sluice, tempfile, torch
+import atexit, shutil, sluice, tempfile, torch
 baseline()
 snapshots = tempfile.mkdtemp(prefix="bench-sql-snap-")
+atexit.register(shutil.rmtree, snapshots, True)
 FEATURES = [f"f{i:02d}" for i in range(16)] + [f"i{i}" for i in range(4)]
 connector = sluice.DataConnector.from_sql(QUERY, uri=URI, snapshot_dir=snapshots)
 def epoch(n):

@@ -97,6 +97,7 @@ where
     let outcome = catch_unwind(AssertUnwindSafe(|| dispatch(cli.command, &context).and_then(|printed| printed.print(context.json))))
         .unwrap_or_else(|panic| Err(Error::new(ErrorKind::Panic, format!("internal panic: {}", panic_message(&panic)))));
     output::flush();
+    sql::remove_scratch();
     match outcome {
         Ok(()) => 0,
         Err(error) => {

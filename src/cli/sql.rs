@@ -6,6 +6,21 @@ use super::source::key_value;
 use crate::error::{Error, Result};
 use crate::source::sql::{uri_for_messages, SqlSource};
 use crate::{Connector, SourceOptions};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The snapshot directory of this command's query: a snapshot outlives no `sluice` command
+/// (the next one runs the query again), so it goes to a scratch directory that
+/// [`remove_scratch`] removes when the command ends, unless `-o snapshot_dir=` or
+/// `-o snapshot_id=` asks for one that lasts.
+static SCRATCH: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Removes the scratch snapshot directory, if the command made one (the connector is gone).
+pub fn remove_scratch() {
+    if let Some(dir) = SCRATCH.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
 
 #[derive(clap::Args)]
 pub struct SqlArgs {
@@ -40,7 +55,13 @@ impl SqlArgs {
             .map(|pair| key_value(pair, "--sql-option").map(|(k, v)| (k.to_string(), v.to_string())))
             .collect::<Result<Vec<_>>>()?;
         let source = SqlSource::from_options(&driver, uri, query, &sql_options)?;
-        Connector::from_sql(&source, options).map(Some)
+        let mut options = options.clone();
+        if options.snapshot.dir.is_none() && options.snapshot.uri.is_none() && options.snapshot.id.is_none() {
+            let scratch = std::env::temp_dir().join(format!("sluice-cli-snapshots-{}", std::process::id()));
+            options.set("snapshot_dir", &scratch.to_string_lossy())?;
+            *SCRATCH.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(scratch);
+        }
+        Connector::from_sql(&source, &options).map(Some)
     }
 }
 

@@ -40,10 +40,10 @@ def expected(postgres):
         return cur.fetch_arrow_table()
 
 
-def sluice_cli(*args, status=0):
+def sluice_cli(*args, status=0, **env_vars):
     if not CLI.is_file():
         pytest.fail(f"{CLI} is missing: build it with `cargo build --release --features cli` (or set SLUICE_CLI)")
-    env = dict(os.environ, SLUICE_ADBC_DRIVER_PATH=DRIVER_PATH)
+    env = dict(os.environ, SLUICE_ADBC_DRIVER_PATH=DRIVER_PATH, **env_vars)
     result = subprocess.run([str(CLI), *map(str, args)], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == status, (result.returncode, result.stdout, result.stderr)
     return result
@@ -89,3 +89,15 @@ def test_errors_name_the_database_without_its_password(postgres):
     no_driver = sluice_cli("count", "--sql", "SELECT 1", "--uri", "mysql://ann:hunter2@db/x", status=1)
     assert "--driver" in no_driver.stderr and "hunter2" not in no_driver.stderr, no_driver.stderr
     assert "--uri" in sluice_cli("count", "--sql", "SELECT 1", status=1).stderr
+
+
+def test_a_command_leaves_no_snapshot_behind_unless_asked(postgres, tmp_path):
+    scratch, cache = tmp_path / "tmp", tmp_path / "cache"
+    scratch.mkdir()
+    env = dict(TMPDIR=str(scratch), SLUICE_SNAPSHOT_DIR=str(cache))
+    for command in ("count", "head", "stats"):
+        sluice_cli(command, "--sql", QUERY, "--uri", postgres.uri(), **env)
+    assert list(scratch.iterdir()) == [] and not cache.exists()
+    kept = tmp_path / "kept"
+    sluice_cli("count", "--sql", QUERY, "--uri", postgres.uri(), "-o", f"snapshot_dir={kept}", **env)
+    assert [p.suffix for p in kept.iterdir() if not p.name.startswith(".")].count("") == 1
