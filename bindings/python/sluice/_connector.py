@@ -777,7 +777,7 @@ class DataConnector(_Reads):
     def to_ray_dataset(self, *, override_num_blocks: Optional[int] = None, **read_options: Unpack[ReadOptions]) -> Any:
         """A `ray.data.Dataset` of the rows, read by Ray read tasks that each read one shard of the
         plan with the Rust core (`override_num_blocks`: how many; default Ray's choice, at least
-        16,384 rows each). Nothing is read on the driver. Read options (columns, shuffle, seed,
+        2^20 rows each). Nothing is read on the driver. Read options (columns, shuffle, seed,
         batch_size ...) apply to every task; see `_ray_data.py`."""
         from ._ray_data import to_ray_dataset
 

@@ -7,7 +7,8 @@ and each Ray read task opens the connector from its description (sources and sou
 reads its shard with the Rust core, in whichever Ray worker runs it. The blocks are pyarrow Tables of
 the core's batches. A connector from a DataFrame or a query is described by its snapshot directory,
 which is on this machine, so its read tasks run on this node (`supports_distributed_reads`). The
-number of tasks is `override_num_blocks`, else Ray's parallelism with at least 16,384 rows a task.
+number of tasks is `override_num_blocks`, else Ray's parallelism with at least 2^20 rows a task: a
+task decodes whole row groups, so small tasks would decode the rows at their edges twice.
 
 `from_ray_dataset` streams the dataset's Arrow batches (`iter_batches(batch_format="pyarrow")`) into
 `from_dataframe`'s stream source: one ordered pass straight from Ray, a snapshot for the rest.
@@ -22,8 +23,9 @@ import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-#: fewest rows worth a read task of its own (each opens the connector: its metadata is read again)
-_MIN_ROWS_PER_TASK = 16384
+#: fewest rows worth a read task of its own: each opens the connector (its metadata is read again) and
+#: decodes the whole row groups at its range's edges
+_MIN_ROWS_PER_TASK = 1 << 20
 
 
 class SluiceDatasource(Datasource):
