@@ -313,3 +313,20 @@ def test_from_ray_dataset_streams_its_batches(ray_cluster):
     assert_table_equal(pa.concat_tables(shards), table)
     with pytest.raises(TypeError, match=r"from_ray_dataset takes a ray.data.Dataset, not DataFrame"):
         sluice.DataConnector.from_ray_dataset(table.to_pandas())
+
+
+def _killed_on_rank_one():
+    import signal
+
+    if get_context().get_world_rank() == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(300)  # rank 0 would sleep past any timeout unless Ray Train stops it
+
+
+@pytest.mark.timeout(120)
+def test_a_rank_killed_by_sigkill_fails_the_run_in_bounded_time(ray_cluster):
+    start = time.monotonic()
+    with pytest.raises(TrainingFailedError, match=r"rank 1 of 2 died on Ray without raising.*Ray: ") as failed:
+        PyTorchTrainer(_killed_on_rank_one, ScalingConfig(num_nodes=2, num_workers_per_node=1)).run()
+    assert failed.value.rank == 1
+    assert time.monotonic() - start < 90  # Ray's health check finds it; rank 0 alone would sleep 300 s
