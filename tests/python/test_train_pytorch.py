@@ -194,8 +194,11 @@ def test_a_rank_killed_by_sigkill_fails_the_run_in_bounded_time():
 
 
 def test_configuration_errors_before_any_process_starts(odd_dataset):
-    with pytest.raises(NotImplementedError, match=r"num_nodes=2.*ranks on this machine"):
-        PyTorchTrainer(lambda: None, ScalingConfig(num_nodes=2, num_workers_per_node=1))
+    with pytest.raises(ValueError, match=r"num_nodes=2.*backend='torch'.*backend='ray'"):
+        PyTorchTrainer(lambda: None, ScalingConfig(num_nodes=2, num_workers_per_node=1), backend="torch")
+    assert PyTorchTrainer(lambda: None, ScalingConfig(num_nodes=2)).backend == "ray"  # several nodes: Ray
+    with pytest.raises(ValueError, match=r"backend='mpi'"):
+        PyTorchTrainer(lambda: None, backend="mpi")
     with pytest.raises(ValueError, match=r"num_workers_per_node=0"):
         ScalingConfig(num_workers_per_node=0)
     with pytest.raises(ValueError, match=r"num_gpus=2"):

@@ -70,6 +70,26 @@ def test_two_workers_predict_like_one_process(classification, capfd):
     assert abs(distributed - alone) <= 0.02, (distributed, alone)
 
 
+@pytest.mark.timeout(110)
+def test_external_memory_matrices_predict_like_in_memory_ones(classification):
+    root, _, held_out = classification
+
+    def fit(external_memory):
+        estimator = XGBEstimator(
+            n_estimators=10,
+            objective="binary:logistic",
+            params={"max_depth": 4, "eta": 0.3},
+            scaling_config=XGBScalingConfig(num_workers=2, num_cpu_per_worker=1),
+            external_memory=external_memory,
+        )
+        return estimator.fit(sluice.DataConnector.from_sources(str(root / "train")), FEATURES, "label")
+
+    x = np.column_stack([held_out.column(name).to_numpy().astype(np.float32) for name in FEATURES])
+    matrix = xgboost.DMatrix(x, feature_names=FEATURES)
+    in_memory, external = fit(False).predict(matrix), fit(True).predict(matrix)
+    assert np.abs(in_memory - external).max() < 0.05, np.abs(in_memory - external).max()
+
+
 def test_errors_name_what_is_wrong(classification):
     root, _, _ = classification
     with pytest.raises(ValueError, match=r"num_workers=0"):

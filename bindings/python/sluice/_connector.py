@@ -797,6 +797,23 @@ class DataConnector(_Reads):
         with self._use_connector() as connector:
             return snapshot_path(connector)
 
+    @classmethod
+    def from_ray_dataset(cls: "type[_Connector]", ds: Any, **source_options: Unpack[SourceOptions]) -> "_Connector":
+        """A connector over the rows of a `ray.data.Dataset`: its Arrow batches, streamed into
+        `from_dataframe` (one ordered pass straight from Ray; a snapshot for the rest)."""
+        from ._ray_data import ray_dataset_stream
+
+        return cls.from_dataframe(ray_dataset_stream(ds), **source_options)
+
+    def to_ray_dataset(self, *, override_num_blocks: Optional[int] = None, **read_options: Unpack[ReadOptions]) -> Any:
+        """A `ray.data.Dataset` of the rows, read by Ray read tasks that each read one shard of the
+        plan with the Rust core (`override_num_blocks`: how many; default Ray's choice, at least
+        2^20 rows each). Nothing is read on the driver. Read options (columns, shuffle, seed,
+        batch_size ...) apply to every task; see `_ray_data.py`."""
+        from ._ray_data import to_ray_dataset
+
+        return to_ray_dataset(self, dict(read_options), override_num_blocks)
+
     def _streams(self) -> bool:
         return self._from_stream
 
@@ -1019,6 +1036,16 @@ class ShardedDataConnector(DataConnector):
         """`DataConnector.from_dataset`, with the default `equal` of every shard (as `from_sources`)."""
         equal = _equal_shards(equal)
         connector = super().from_dataset(dataset, verify=verify, **source_options)
+        connector._equal = equal
+        return connector
+
+    @classmethod
+    def from_ray_dataset(  # adds equal=
+        cls, ds: Any, *, equal: Equal = "off", **source_options: Unpack[SourceOptions]
+    ) -> "ShardedDataConnector":
+        """`DataConnector.from_ray_dataset`, with the default `equal` of every shard (as `from_sources`)."""
+        equal = _equal_shards(equal)
+        connector = super().from_ray_dataset(ds, **source_options)
         connector._equal = equal
         return connector
 

@@ -163,12 +163,13 @@ def _launch_processes(nproc: int, run_dir: str) -> Dict[int, Any]:
 
 def require(module: str, what: str) -> None:
     """Import `module`, or raise an ImportError naming the extra that installs it."""
+    extra = "ray" if module == "ray" else "train"
     try:
         importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
             f"sluice.train: {what} needs {module}, which is not installed ({exc}); "
-            f"install it with `pip install 'sluice-data[train]'` or `pip install {module}`"
+            f"install it with `pip install 'sluice-data[{extra}]'` or `pip install {module}`"
         ) from exc
 
 

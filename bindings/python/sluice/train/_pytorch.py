@@ -1,19 +1,24 @@
-"""`PyTorchTrainer`: a `train_func` run on N ranks of one machine, each with its shard of every dataset.
+"""`PyTorchTrainer`: a `train_func` run on N ranks, each with its shard of every dataset.
 
-The ranks are processes of PyTorch's elastic launcher (`_launch.py`), with torchrun's environment, so
-`torch.distributed.init_process_group()` works as written in a train_func; `get_context()` gives each
-rank its connectors (bound to the rank, equal shards), model directory and hyper-parameters.
+On one machine the ranks are processes of PyTorch's elastic launcher (`_launch.py`); on several
+machines, or with backend="ray", they are workers of Ray Train's `TorchTrainer` (`_ray_torch.py`). Either
+way they have torchrun's environment, so `torch.distributed.init_process_group()` works as written in
+a train_func, and `get_context()` gives each rank its connectors (bound to the rank, equal shards),
+model directory and hyper-parameters.
 """
 
 import dataclasses
 import functools
+import os
 import tempfile
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from ._config import ScalingConfig
 from ._context import Context, set_context
-from ._datasets import ConnectorDescription, describe_all
-from ._launch import run_ranks
+from ._datasets import ConnectorDescription, describe_all, snapshot_placement
+from ._launch import require, run_ranks
+
+BACKENDS = ("auto", "torch", "ray")
 
 
 @dataclasses.dataclass
@@ -51,25 +56,42 @@ class _RankOutcome:
 
 
 class PyTorchTrainer:
-    """Runs `train_func()` on `scaling_config.num_workers_per_node` ranks of this machine.
+    """Runs `train_func()` on `num_nodes * num_workers_per_node` ranks.
 
     `train_func` takes no arguments and is shipped to the ranks by value (cloudpickle): it may be
     defined in a script's `__main__`, a notebook or a script read from stdin. Inside it,
     `sluice.train.get_context()` gives the rank's datasets, model directory and hyper-parameters.
+
+    `backend`: "torch" runs the ranks on this machine through PyTorch's elastic launcher; "ray" runs
+    them as workers of Ray Train's `TorchTrainer` on the Ray cluster this process is connected to
+    (`ray.init()`; else the one $RAY_ADDRESS or `ray start` names, else a new local one); "auto"
+    (the default) is "ray" when `num_nodes` > 1, else "torch". `shared_dir`: a directory that every
+    node of the Ray cluster mounts at the same path, for the snapshots of DataFrames and the default
+    model directory when the cluster has several nodes (docs/distributed.md).
     """
 
-    def __init__(self, train_func: Callable[[], Any], scaling_config: Optional[ScalingConfig] = None) -> None:
+    def __init__(
+        self,
+        train_func: Callable[[], Any],
+        scaling_config: Optional[ScalingConfig] = None,
+        *,
+        backend: str = "auto",
+        shared_dir: Optional[str] = None,
+    ) -> None:
         if not callable(train_func):
             raise TypeError(f"sluice.train: train_func must be a function, not {type(train_func).__name__}")
+        if backend not in BACKENDS:
+            raise ValueError(f"sluice.train: PyTorchTrainer(backend={backend!r}) is not one of {', '.join(BACKENDS)}")
         self.train_func = train_func
         self.scaling_config = scaling_config or ScalingConfig()
-        if self.scaling_config.num_nodes != 1:
-            raise NotImplementedError(
+        if backend == "torch" and self.scaling_config.num_nodes != 1:
+            raise ValueError(
                 f"sluice.train: ScalingConfig(num_nodes={self.scaling_config.num_nodes}) needs several machines, "
-                "which PyTorchTrainer does not launch yet: it runs num_workers_per_node ranks on this machine "
-                "(num_nodes=1). On several machines, start torchrun on each and call "
-                "ShardedDataConnector.get_shard() in the training script."
+                "which backend='torch' (the elastic launcher on this machine) does not start: use backend='ray' "
+                "(or 'auto') on a Ray cluster"
             )
+        self.backend = "ray" if backend == "ray" or self.scaling_config.num_nodes > 1 else "torch"
+        self.shared_dir = os.path.abspath(shared_dir) if shared_dir is not None else None
 
     def run(
         self,
@@ -88,25 +110,42 @@ class PyTorchTrainer:
         """
         config = self.scaling_config
         resources = config.resources
-        nproc = config.num_workers_per_node
-        if resources.num_gpus:
-            _check_gpus(nproc)
-        model_dir = artifact_dir if artifact_dir is not None else tempfile.mkdtemp(prefix="sluice-model-")
-        with tempfile.TemporaryDirectory(prefix="sluice-snapshots-") as snapshot_dir:
+        what = f"PyTorchTrainer({_name(self.train_func)})"
+        if self.backend == "ray":
+            require("ray", what)
+            from . import _ray, _ray_torch
+
+            nodes = _ray.connect(what, config.num_nodes)
+        else:
+            nodes = 1
+            if resources.num_gpus:
+                _check_gpus(config.num_workers_per_node)
+        model_dir = artifact_dir
+        if model_dir is None:
+            model_dir = tempfile.mkdtemp(prefix="sluice-model-", dir=self.shared_dir if nodes > 1 else None)
+        with snapshot_placement(nodes, self.shared_dir, "PyTorchTrainer") as placement:
             spec = _RankSpec(
                 train_func=self.train_func,
-                datasets=describe_all(dataset_map or {}, snapshot_dir),
+                datasets=describe_all(dataset_map or {}, placement),
                 hyper_params=dict(hyper_params or {}),
                 model_dir=model_dir,
                 num_cpus=resources.num_cpus,
                 num_gpus=resources.num_gpus,
             )
-            outcomes = run_ranks(
-                functools.partial(_run_rank, spec),
-                nproc=nproc,
-                what=f"PyTorchTrainer({_name(self.train_func)})",
-                num_threads=resources.num_cpus,
-            )
+            program = functools.partial(_run_rank, spec)
+            if self.backend == "ray":
+                outcomes = _ray_torch.run_torch_workers(
+                    program,
+                    num_workers=config.num_nodes * config.num_workers_per_node,
+                    resources=resources,
+                    spread=config.num_nodes > 1,
+                    storage_dir=placement.directory,
+                    what=what,
+                )
+            else:
+                outcomes = run_ranks(
+                    program, nproc=config.num_workers_per_node, what=what, num_threads=resources.num_cpus
+                )
         return TrainingResult(model_dir, [o.reports for o in outcomes], [o.value for o in outcomes])
 
 
@@ -126,8 +165,6 @@ def _check_gpus(nproc: int) -> None:
 
 def _run_rank(spec: _RankSpec) -> _RankOutcome:
     """One rank: set up its device and context, run train_func, give back its reports."""
-    import os
-
     import torch
     import torch.distributed as dist
 
@@ -138,6 +175,7 @@ def _run_rank(spec: _RankSpec) -> _RankOutcome:
         device, backend = f"cuda:{local_rank}", "nccl"
     else:
         device, backend = "cpu", "gloo"
+    os.makedirs(spec.model_dir, exist_ok=True)  # a rank of another node may be the first to see it
     datasets = {name: description.open_for_training() for name, description in spec.datasets.items()}
     context = Context(datasets, spec.model_dir, spec.hyper_params, device, backend)
     set_context(context)

@@ -1,0 +1,332 @@
+"""sluice on a real Ray cluster of two nodes on 127.0.0.1: PyTorchTrainer through Ray Train's
+TorchTrainer, XGBEstimator as Ray tasks, to_ray_dataset and from_ray_dataset.
+
+The module starts the cluster once (a head `ray start --head` and a second `ray start --address=...`,
+each a `--block` process of its own with one CPU, so that two one-CPU workers must run on both
+nodes) and stops it at the end. Ray's workers import sluice from this source tree (PYTHONPATH) and
+use the library SLUICE_LIBRARY names, as an installed sluice would be on every node.
+"""
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import ray
+import xgboost
+
+import sluice
+from _util import assert_table_equal, ids_table, write_parquet
+from sluice.train import (
+    PyTorchTrainer,
+    ScalingConfig,
+    TrainingFailedError,
+    WorkerResourceConfig,
+    XGBEstimator,
+    XGBScalingConfig,
+    get_context,
+)
+
+#: rows of the data set: odd, so that two ranks cannot split it evenly
+ROWS = 1001
+#: how long a Ray node may take to come up on a loaded machine
+_START_TIMEOUT_S = 60
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A head and a second node, one CPU each; this process is the driver. Yields the GCS address.
+
+    Each node is a `ray start --block` process in a process group of its own, which the teardown
+    ends (Ray's agents outlive a plain SIGTERM to `ray start`). Ray gives both nodes this machine's
+    reachable address even when told 127.0.0.1; the driver connects through 127.0.0.1."""
+    ray_cli = os.path.join(os.path.dirname(sys.executable), "ray")
+    package_parent = os.path.dirname(os.path.dirname(sluice.__file__))
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_parent, tests_dir, os.environ.get("PYTHONPATH", "")]))
+    temp_dir = tempfile.mkdtemp(prefix="sray-", dir="/tmp")  # Ray's socket paths must stay short
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    common = ["--block", "--num-cpus=1", "--num-gpus=0", "--disable-usage-stats", "--object-store-memory=80000000"]
+    commands = [
+        [ray_cli, "start", "--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={temp_dir}", *common],
+        [ray_cli, "start", f"--address={address}", *common, f"--dashboard-agent-listen-port={_free_port()}"],
+    ]
+    nodes = []
+    try:
+        nodes.append(_start_node(commands[0], env))
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:  # the head's GCS answers once it is up
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and nodes[0].poll() is None, "the Ray head did not start"
+                time.sleep(0.5)
+        ray.init(address=address, logging_level=logging.WARNING)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        while sum(node["Alive"] for node in ray.nodes()) < 1:
+            assert time.monotonic() < deadline and nodes[0].poll() is None, "the Ray head did not start"
+            time.sleep(0.5)
+        # only now: the second node names its sockets after the head's (plasma_store.1 ...), which must exist
+        nodes.append(_start_node(commands[1], env))
+        while sum(node["Alive"] for node in ray.nodes()) < 2:
+            assert time.monotonic() < deadline and nodes[1].poll() is None, "the second Ray node did not join"
+            time.sleep(0.5)
+        yield address
+    finally:
+        ray.shutdown()
+        for node in reversed(nodes):
+            _stop_node(node)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _start_node(command, env):
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stop_node(node):
+    """SIGTERM to the node's process group (ray start, its raylet, agents and workers), SIGKILL after 10 s."""
+    for signal_number, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(node.pid, signal_number)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(node.pid, 0)
+            except ProcessLookupError:
+                node.wait()
+                return
+            node.poll()  # reaps `ray start` itself
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def odd_dataset(tmp_path_factory):
+    """1001 rows whose `id` is the row's position, in three files of uneven row groups."""
+    root = tmp_path_factory.mktemp("ray_odd")
+    for index, (start, n, rg) in enumerate([(0, 400, 130), (400, 1, 1), (401, 600, 170)]):
+        write_parquet(root / f"part-{index}.parquet", ids_table(start, n), rg)
+    return root
+
+
+def _train_on_both_nodes():
+    """A train_func as a user writes it: its own process group, a few shuffled steps, reports."""
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group()  # torchrun's environment, set by sluice in the Ray worker
+    context = get_context()
+    datasets = context.get_dataset_map()
+    shard = datasets["train"].get_shard()
+    steps, ids, xs = 0, [], []
+    for batch in shard.to_torch_dataset(
+        batch_size=64, shuffle=True, drop_last_batch=False, seed=5, columns=["id", "x"], squeeze=True
+    ):
+        steps += 1
+        ids.extend(batch["id"].tolist())
+        xs.extend(batch["x"].tolist())
+    counts = torch.tensor([steps, -steps])
+    dist.all_reduce(counts, op=dist.ReduceOp.MAX)
+    total = torch.tensor([len(ids)])
+    dist.all_reduce(total)
+    context.report(
+        {
+            "node": ray.get_runtime_context().get_node_id(),
+            "rank": context.get_world_rank(),
+            "world_size": context.get_world_size(),
+            "steps": steps,
+            "max_steps": int(counts[0]),
+            "min_steps": -int(counts[1]),
+            "total_rows": int(total[0]),
+            "ids": ids,
+            "xs": xs,
+            "frame": datasets["frame"].get_shard().to_pandas()["v"].tolist(),
+            "stream": sorted(datasets["stream"].get_shard().to_pandas()["v"].tolist()),
+            "hyper_params": context.get_hyper_params(),
+            "model_dir": context.get_model_dir(),
+            "backend": context.get_backend(),
+        }
+    )
+    return dist.get_rank() * 10
+
+
+@pytest.mark.timeout(150)
+def test_pytorch_trainer_runs_ranks_on_both_nodes(ray_cluster, odd_dataset, tmp_path):
+    shared = tmp_path / "shared"  # both nodes are this machine: any directory is shared by them
+    shared.mkdir()
+    frame = pd.DataFrame({"v": np.arange(6, dtype=np.int64)})
+    trainer = PyTorchTrainer(
+        _train_on_both_nodes,
+        ScalingConfig(num_nodes=2, num_workers_per_node=1, resource_requirements_per_worker=WorkerResourceConfig(1)),
+        shared_dir=str(shared),
+    )
+    assert trainer.backend == "ray"  # several nodes: Ray, without asking
+    result = trainer.run(
+        dataset_map={
+            "train": sluice.ShardedDataConnector.from_sources(str(odd_dataset)),
+            "frame": frame,  # written once, as a snapshot under shared_dir
+            "stream": sluice.DataConnector.from_dataframe(frame, snapshot_dir=str(shared / "snapshots")),
+        },
+        hyper_params={"lr": 0.5},
+        artifact_dir=str(tmp_path / "model"),
+    )
+    assert result.return_values == [0, 10]
+    reports = [rank_reports[-1] for rank_reports in result.metrics_per_rank]
+    assert len({report["node"] for report in reports}) == 2, "the ranks ran on one node"
+    expected = pq.read_table(odd_dataset).to_pandas().set_index("id")["x"]
+    seen = []
+    for rank, report in enumerate(reports):
+        assert (report["rank"], report["world_size"], report["backend"]) == (rank, 2, "gloo")
+        # equal shards: 500 rows each, 8 steps of 64 (the last one short) on both ranks
+        assert report["steps"] == report["max_steps"] == report["min_steps"] == 8
+        assert report["total_rows"] == 1000 and len(report["ids"]) == 500
+        assert report["xs"] == expected.loc[report["ids"]].tolist()  # values as pyarrow reads them
+        assert report["frame"] == [[0, 1, 2], [3, 4, 5]][rank]
+        assert report["stream"] == [[0, 1, 2], [3, 4, 5]][rank]
+        assert report["hyper_params"] == {"lr": 0.5}
+        assert report["model_dir"] == str(tmp_path / "model")
+        seen.extend(report["ids"])
+    assert len(set(seen)) == 1000 and set(seen) <= set(range(ROWS))
+    assert result.metrics == reports[0]
+    assert not list(shared.glob("sluice-snapshots-*"))  # the run's snapshot directory is removed
+
+
+def _raises_on_rank_one():
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group()
+    if dist.get_rank() == 1:
+        raise ValueError("rank one has a broken batch")
+    dist.all_reduce(torch.zeros(1))  # rank 0 waits here for a rank that is gone
+
+
+@pytest.mark.timeout(120)
+def test_a_failing_rank_fails_the_run_with_its_traceback(ray_cluster):
+    trainer = PyTorchTrainer(_raises_on_rank_one, ScalingConfig(num_nodes=2, num_workers_per_node=1))
+    with pytest.raises(TrainingFailedError) as failed:
+        trainer.run()
+    message = str(failed.value)
+    assert failed.value.rank == 1
+    assert "PyTorchTrainer(_raises_on_rank_one): rank 1 of 2 raised" in message, message
+    assert "ValueError: rank one has a broken batch" in message and "in _raises_on_rank_one" in message
+
+
+def test_a_local_snapshot_with_several_nodes_is_an_error(ray_cluster, tmp_path):
+    trainer = PyTorchTrainer(lambda: None, ScalingConfig(num_nodes=2, num_workers_per_node=1))
+    frame = pd.DataFrame({"v": [1, 2, 3]})
+    with pytest.raises(ValueError, match=r"dataset 'train' is a DataFrame.*2 nodes.*PyTorchTrainer\(shared_dir=") as e:
+        trainer.run(dataset_map={"train": frame})
+    assert "local directory" in str(e.value)
+    stream = sluice.DataConnector.from_dataframe(frame, snapshot_dir=str(tmp_path / "local"))
+    (tmp_path / "shared").mkdir()
+    shared = PyTorchTrainer(lambda: None, ScalingConfig(num_nodes=2), shared_dir=str(tmp_path / "shared"))
+    with pytest.raises(
+        ValueError, match=r"dataset 'rows' is built from a DataFrame.*outside shared_dir.*snapshot_dir="
+    ):
+        shared.run(dataset_map={"rows": stream})
+    with pytest.raises(ValueError, match=r"num_nodes=3.*2 alive node"):
+        PyTorchTrainer(lambda: None, ScalingConfig(num_nodes=3)).run()
+    with pytest.raises(ValueError, match=r"num_nodes=2.*backend='torch'"):
+        PyTorchTrainer(lambda: None, ScalingConfig(num_nodes=2), backend="torch")
+    with pytest.raises(ValueError, match=r"dataset 'dataset' is a DataFrame.*XGBEstimator\(shared_dir="):
+        XGBEstimator(backend="ray").fit(pd.DataFrame({"a": [1.0], "y": [0]}), ["a"], "y")
+
+
+def _classification(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    logit = 2 * x[:, 0] - x[:, 1] + x[:, 2] * x[:, 0] + 0.5 * rng.normal(size=n)
+    return pa.table({"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "label": (logit > 0).astype(np.int64)})
+
+
+@pytest.mark.timeout(120)
+def test_xgb_estimator_on_ray_predicts_like_one_process(ray_cluster, tmp_path):
+    train, held_out = _classification(2001, 1), _classification(800, 2)
+    write_parquet(tmp_path / "train" / "part-0.parquet", train, 300)
+    params = {"max_depth": 3, "eta": 0.3}
+    estimator = XGBEstimator(
+        n_estimators=15,
+        objective="binary:logistic",
+        params=params,
+        scaling_config=XGBScalingConfig(num_workers=2, num_cpu_per_worker=1),
+        backend="ray",
+    )
+    booster = estimator.fit(sluice.DataConnector.from_sources(str(tmp_path / "train")), ["a", "b", "c"], "label")
+    assert booster.num_boosted_rounds() == 15
+    frame = train.to_pandas()
+    single = xgboost.train(
+        {"objective": "binary:logistic", "nthread": 1, **params},
+        xgboost.QuantileDMatrix(frame[["a", "b", "c"]], label=frame["label"]),
+        num_boost_round=15,
+    )
+    test_x = xgboost.DMatrix(held_out.select(["a", "b", "c"]).to_pandas())
+    labels = held_out.column("label").to_numpy()
+    distributed = float(((booster.predict(test_x) > 0.5) == labels).mean())
+    alone = float(((single.predict(test_x) > 0.5) == labels).mean())
+    assert alone > 0.85 and abs(distributed - alone) <= 0.02, (distributed, alone)
+
+
+def test_to_ray_dataset_reads_shards_in_ray_tasks(ray_cluster, odd_dataset, tmp_path):
+    connector = sluice.DataConnector.from_sources(str(odd_dataset))
+    dataset = connector.to_ray_dataset(override_num_blocks=3)
+    expected = pq.read_table(odd_dataset)
+    blocks = ray.get(dataset.to_arrow_refs())
+    assert len(blocks) >= 3  # one task per shard, each a block at least
+    assert_table_equal(pa.concat_tables(blocks).sort_by("id"), expected)
+    # read options reach every task: columns, and one seeded shuffle over all of them (each row once)
+    shuffled = connector.to_ray_dataset(columns=["id"], shuffle=True, seed=7, override_num_blocks=2)
+    ids = [row["id"] for row in shuffled.take_all()]
+    assert sorted(ids) == list(range(ROWS)) and ids != list(range(ROWS))
+    # a DataFrame's connector: read from its snapshot, on this node
+    frame = pd.DataFrame({"v": np.arange(50, dtype=np.int64)})
+    from_frame = sluice.DataConnector.from_dataframe(frame, snapshot_dir=str(tmp_path)).to_ray_dataset()
+    assert sorted(row["v"] for row in from_frame.take_all()) == list(range(50))
+
+
+def test_from_ray_dataset_streams_its_batches(ray_cluster):
+    table = pa.table({"id": np.arange(300, dtype=np.int64), "s": [f"r{i}" for i in range(300)]})
+    dataset = ray.data.from_arrow([table.slice(0, 120), table.slice(120)])
+    connector = sluice.DataConnector.from_ray_dataset(dataset)
+    assert_table_equal(connector.to_arrow().read_all(), table)
+    sharded = sluice.ShardedDataConnector.from_ray_dataset(ray.data.from_arrow(table), equal="drop")
+    shards = [sharded.get_shard(rank, 2).to_arrow().read_all() for rank in range(2)]
+    assert_table_equal(pa.concat_tables(shards), table)
+    with pytest.raises(TypeError, match=r"from_ray_dataset takes a ray.data.Dataset, not DataFrame"):
+        sluice.DataConnector.from_ray_dataset(table.to_pandas())
+
+
+def _killed_on_rank_one():
+    import signal
+
+    if get_context().get_world_rank() == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(300)  # rank 0 would sleep past any timeout unless Ray Train stops it
+
+
+@pytest.mark.timeout(120)
+def test_a_rank_killed_by_sigkill_fails_the_run_in_bounded_time(ray_cluster):
+    start = time.monotonic()
+    with pytest.raises(TrainingFailedError, match=r"rank 1 of 2 died on Ray without raising.*Ray: ") as failed:
+        PyTorchTrainer(_killed_on_rank_one, ScalingConfig(num_nodes=2, num_workers_per_node=1)).run()
+    assert failed.value.rank == 1
+    assert time.monotonic() - start < 90  # Ray's health check finds it; rank 0 alone would sleep 300 s
