@@ -419,6 +419,61 @@ static void test_read_parquet_fixture(void) {
   sluice_connector_free(c);
 }
 
+/* Batch hook: records whether the stream's schema has column "s" and how many columns. */
+static void note_columns(const struct ArrowSchema *schema, const struct ArrowArray *batch,
+                         void *ctx) {
+  int64_t *seen = ctx, i;
+  (void)batch;
+  seen[0] = schema->n_children;
+  for (i = 0; i < schema->n_children; i++) {
+    if (strcmp(schema->children[i]->name, "s") == 0) seen[1] = 1;
+  }
+}
+
+/* A dataset version made by the Python binding (tests/c/data/dataset_root, written by
+ * make_dataset_fixture.py): its rows with their checksums verified, the version's exclude_cols
+ * left out, and a version that does not exist. */
+static void test_read_dataset_version(void) {
+  char root[4096];
+  const char *kv[] = {"batch_size=16", NULL};
+  sluice_connector *c = NULL;
+  struct ArrowArrayStream stream;
+  collected got;
+  int64_t sum = 0, i, seen[2] = {0, 0};
+  sluice_source_options *opts;
+  sluice_error *err = NULL;
+  sluice_status st;
+  if (g_data_dir == NULL) {
+    printf("  (skipped: no --data directory)\n");
+    return;
+  }
+  snprintf(root, sizeof root, "%s/dataset_root", g_data_dir);
+  opts = sluice_source_options_new();
+  REQUIRE(opts != NULL);
+
+  st = sluice_connector_open_dataset(root, "events", "v1", 1, opts, &c, &err);
+  REQUIRE(CHECK_STATUS(SLUICE_OK, st, err));
+  REQUIRE(read_stream(c, kv, &stream) == 0);
+  collect_stream(&stream, "id", note_columns, seen, &got);
+  CHECKF(got.status == 0, "%s", got.error);
+  CHECK(got.n_rows == 50);
+  for (i = 0; i < got.n_rows; i++) sum += got.ids[i];
+  CHECKF(sum == 1225, "ids 0..49 sum to 1225, got %lld", (long long)sum);
+  CHECKF(seen[0] == 3 && seen[1] == 0, "exclude_cols s not left out: %lld columns",
+         (long long)seen[0]);
+  collected_free(&got);
+  sluice_connector_free(c);
+
+  c = NULL;
+  st = sluice_connector_open_dataset(root, "events", "v9", 0, opts, &c, &err);
+  CHECK_STATUS(SLUICE_NOT_FOUND, st, err);
+  CHECK(c == NULL);
+  CHECKF(has_text(err, "v9"), "message does not name the version: %s",
+         err ? sluice_error_message(err) : "(none)");
+  sluice_error_free(err);
+  sluice_source_options_free(opts);
+}
+
 /* A Delta Lake table (tests/c/data/delta_table, written by deltalake): the latest version and
  * an older one through the `version` source option, and a version the log does not hold. */
 static void test_read_delta_table(void) {
@@ -2076,6 +2131,7 @@ static const test_case TESTS[] = {
     {"read_ndjson", test_read_ndjson},
     {"read_parquet_fixture", test_read_parquet_fixture},
     {"read_delta_table", test_read_delta_table},
+    {"read_dataset_version", test_read_dataset_version},
     {"projection", test_projection},
     {"batching_options", test_batching_options},
     {"shards", test_shards},
