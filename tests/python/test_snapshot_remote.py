@@ -98,3 +98,24 @@ def test_ranks_on_separate_hosts_race_and_the_first_marker_wins(moto_server, tmp
     marker = client.get_object(Bucket=BUCKET, Key="race/job-2/_PUBLISHED")["Body"].read().decode()
     attempts = {key.split("/")[2] for key in keys(client, "race/job-2/") if not key.endswith("_PUBLISHED")}
     assert attempts == {marker}
+
+
+def test_a_pickled_connector_reads_its_s3_snapshot_with_the_store_options(moto_server):
+    """A copy in another process (pickle: a spawned DataLoader worker, a Ray rank) opens the
+    snapshot in S3 with the store's endpoint and credentials, not with the machine's defaults."""
+    import pickle
+
+    bucket = "sluice-pickled-snapshots"
+    boto_client("s3", moto_server.endpoint).create_bucket(Bucket=bucket)
+    options = dict(snapshot_dir=f"s3://{bucket}/snaps", **store_options(moto_server.endpoint))
+    connector = sluice.DataConnector.from_dataframe(ids_table(0, 500), **options)
+    code = (
+        "import pickle, sys\n"
+        "connector = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(sum(connector.to_pandas()['id']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], input=pickle.dumps(connector), capture_output=True, env=os.environ.copy()
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert int(result.stdout) == sum(range(500))

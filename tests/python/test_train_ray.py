@@ -27,6 +27,7 @@ import xgboost
 
 import sluice
 from _util import assert_table_equal, ids_table, write_parquet
+from conftest import MOTO_KEY, MOTO_REGION, MOTO_SECRET, boto_client
 from sluice.train import (
     PyTorchTrainer,
     ScalingConfig,
@@ -208,6 +209,36 @@ def test_pytorch_trainer_runs_ranks_on_both_nodes(ray_cluster, odd_dataset, tmp_
     assert len(set(seen)) == 1000 and set(seen) <= set(range(ROWS))
     assert result.metrics == reports[0]
     assert not list(shared.glob("sluice-snapshots-*"))  # the run's snapshot directory is removed
+
+
+def _report_stream_shard():
+    import torch.distributed as dist
+
+    dist.init_process_group()
+    context = get_context()
+    rows = context.get_dataset_map()["stream"].get_shard().to_pandas()["v"].tolist()
+    context.report({"node": ray.get_runtime_context().get_node_id(), "rows": sorted(rows)})
+
+
+@pytest.mark.timeout(120)
+def test_a_snapshot_in_an_object_store_needs_no_shared_dir(ray_cluster, moto_server):
+    """A DataFrame's snapshot in S3 (moto) reaches the ranks of both nodes without shared_dir."""
+    bucket = "sluice-ray-snapshots"
+    boto_client("s3", moto_server.endpoint).create_bucket(Bucket=bucket)
+    store = dict(
+        endpoint=moto_server.endpoint,
+        allow_http=True,
+        access_key_id=MOTO_KEY,
+        secret_access_key=MOTO_SECRET,
+        region=MOTO_REGION,
+    )
+    frame = pd.DataFrame({"v": np.arange(10, dtype=np.int64)})
+    stream = sluice.DataConnector.from_dataframe(frame, snapshot_dir=f"s3://{bucket}/snaps", **store)
+    trainer = PyTorchTrainer(_report_stream_shard, ScalingConfig(num_nodes=2, num_workers_per_node=1))
+    result = trainer.run(dataset_map={"stream": stream})
+    reports = [rank_reports[-1] for rank_reports in result.metrics_per_rank]
+    assert len({report["node"] for report in reports}) == 2, "the ranks ran on one node"
+    assert [report["rows"] for report in reports] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
 
 
 def _raises_on_rank_one():

@@ -841,7 +841,12 @@ class DataConnector(_Reads):
         """The sources and options another process opens this connector's rows from: a stream
         connector's snapshot directory (made now if needed), which holds the same rows in order."""
         if self._from_stream:
-            return [cast(str, self.snapshot())], {}
+            snapshot = cast(str, self.snapshot())
+            if "://" not in snapshot:  # a local directory: no options needed
+                return [snapshot], {}
+            # in an object store: the store's settings (endpoint, region, credentials) go with it
+            store = {key: value for key, value in self._source_options.items() if not key.startswith("snapshot")}
+            return [snapshot], store
         if self._dataset is not None:
             from ._dataset import REOPEN_KEY
 

@@ -6,8 +6,9 @@ ranks start, to a Parquet snapshot in a directory of the run, and travels as tha
 built from a DataFrame or a query (`from_dataframe`, `from_sql`) travels as its own snapshot's
 directory, made once, before the ranks start.
 
-On a Ray cluster of several nodes, a rank may run on another machine: a snapshot must then be in a
-directory that every node mounts at the same path, which the caller names as `shared_dir`. sluice
+On a Ray cluster of several nodes, a rank may run on another machine: a snapshot must then be in an
+object store (the source option `snapshot_dir="s3://..."`), or in a directory that every node mounts
+at the same path, which the caller names as `shared_dir`. sluice
 never guesses that a local path is shared; a snapshot outside `shared_dir` is an error that says so.
 """
 
@@ -102,7 +103,7 @@ def describe_all(dataset_map: Mapping[str, Any], placement: Union[Placement, str
 
 def _check_shared(name: str, snapshot: str, placement: Placement) -> None:
     """On several nodes, a connector's snapshot must be under shared_dir."""
-    if placement.nodes <= 1:
+    if placement.nodes <= 1 or _in_object_store(snapshot):  # every node reaches an object store
         return
     shared = placement.shared_dir
     if shared is not None and _is_within(snapshot, shared):
@@ -111,10 +112,16 @@ def _check_shared(name: str, snapshot: str, placement: Placement) -> None:
     raise ValueError(
         f"sluice.train: dataset {name!r} is built from a DataFrame or a query, and travels to the ranks as "
         f"its snapshot {snapshot!r}, {where}; the Ray cluster has {placement.nodes} nodes, whose ranks cannot "
-        "read a local directory of this one. Build the connector with the source option snapshot_dir= a "
-        f"directory that every node mounts at the same path, and give that directory (or one above it) as "
-        f"{placement.owner}(shared_dir=...)"
+        "read a local directory of this one. Build the connector with the source option snapshot_dir= an "
+        "object store URI (s3://...), or a directory that every node mounts at the same path, and give that "
+        f"directory (or one above it) as {placement.owner}(shared_dir=...)"
     )
+
+
+def _in_object_store(snapshot: str) -> bool:
+    """Whether a snapshot is in an object store (`snapshot_dir="s3://..."`), not a local directory."""
+    scheme, separator, _ = snapshot.partition("://")
+    return bool(separator) and scheme.lower() != "file"
 
 
 def _is_within(path: str, directory: str) -> bool:
