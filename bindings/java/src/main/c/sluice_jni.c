@@ -23,28 +23,28 @@
 #include "dev_sluice_Native.h"
 #include "sluice.h"
 
-#define SLUICE_FUNCTIONS(X)      \
-  X(sluice_version)              \
-  X(sluice_abi_version)          \
-  X(sluice_connector_open)       \
-  X(sluice_connector_from_sql)   \
+#define SLUICE_FUNCTIONS(X)        \
+  X(sluice_version)                \
+  X(sluice_abi_version)            \
+  X(sluice_connector_open)         \
+  X(sluice_connector_from_sql)     \
   X(sluice_connector_open_dataset) \
-  X(sluice_connector_free)       \
-  X(sluice_connector_schema)     \
-  X(sluice_connector_num_rows)   \
-  X(sluice_connector_count_rows) \
-  X(sluice_connector_read)       \
-  X(sluice_stream_last_error)    \
-  X(sluice_stream_position)      \
-  X(sluice_string_free)          \
-  X(sluice_error_status)         \
-  X(sluice_error_message)        \
-  X(sluice_error_free)           \
-  X(sluice_source_options_new)   \
-  X(sluice_source_options_free)  \
-  X(sluice_source_options_set)   \
-  X(sluice_read_options_new)     \
-  X(sluice_read_options_free)    \
+  X(sluice_connector_free)         \
+  X(sluice_connector_schema)       \
+  X(sluice_connector_num_rows)     \
+  X(sluice_connector_count_rows)   \
+  X(sluice_connector_read)         \
+  X(sluice_stream_last_error)      \
+  X(sluice_stream_position)        \
+  X(sluice_string_free)            \
+  X(sluice_error_status)           \
+  X(sluice_error_message)          \
+  X(sluice_error_free)             \
+  X(sluice_source_options_new)     \
+  X(sluice_source_options_free)    \
+  X(sluice_source_options_set)     \
+  X(sluice_read_options_new)       \
+  X(sluice_read_options_free)      \
   X(sluice_read_options_set)
 
 static struct {
