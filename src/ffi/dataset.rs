@@ -28,6 +28,12 @@ fn options_of(options: *const sluice_source_options, defaults: &SourceOptions) -
     unsafe { options.as_ref() }.map_or(defaults, |o| &o.0)
 }
 
+/// The dataset `name` under `root`, reached with the caller's store options (defaults when NULL).
+unsafe fn open_dataset(root: *const c_char, name: *const c_char, options: *const sluice_source_options) -> Result<Dataset> {
+    let defaults = SourceOptions::default();
+    Dataset::open(text(root, "root")?, text(name, "name")?, options_of(options, &defaults))
+}
+
 fn owned_string(value: String) -> Result<*mut c_char> {
     Ok(CString::new(value).map_err(|_| Error::internal("a string with a NUL byte"))?.into_raw())
 }
@@ -63,8 +69,7 @@ pub unsafe extern "C" fn sluice_dataset_versions(
 ) -> sluice_status {
     fallible(error, || {
         let out = non_null_mut(out, "out")?;
-        let defaults = SourceOptions::default();
-        let dataset = Dataset::open(text(root, "root")?, text(name, "name")?, options_of(options, &defaults))?;
+        let dataset = open_dataset(root, name, options)?;
         let versions = serde_json::to_string(&dataset.versions()?).map_err(|e| Error::internal(e.to_string()))?;
         *out = owned_string(versions)?;
         Ok(())
@@ -85,8 +90,7 @@ pub unsafe extern "C" fn sluice_dataset_manifest(
 ) -> sluice_status {
     fallible(error, || {
         let out = non_null_mut(out, "out")?;
-        let defaults = SourceOptions::default();
-        let dataset = Dataset::open(text(root, "root")?, text(name, "name")?, options_of(options, &defaults))?;
+        let dataset = open_dataset(root, name, options)?;
         let manifest = dataset.manifest(text(version, "version")?)?;
         *out = owned_string(String::from_utf8(manifest.to_json()).map_err(|e| Error::internal(e.to_string()))?)?;
         Ok(())
@@ -131,8 +135,7 @@ pub unsafe extern "C" fn sluice_dataset_create_version(
             let value = text(unsafe { *setting_values.add(i) }, &format!("setting_values[{i}]"))?;
             settings.set(key, value)?;
         }
-        let defaults = SourceOptions::default();
-        let dataset = Dataset::open(text(root, "root")?, text(name, "name")?, options_of(options, &defaults))?;
+        let dataset = open_dataset(root, name, options)?;
         let mut report = |done: u64, total: u64| {
             if let Some(callback) = progress {
                 unsafe { callback(done, total, progress_data) }
@@ -156,8 +159,7 @@ pub unsafe extern "C" fn sluice_dataset_delete_version(
     error: *mut *mut sluice_error,
 ) -> sluice_status {
     fallible(error, || {
-        let defaults = SourceOptions::default();
-        let dataset = Dataset::open(text(root, "root")?, text(name, "name")?, options_of(options, &defaults))?;
+        let dataset = open_dataset(root, name, options)?;
         dataset.delete_version(text(version, "version")?)
     })
 }
@@ -176,8 +178,7 @@ pub unsafe extern "C" fn sluice_dataset_clean_up(
     error: *mut *mut sluice_error,
 ) -> sluice_status {
     fallible(error, || {
-        let defaults = SourceOptions::default();
-        let dataset = Dataset::open(text(root, "root")?, text(name, "name")?, options_of(options, &defaults))?;
+        let dataset = open_dataset(root, name, options)?;
         let removed = dataset.clean_up(Duration::from_secs(older_than_seconds))?;
         if let Some(out) = unsafe { out.as_mut() } {
             *out = owned_string(serde_json::json!({"attempts": removed.attempts, "files": removed.files}).to_string())?;
@@ -203,8 +204,7 @@ pub unsafe extern "C" fn sluice_connector_open_dataset(
 ) -> sluice_status {
     fallible(error, || {
         let out = non_null_mut(out, "out")?;
-        let defaults = SourceOptions::default();
-        let dataset = Dataset::open(text(root, "root")?, text(name, "name")?, options_of(options, &defaults))?;
+        let dataset = open_dataset(root, name, options)?;
         let connector = dataset.open_version(text(version, "version")?, verify != 0)?;
         *out = Box::into_raw(Box::new(sluice_connector(connector)));
         Ok(())
