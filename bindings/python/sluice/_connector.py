@@ -187,6 +187,13 @@ def _loggable_source(uri: str) -> str:
     return path + "?" + "&".join(re.sub(r"=.*", "=***", part, flags=re.S) for part in query.split("&"))
 
 
+def in_object_store(location: str) -> bool:
+    """Whether a snapshot or source location is an object-store URI (`s3://...`), which every
+    machine reaches, rather than a local path."""
+    scheme, separator, _ = location.partition("://")
+    return bool(separator) and scheme.lower() != "file"
+
+
 class _Reads:
     """The read API shared by connectors, shards and streams.
 
@@ -842,7 +849,7 @@ class DataConnector(_Reads):
         connector's snapshot directory (made now if needed), which holds the same rows in order."""
         if self._from_stream:
             snapshot = cast(str, self.snapshot())
-            if "://" not in snapshot:  # a local directory: no options needed
+            if not in_object_store(snapshot):  # a local directory: no options needed
                 return [snapshot], {}
             # in an object store: the store's settings (endpoint, region, credentials) go with it
             store = {key: value for key, value in self._source_options.items() if not key.startswith("snapshot")}

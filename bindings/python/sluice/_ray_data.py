@@ -5,10 +5,11 @@
 shards of the plan (the core's `num_shards` / `shard_index`, `equal_shards="off"`: every row once),
 and each Ray read task opens the connector from its description (sources and source options) and
 reads its shard with the Rust core, in whichever Ray worker runs it. The blocks are pyarrow Tables of
-the core's batches. A connector from a DataFrame or a query is described by its snapshot directory,
-which is on this machine, so its read tasks run on this node (`supports_distributed_reads`). The
-number of tasks is `override_num_blocks`, else Ray's parallelism with at least 2^20 rows a task: a
-task decodes whole row groups, so small tasks would decode the rows at their edges twice.
+the core's batches. A connector from a DataFrame or a query is described by its snapshot directory:
+in a local directory its read tasks run on this node (`supports_distributed_reads`), in an object
+store on any node. The number of tasks is `override_num_blocks`, else Ray's parallelism with at least
+2^20 rows a task: a task decodes whole row groups, so small tasks would decode the rows at their
+edges twice.
 
 `from_ray_dataset` streams the dataset's Arrow batches (`iter_batches(batch_format="pyarrow")`) into
 `from_dataframe`'s stream source: one ordered pass straight from Ray, a snapshot for the rest.
@@ -104,9 +105,16 @@ def _read_shard(sources: List[str], source_options: Dict[str, Any], read_options
 
 def to_ray_dataset(connector: Any, read_options: Dict[str, Any], override_num_blocks: Optional[int]) -> Any:
     """`connector.to_ray_dataset(**read_options)`."""
+    from ._connector import in_object_store
+
     sources, source_options = connector._reopen_sources()  # a stream connector: its snapshot, made now
     datasource = SluiceDatasource(
-        sources, source_options, read_options, local_only=connector._streams(), num_tasks=override_num_blocks
+        sources,
+        source_options,
+        read_options,
+        # a stream's snapshot in a local directory is read on this node only; in an object store, anywhere
+        local_only=connector._streams() and not in_object_store(sources[0]),
+        num_tasks=override_num_blocks,
     )
     return ray.data.read_datasource(datasource, override_num_blocks=override_num_blocks)
 

@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._connector import DataConnector, ShardedDataConnector
+from .._connector import DataConnector, ShardedDataConnector, in_object_store
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +103,7 @@ def describe_all(dataset_map: Mapping[str, Any], placement: Union[Placement, str
 
 def _check_shared(name: str, snapshot: str, placement: Placement) -> None:
     """On several nodes, a connector's snapshot must be under shared_dir."""
-    if placement.nodes <= 1 or _in_object_store(snapshot):  # every node reaches an object store
+    if placement.nodes <= 1 or in_object_store(snapshot):  # every node reaches an object store
         return
     shared = placement.shared_dir
     if shared is not None and _is_within(snapshot, shared):
@@ -116,12 +116,6 @@ def _check_shared(name: str, snapshot: str, placement: Placement) -> None:
         "object store URI (s3://...), or a directory that every node mounts at the same path, and give that "
         f"directory (or one above it) as {placement.owner}(shared_dir=...)"
     )
-
-
-def _in_object_store(snapshot: str) -> bool:
-    """Whether a snapshot is in an object store (`snapshot_dir="s3://..."`), not a local directory."""
-    scheme, separator, _ = snapshot.partition("://")
-    return bool(separator) and scheme.lower() != "file"
 
 
 def _is_within(path: str, directory: str) -> bool:
