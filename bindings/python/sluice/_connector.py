@@ -291,9 +291,11 @@ class _Reads:
         if limit is not None:
             options["limit"] = limit
         if progress in (None, False) and self._streams():
-            # counting a stream's rows would make its snapshot: the core decides what this pass reads
+            # counting a stream's rows would make its snapshot: the core decides what this pass reads.
+            # A plain to_pandas: split_blocks made it twice as slow, and self_destruct lowered no peak
+            # (BENCHMARKS.md, "SQL on a quiet machine").
             with self.to_arrow(**options) as reader:
-                return reader.read_all().to_pandas(self_destruct=True, split_blocks=True)
+                return reader.read_all().to_pandas()
         rows = self.count_rows(**options)
         logger.info("sluice: to_pandas of %r: %d rows planned", self, rows)
         items = self._read_option_items(options)
