@@ -4,7 +4,7 @@ use super::boundary::{fallible, ffi_boundary, non_null, non_null_mut, text};
 use super::error::sluice_error;
 use super::options::{sluice_read_options, sluice_source_options};
 use super::status::sluice_status;
-use super::stream::export_stream;
+use super::stream::{export_stream, write_schema};
 use crate::connector::Connector;
 use crate::error::Error;
 use crate::options::{ReadOptions, SourceOptions};
@@ -70,10 +70,7 @@ pub unsafe extern "C" fn sluice_connector_schema(
     fallible(error, || {
         let connector = non_null(connector, "connector")?;
         non_null(out, "out")?;
-        let schema = FFI_ArrowSchema::try_from(connector.0.schema().as_ref())
-            .map_err(|e| Error::internal(format!("cannot export the schema: {e}")))?;
-        unsafe { std::ptr::write(out, schema) };
-        Ok(())
+        unsafe { write_schema(out, &connector.0.schema()) }
     })
 }
 
@@ -129,9 +126,7 @@ pub unsafe extern "C" fn sluice_connector_read_schema(
         let connector = non_null(connector, "connector")?;
         non_null(out, "out")?;
         let schema = connector.0.read_schema(&read_options(options))?;
-        let schema = FFI_ArrowSchema::try_from(schema.as_ref()).map_err(|e| Error::internal(format!("cannot export the schema: {e}")))?;
-        unsafe { std::ptr::write(out, schema) };
-        Ok(())
+        unsafe { write_schema(out, &schema) }
     })
 }
 

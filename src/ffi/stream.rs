@@ -88,11 +88,18 @@ fn callback(stream: *mut FFI_ArrowArrayStream, body: impl FnOnce(&mut StreamStat
 unsafe extern "C" fn get_schema(stream: *mut FFI_ArrowArrayStream, out: *mut FFI_ArrowSchema) -> c_int {
     callback(stream, |state| {
         non_null(out, "get_schema: out")?;
-        let schema = FFI_ArrowSchema::try_from(state.stream.schema().as_ref())
-            .map_err(|e| Error::internal(format!("cannot export the schema: {e}")))?;
-        unsafe { std::ptr::write(out, schema) };
-        Ok(())
+        unsafe { write_schema(out, &state.stream.schema()) }
     })
+}
+
+/// Exports `schema` into `*out` (the caller releases it).
+///
+/// # Safety
+/// `out` is not NULL and points to writable memory for one `FFI_ArrowSchema`.
+pub(super) unsafe fn write_schema(out: *mut FFI_ArrowSchema, schema: &arrow::datatypes::Schema) -> Result<()> {
+    let exported = FFI_ArrowSchema::try_from(schema).map_err(|e| Error::internal(format!("cannot export the schema: {e}")))?;
+    unsafe { std::ptr::write(out, exported) };
+    Ok(())
 }
 
 /// The batch with every array at offset 0, at every level. A batch re-cut from

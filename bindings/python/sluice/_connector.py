@@ -1101,27 +1101,34 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"sluice: environment variable {name}={value!r} is not an integer") from None
 
 
-class DataShard(_Reads):
+class _ReadsOf(_Reads):
+    """Reads of a parent (a connector, or a shard) with options of their own layered on top: the
+    parent's connector, stream and label are theirs."""
+
+    _parent: _Reads
+
+    def _use_connector(self) -> ContextManager[int]:
+        return self._parent._use_connector()
+
+    def _streams(self) -> bool:
+        return self._parent._streams()
+
+    def _prepare_for_workers(self) -> None:
+        self._parent._prepare_for_workers()
+
+    def _label_cols(self) -> List[str]:
+        return self._parent._label_cols()
+
+
+class DataShard(_ReadsOf):
     """The rows of one rank: every read carries shard_index, num_shards and equal_shards."""
 
     def __init__(self, connector: DataConnector, rank: int, world_size: int, equal: Equal = "off") -> None:
         # rank and world_size are checked by the core, at the first read (one message for every binding)
-        self._connector = connector
+        self._parent = self._connector = connector
         self.rank = rank
         self.world_size = world_size
         self.equal = _equal_shards(equal)
-
-    def _use_connector(self) -> ContextManager[int]:
-        return self._connector._use_connector()
-
-    def _streams(self) -> bool:
-        return self._connector._streams()
-
-    def _prepare_for_workers(self) -> None:
-        self._connector._prepare_for_workers()
-
-    def _label_cols(self) -> List[str]:
-        return self._connector._label_cols()
 
     def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         shard = {"num_shards": self.world_size, "shard_index": self.rank, "equal_shards": self.equal}
@@ -1136,25 +1143,13 @@ class DataShard(_Reads):
         return f"<sluice.DataShard rank={self.rank} world_size={self.world_size} equal={self.equal!r}>"
 
 
-class BoundRead(_Reads):
+class BoundRead(_ReadsOf):
     """Read options bound to a connector or shard (what `.stream(**read_options)` returns): not a
     stream itself, `__arrow_c_stream__` and `to_arrow()` open a new one each call."""
 
     def __init__(self, parent: _Reads, read_options: Mapping[str, Any]) -> None:
         self._parent = parent
         self._read_options = dict(read_options)
-
-    def _use_connector(self) -> ContextManager[int]:
-        return self._parent._use_connector()
-
-    def _streams(self) -> bool:
-        return self._parent._streams()
-
-    def _prepare_for_workers(self) -> None:
-        self._parent._prepare_for_workers()
-
-    def _label_cols(self) -> List[str]:
-        return self._parent._label_cols()
 
     def _option_layers(self, read_options: Mapping[str, Any]) -> List[Dict[str, Any]]:
         return self._parent._option_layers(self._read_options) + [dict(read_options)]
