@@ -7,21 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,19 +23,8 @@ import org.junit.jupiter.api.Test;
  * batches (ChunkCutter): the same batches, values and positions as the core's own batches.
  * Chunks of 4,000 rows here (65,536 in use) so that the 10,000-row file spans several.
  */
-class ChunkedReadTest {
+class ChunkedReadTest extends LeakCheckedTest {
   private static final long CHUNK_ROWS = 4000;
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close(); // throws if any buffer leaked
-  }
 
   /** Every batch of a reader as its row count and its values in text (every column, nulls included). */
   private static List<String> batches(ArrowReader reader) throws IOException {
@@ -175,28 +158,14 @@ class ChunkedReadTest {
 
   @Test
   void aCutBatchAllocatesOnlyRebasedOffsets() throws IOException {
-    AtomicLong allocations = new AtomicLong();
-    AllocationListener counting = new AllocationListener() {
-      @Override
-      public void onAllocation(long size) {
-        allocations.incrementAndGet();
-      }
-    };
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long thread = Thread.currentThread().getId();
-    try (BufferAllocator counted = new RootAllocator(counting, Long.MAX_VALUE);
+    Allocations allocations = new Allocations();
+    try (BufferAllocator counted = allocations.allocator();
         DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")));
         ArrowReader reader = connector.read(counted, new ReadOptions().batchSize(48))) { // one chunk: the file
-      assertTrue(reader.loadNextBatch()); // the first batch imports the chunk
-      long buffers = allocations.get();
-      long heap = threads.getThreadAllocatedBytes(thread);
-      int batches = 0;
-      while (reader.loadNextBatch()) {
-        batches++;
-      }
-      heap = (threads.getThreadAllocatedBytes(thread) - heap) / batches;
-      assertEquals(208, batches);
-      assertEquals(batches, allocations.get() - buffers,
+      Allocations.AfterFirst cut = allocations.readAfterFirst(reader); // the first batch imports the chunk
+      long heap = cut.heapPerBatch();
+      assertEquals(208, cut.batches());
+      assertEquals(cut.batches(), cut.allocations(),
           "one allocation per batch: the offsets of the one string column, rebased");
       System.out.printf("per cut batch: %d heap bytes%n", heap);
       // about 1.9 KiB (slices of 6 columns' buffers, their transfer); a batch's import is about 9.6 KiB

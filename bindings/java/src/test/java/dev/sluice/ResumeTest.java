@@ -6,26 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.List;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.ipc.ArrowReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** A reader resumed from another's position gives exactly the batches the other would give next. */
-class ResumeTest {
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close(); // throws if any buffer leaked
-  }
+class ResumeTest extends LeakCheckedTest {
 
   private static ReadOptions options() {
     return new ReadOptions().shuffle(true).seed(5).batchSize(300).numWorkers(2).workerIndex(1);

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.arrow.memory.AllocationListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -75,29 +72,15 @@ class ReusedRootTest {
 
   @Test
   void aBatchAllocatesOnlyWhatTheImportNeeds() throws IOException {
-    AtomicLong allocations = new AtomicLong();
-    AllocationListener counting = new AllocationListener() {
-      @Override
-      public void onAllocation(long size) {
-        allocations.incrementAndGet();
-      }
-    };
-    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long thread = Thread.currentThread().getId();
-    try (BufferAllocator allocator = new RootAllocator(counting, Long.MAX_VALUE);
+    Allocations allocations = new Allocations();
+    try (BufferAllocator allocator = allocations.allocator();
         DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")));
         // one batch per import (batches_per_chunk given: nothing to cut; ChunkedReadTest counts a cut batch)
         ArrowReader reader = connector.read(allocator, new ReadOptions().batchSize(50).set("batches_per_chunk", "1"))) {
-      assertTrue(reader.loadNextBatch()); // the first batch sets the reader up
-      long buffers = allocations.get();
-      long heap = threads.getThreadAllocatedBytes(thread);
-      int batches = 0;
-      while (reader.loadNextBatch()) {
-        batches++;
-      }
-      heap = (threads.getThreadAllocatedBytes(thread) - heap) / batches;
-      buffers = (allocations.get() - buffers) / batches;
-      assertEquals(199, batches);
+      Allocations.AfterFirst read = allocations.readAfterFirst(reader); // the first batch sets the reader up
+      long heap = read.heapPerBatch();
+      long buffers = read.allocationsPerBatch();
+      assertEquals(199, read.batches());
       System.out.printf("per batch: %d allocations, %d heap bytes%n", buffers, heap);
       // What Arrow Java's import of a batch of 6 columns allocates from the allocator: 8
       // buffers of the core wrapped (no copy), 6 all-valid bitmaps it makes for the struct and
