@@ -999,10 +999,8 @@ class ShardedDataConnector(DataConnector):
     ) -> "ShardedDataConnector":
         """`DataConnector.from_sources`, with the default `equal` of every shard: "off", "drop",
         "pad", or Snowflake's True ("drop") / False ("off"), checked here."""
-        equal = _equal_shards(equal)
-        connector = super().from_sources(paths_or_uris, format=format, **source_options)
-        connector._equal = equal
-        return connector
+        equal = _equal_shards(equal)  # checked before the source is opened
+        return _with_equal(super().from_sources(paths_or_uris, format=format, **source_options), equal)
 
     @classmethod
     def from_sql(  # adds equal=
@@ -1019,49 +1017,44 @@ class ShardedDataConnector(DataConnector):
         **source_options: Unpack[SourceOptions],
     ) -> "ShardedDataConnector":
         """`DataConnector.from_sql`, with the default `equal` of every shard (as `from_sources`)."""
-        equal = _equal_shards(equal)
-        connector = super().from_sql(
-            query,
-            uri,
-            driver,
-            partition_on,
-            partitions,
-            params,
-            db_kwargs=db_kwargs,
-            **source_options,
+        equal = _equal_shards(equal)  # checked before the source is opened
+        return _with_equal(
+            super().from_sql(
+                query,
+                uri,
+                driver,
+                partition_on,
+                partitions,
+                params,
+                db_kwargs=db_kwargs,
+                **source_options,
+            ),
+            equal,
         )
-        connector._equal = equal
-        return connector
 
     @classmethod
     def from_dataframe(  # adds equal=
         cls, df: object, *, equal: Equal = "off", **source_options: Unpack[SourceOptions]
     ) -> "ShardedDataConnector":
         """`DataConnector.from_dataframe`, with the default `equal` of every shard (as `from_sources`)."""
-        equal = _equal_shards(equal)
-        connector = super().from_dataframe(df, **source_options)
-        connector._equal = equal
-        return connector
+        equal = _equal_shards(equal)  # checked before the source is opened
+        return _with_equal(super().from_dataframe(df, **source_options), equal)
 
     @classmethod
     def from_dataset(  # adds equal=
         cls, dataset: Any, *, verify: bool = False, equal: Equal = "off", **source_options: Any
     ) -> "ShardedDataConnector":
         """`DataConnector.from_dataset`, with the default `equal` of every shard (as `from_sources`)."""
-        equal = _equal_shards(equal)
-        connector = super().from_dataset(dataset, verify=verify, **source_options)
-        connector._equal = equal
-        return connector
+        equal = _equal_shards(equal)  # checked before the source is opened
+        return _with_equal(super().from_dataset(dataset, verify=verify, **source_options), equal)
 
     @classmethod
     def from_ray_dataset(  # adds equal=
         cls, ds: Any, *, equal: Equal = "off", **source_options: Unpack[SourceOptions]
     ) -> "ShardedDataConnector":
         """`DataConnector.from_ray_dataset`, with the default `equal` of every shard (as `from_sources`)."""
-        equal = _equal_shards(equal)
-        connector = super().from_ray_dataset(ds, **source_options)
-        connector._equal = equal
-        return connector
+        equal = _equal_shards(equal)  # checked before the source is opened
+        return _with_equal(super().from_ray_dataset(ds, **source_options), equal)
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (_reopen_sharded, (type(self), *self._reopen_sources(), self._equal))
@@ -1083,12 +1076,16 @@ class ShardedDataConnector(DataConnector):
         return {rank: self.get_shard(rank, world_size, equal=equal) for rank in range(world_size)}
 
 
+def _with_equal(connector: "ShardedDataConnector", equal: str) -> "ShardedDataConnector":
+    """`connector`, whose shards default to `equal` (already checked)."""
+    connector._equal = equal
+    return connector
+
+
 def _reopen_sharded(
     cls: "type[ShardedDataConnector]", sources: List[str], options: Mapping[str, Any], equal: str
 ) -> "ShardedDataConnector":
-    connector = cls._open(sources, options)
-    connector._equal = equal
-    return connector
+    return _with_equal(cls._open(sources, options), equal)
 
 
 def _env_int(name: str, default: int) -> int:
