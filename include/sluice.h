@@ -714,14 +714,20 @@ enum sluice_status sluice_connector_snapshot(const struct sluice_connector *conn
                                              struct sluice_error **error);
 
 /**
- * Removes from `snapshot_dir` (NULL: the default directory, see
- * docs/sources-from-streams.md) every snapshot not used for `older_than_seconds`
+ * Removes from `snapshot_dir` every snapshot not used for `older_than_seconds`
  * or longer (0: every snapshot that is not being written), and the leftovers of
- * writers that died. Writes how many snapshots were removed to `*removed`
- * (may be NULL). A directory that does not exist holds none.
+ * writers that died. `snapshot_dir`: a local directory, or an object-store URI
+ * (`s3://bucket/prefix`, `gs://`, `az://`) reached with the store options of
+ * `options` (`endpoint`, `region`, credentials, `allow_http`; NULL for
+ * defaults); NULL: the `snapshot_dir` of `options`, else the default directory
+ * (see docs/sources-from-streams.md). In an object store, an attempt that no
+ * marker publishes is kept for at least an hour after its last upload, since
+ * its writer may still be uploading it. Writes how many snapshots were removed
+ * to `*removed` (may be NULL). A directory that does not exist holds none.
  */
 enum sluice_status sluice_snapshots_remove(const char *snapshot_dir,
                                            uint64_t older_than_seconds,
+                                           const struct sluice_source_options *options,
                                            uint64_t *removed,
                                            struct sluice_error **error);
 

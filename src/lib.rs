@@ -46,6 +46,8 @@ pub use dataset::{Dataset, Manifest, Removed, VersionSettings};
 pub use error::{Error, ErrorKind, Result};
 pub use options::{ReadOptions, SourceOptions};
 pub use read::{BatchStream, ColumnTarget};
-pub use snapshot::{default_dir as default_snapshot_dir, remove_snapshots, DEFAULT_MAX_AGE as DEFAULT_SNAPSHOT_MAX_AGE};
+pub use snapshot::{
+    default_dir as default_snapshot_dir, remove_snapshots, remove_snapshots_of, DEFAULT_MAX_AGE as DEFAULT_SNAPSHOT_MAX_AGE,
+};
 pub use source::sql::{SqlPartitions, SqlSource};
 pub use source::stream::PartitionReader;

@@ -11,7 +11,6 @@ use crate::error::Error;
 use crate::options::SourceOptions;
 use arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
 use std::ffi::{c_char, CString};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Makes a connector over the rows of `stream`, an Arrow C stream, with
@@ -85,24 +84,30 @@ pub unsafe extern "C" fn sluice_connector_snapshot(
     })
 }
 
-/// Removes from `snapshot_dir` (NULL: the default directory, see
-/// docs/sources-from-streams.md) every snapshot not used for `older_than_seconds`
+/// Removes from `snapshot_dir` every snapshot not used for `older_than_seconds`
 /// or longer (0: every snapshot that is not being written), and the leftovers of
-/// writers that died. Writes how many snapshots were removed to `*removed`
-/// (may be NULL). A directory that does not exist holds none.
+/// writers that died. `snapshot_dir`: a local directory, or an object-store URI
+/// (`s3://bucket/prefix`, `gs://`, `az://`) reached with the store options of
+/// `options` (`endpoint`, `region`, credentials, `allow_http`; NULL for
+/// defaults); NULL: the `snapshot_dir` of `options`, else the default directory
+/// (see docs/sources-from-streams.md). In an object store, an attempt that no
+/// marker publishes is kept for at least an hour after its last upload, since
+/// its writer may still be uploading it. Writes how many snapshots were removed
+/// to `*removed` (may be NULL). A directory that does not exist holds none.
 #[no_mangle]
 pub unsafe extern "C" fn sluice_snapshots_remove(
     snapshot_dir: *const c_char,
     older_than_seconds: u64,
+    options: *const sluice_source_options,
     removed: *mut u64,
     error: *mut *mut sluice_error,
 ) -> sluice_status {
     fallible(error, || {
-        let dir = match snapshot_dir.is_null() {
-            true => crate::snapshot::default_dir(),
-            false => PathBuf::from(text(snapshot_dir, "snapshot_dir")?),
-        };
-        let count = crate::snapshot::remove_snapshots(&dir, Duration::from_secs(older_than_seconds))?;
+        let mut located = unsafe { options.as_ref() }.map_or_else(SourceOptions::default, |o| o.0.clone());
+        if !snapshot_dir.is_null() {
+            located.set("snapshot_dir", text(snapshot_dir, "snapshot_dir")?)?;
+        }
+        let count = crate::snapshot::remove_snapshots_of(&located, Duration::from_secs(older_than_seconds))?;
         if let Some(removed) = unsafe { removed.as_mut() } {
             *removed = count;
         }

@@ -9,10 +9,12 @@
 //!   processes given one id agree on one snapshot
 //! - [`remote`]: snapshots in an object store, published by a create-if-absent marker
 //! - [`cleanup`]: removing old snapshots (by age, and by size), automatically and by hand
+//! - [`remote_cleanup`]: the same in an object store
 
 mod cleanup;
 mod publish;
 mod remote;
+mod remote_cleanup;
 pub(crate) mod write;
 
 pub use cleanup::{remove_snapshots, remove_snapshots_over, DEFAULT_MAX_AGE};
@@ -40,6 +42,18 @@ pub fn default_dir() -> PathBuf {
     match cache {
         Some(cache) => cache.join("sluice").join("snapshots"),
         None => std::env::temp_dir().join("sluice-snapshots"),
+    }
+}
+
+/// Removes the snapshots of the `snapshot_dir` of `options` unused for longer than
+/// `older_than` (zero: all that are not being written), as [`remove_snapshots`] does; in an
+/// object store (reached with the store options of `options`), the attempts of writers that
+/// died go too once older than `older_than` and one hour. Returns how many snapshots
+/// were removed.
+pub fn remove_snapshots_of(options: &SourceOptions, older_than: std::time::Duration) -> Result<u64> {
+    match &options.snapshot.uri {
+        Some(uri) => remote_cleanup::remove_snapshots(&RemoteDir::new(uri, options), older_than),
+        None => remove_snapshots(&options.snapshot.dir.clone().unwrap_or_else(default_dir), older_than),
     }
 }
 
@@ -319,9 +333,15 @@ impl StreamConnection {
 
     /// Removes snapshots unused for longer than `snapshot_max_age`, then the least recently
     /// used others (never `published`) while they hold more than `snapshot_max_bytes`; a
-    /// failure only costs disk space.
+    /// failure only costs disk space. In an object store, the same there (and writers'
+    /// leftovers in the local staging directory).
     fn clean_up(&self, published: &std::path::Path) {
-        let _ = remove_snapshots(&self.dir, self.settings.max_age.unwrap_or(DEFAULT_MAX_AGE));
+        let max_age = self.settings.max_age.unwrap_or(DEFAULT_MAX_AGE);
+        let _ = remove_snapshots(&self.dir, max_age);
+        if let Some(remote) = &self.remote {
+            let _ = remote_cleanup::clean_up(remote, max_age, self.settings.max_bytes, Some(&self.id));
+            return;
+        }
         if let Some(max_bytes) = self.settings.max_bytes {
             let _ = remove_snapshots_over(&self.dir, max_bytes, published);
         }

@@ -5,7 +5,8 @@
 //! which names the attempt (object_store `PutMode::Create`). The first marker wins: a rank
 //! whose marker write finds one reads that attempt and deletes its own upload. Readers
 //! open only the attempt a marker names, so files of an attempt still uploading (or of
-//! one that died) are never read.
+//! one that died) are never read. Opening a published snapshot rewrites the small object
+//! `<snapshot_dir>/<id>/_USED`, the time [`super::remote_cleanup`] counts its age from.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::SourceOptions;
@@ -16,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The marker that publishes a snapshot: it holds the name of the attempt to read.
-const MARKER: &str = "_PUBLISHED";
+pub(super) const MARKER: &str = "_PUBLISHED";
+
+/// Rewritten (empty) each time a published snapshot is opened: when it was last used.
+pub(super) const USED: &str = "_USED";
 
 /// Where snapshots go in an object store, with the store options to reach it.
 #[derive(Debug, Clone)]
@@ -38,18 +42,20 @@ impl RemoteDir {
         std::env::temp_dir().join("sluice-snapshot-staging")
     }
 
-    fn store(&self) -> Result<(Arc<dyn ObjectStore>, StorePath)> {
+    /// The store, and the directory's path in it.
+    pub(super) fn store(&self) -> Result<(Arc<dyn ObjectStore>, StorePath)> {
         let (kind, url) = crate::source::location::remote_store(&self.uri).map_err(|e| self.failed(e.message))?;
         let store = Store::new(kind, self.options.store.clone()).get()?;
         let prefix = StorePath::parse(url.path().trim_start_matches('/')).map_err(|e| self.failed(e))?;
         Ok((store, prefix))
     }
 
-    fn failed(&self, e: impl std::fmt::Display) -> Error {
+    pub(super) fn failed(&self, e: impl std::fmt::Display) -> Error {
         Error::new(ErrorKind::Io, format!("the snapshot directory '{}': {e}", crate::source::sql::uri_for_messages(&self.uri)))
     }
 
-    /// The URI of the directory a published snapshot's files are in, when `id` is published.
+    /// The URI of the directory a published snapshot's files are in, when `id` is published
+    /// (then marked as used now).
     pub(crate) fn published(&self, id: &str) -> Result<Option<String>> {
         let (store, prefix) = self.store()?;
         let marker = prefix.clone().join(id).join(MARKER);
@@ -60,6 +66,7 @@ impl RemoteDir {
                 Ok(found) => {
                     let bytes = found.bytes().await.map_err(|e| this.failed(e))?;
                     let attempt = String::from_utf8_lossy(&bytes).trim().to_string();
+                    mark_used(&store, &prefix.clone().join(id.as_str())).await;
                     Ok(Some(format!("{}/{id}/{attempt}/", this.uri)))
                 }
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -103,6 +110,7 @@ impl RemoteDir {
                     }
                     let found = store.get(&marker).await.map_err(|e| this.failed(e))?;
                     let bytes = found.bytes().await.map_err(|e| this.failed(e))?;
+                    mark_used(&store, &prefix.clone().join(id_owned.as_str())).await;
                     Ok(String::from_utf8_lossy(&bytes).trim().to_string())
                 }
                 Err(e) => Err(this.failed(format!("publishing '{MARKER}': {e}"))),
@@ -116,6 +124,12 @@ impl RemoteDir {
     pub(crate) fn read_options(&self) -> &SourceOptions {
         &self.options
     }
+}
+
+/// Rewrites `<snapshot>/_USED`, so that the age policy counts from now. Best effort: with
+/// credentials that may only read, the snapshot is still read, and ages from its marker.
+async fn mark_used(store: &Arc<dyn ObjectStore>, snapshot: &StorePath) {
+    let _ = store.put(&snapshot.clone().join(USED), PutPayload::new()).await;
 }
 
 /// Streams one local file to the store in parts (never whole in memory).

@@ -2075,7 +2075,7 @@ static void test_connector_from_arrow_stream(void) {
   CHECK(path == NULL); /* files have no snapshot */
   sluice_connector_free(c);
   c = NULL;
-  CHECK_STATUS(SLUICE_OK, sluice_snapshots_remove(dir_option, 0, &removed, &err), err);
+  CHECK_STATUS(SLUICE_OK, sluice_snapshots_remove(dir_option, 0, NULL, &removed, &err), err);
   CHECK(removed == 1);
 
   /* a producer failing mid-stream: an error naming the source, never a short result */

@@ -5,11 +5,12 @@ straight from it and which read its snapshot is decided by the core (docs/source
 
 import ctypes
 import os
-from typing import Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union
 
 import pyarrow as pa
 
 from . import _lib
+from ._dataset import _SourceOptions
 from ._options import encode
 
 _lib_handle = _lib.lib
@@ -69,14 +70,23 @@ def snapshot_path(connector_handle: int) -> Optional[str]:
         _lib_handle.sluice_string_free(out)
 
 
-def remove_snapshots(snapshot_dir: Union[str, "os.PathLike[str]", None] = None, older_than: float = 0) -> int:
+def remove_snapshots(
+    snapshot_dir: Union[str, "os.PathLike[str]", None] = None, older_than: float = 0, **store_options: Any
+) -> int:
     """Remove the snapshots in `snapshot_dir` (default: the default snapshot directory) not used for
-    `older_than` seconds or longer (0: all that are not being written). Returns how many were removed."""
+    `older_than` seconds or longer (0: all that are not being written). Returns how many were removed.
+
+    `snapshot_dir` may be an object-store URI (`s3://bucket/snaps`), reached with `store_options`
+    (`endpoint`, `region`, credentials, `allow_http`: the store options `from_sources` takes). There,
+    an upload that no marker publishes is kept for at least an hour, as its writer may still be at it."""
     if older_than < 0:
         raise ValueError(f"sluice: older_than={older_than!r} must be zero or more seconds")
     directory = None if snapshot_dir is None else encode(os.fspath(snapshot_dir))
     removed = ctypes.c_uint64()
     error = ctypes.c_void_p()
-    status = _lib_handle.sluice_snapshots_remove(directory, int(older_than), ctypes.byref(removed), ctypes.byref(error))
+    with _SourceOptions(store_options) as options:
+        status = _lib_handle.sluice_snapshots_remove(
+            directory, int(older_than), options, ctypes.byref(removed), ctypes.byref(error)
+        )
     _check(status, error)
     return int(removed.value)

@@ -168,7 +168,7 @@ _PROTOTYPES = {
     "sluice_connector_snapshot": (_status, [_handle, ctypes.POINTER(ctypes.c_void_p), _error_out]),
     "sluice_snapshots_remove": (
         _status,
-        [ctypes.c_char_p, ctypes.c_uint64, ctypes.POINTER(ctypes.c_uint64), _error_out],
+        [ctypes.c_char_p, ctypes.c_uint64, _handle, ctypes.POINTER(ctypes.c_uint64), _error_out],
     ),
     "sluice_dataset_create": (_status, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int32, _handle, _error_out]),
     "sluice_dataset_versions": (

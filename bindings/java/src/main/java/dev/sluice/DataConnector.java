@@ -78,15 +78,8 @@ public class DataConnector implements AutoCloseable {
    */
   public static DataConnector fromDataset(
       String root, String name, String version, Map<String, String> sourceOptions, boolean verify) {
-    NativeLibrary.ensureLoaded();
-    Map<String, String> options = sourceOptions == null ? Map.of() : sourceOptions;
-    byte[][][] keysValues = NativeStrings.options(options);
-    long address = Native.connectorOpenDataset(
-        NativeStrings.utf8(root, "root"),
-        NativeStrings.utf8(name, "name"),
-        NativeStrings.utf8(version, "version"),
-        verify, keysValues[0], keysValues[1]);
-    return new DataConnector(address, options);
+    Map<String, String> options = orEmpty(sourceOptions);
+    return new DataConnector(openDataset(root, name, version, options, verify), options);
   }
 
   /** fromDataset with no store options and no checksum check. */
@@ -138,25 +131,44 @@ public class DataConnector implements AutoCloseable {
       String query,
       Map<String, String> sqlOptions,
       Map<String, String> sourceOptions) {
-    NativeLibrary.ensureLoaded();
-    Map<String, String> options = sourceOptions == null ? Map.of() : sourceOptions;
-    byte[][][] sql = NativeStrings.options(sqlOptions);
-    byte[][][] source = NativeStrings.options(options);
-    long address =
-        Native.connectorFromSql(
-            NativeStrings.utf8(driver, "driver"),
-            NativeStrings.utf8(uri, "uri"),
-            NativeStrings.utf8(query, "query"),
-            sql[0],
-            sql[1],
-            source[0],
-            source[1]);
-    return new DataConnector(address, options);
+    Map<String, String> options = orEmpty(sourceOptions);
+    return new DataConnector(openSql(driver, uri, query, sqlOptions, options), options);
   }
 
   /** fromSql with default SQL and source options. */
   public static DataConnector fromSql(String driver, String uri, String query) {
     return fromSql(driver, uri, query, Map.of(), Map.of());
+  }
+
+  static Map<String, String> orEmpty(Map<String, String> options) {
+    return options == null ? Map.of() : options;
+  }
+
+  /** The address of a new native connector over a dataset version (fromDataset's, for both classes). */
+  static long openDataset(String root, String name, String version, Map<String, String> options, boolean verify) {
+    NativeLibrary.ensureLoaded();
+    byte[][][] keysValues = NativeStrings.options(options);
+    return Native.connectorOpenDataset(
+        NativeStrings.utf8(root, "root"),
+        NativeStrings.utf8(name, "name"),
+        NativeStrings.utf8(version, "version"),
+        verify, keysValues[0], keysValues[1]);
+  }
+
+  /** The address of a new native connector over a query's result (fromSql's, for both classes). */
+  static long openSql(
+      String driver, String uri, String query, Map<String, String> sqlOptions, Map<String, String> options) {
+    NativeLibrary.ensureLoaded();
+    byte[][][] sql = NativeStrings.options(sqlOptions);
+    byte[][][] source = NativeStrings.options(options);
+    return Native.connectorFromSql(
+        NativeStrings.utf8(driver, "driver"),
+        NativeStrings.utf8(uri, "uri"),
+        NativeStrings.utf8(query, "query"),
+        sql[0],
+        sql[1],
+        source[0],
+        source[1]);
   }
 
   /** The sources opened (empty for a query's connector). */

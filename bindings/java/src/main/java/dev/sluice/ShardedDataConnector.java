@@ -16,8 +16,63 @@ public final class ShardedDataConnector extends DataConnector {
     return fromSources(sources, Map.of());
   }
 
+  /** Wraps a connector the core opened from a query or a dataset version. */
+  private ShardedDataConnector(long address, Map<String, String> sourceOptions) {
+    super(address, sourceOptions);
+  }
+
   public static ShardedDataConnector fromSources(List<String> sources, Map<String, String> sourceOptions) {
     return new ShardedDataConnector(sources, sourceOptions);
+  }
+
+  /**
+   * {@link DataConnector#fromSql(String, String, String, Map, Map)}, sharded: a query's result,
+   * whose shards (and shuffles) are read from the snapshot written once as the result streams
+   * ({@code snapshot_dir} and the other snapshot options are source options). The ranks of one
+   * job that open the query separately agree on one snapshot when they share a
+   * {@code snapshot_id} (docs/sources-from-streams.md); else each rank runs the query.
+   *
+   * @param driver a short name (postgresql, sqlite, snowflake, flightsql, duckdb), a driver
+   *     library's path or an ADBC driver manifest
+   * @param uri the database: a URI, or a file for SQLite and DuckDB
+   * @param sqlOptions partition_on, partitions, connect_timeout, driver_search_path,
+   *     entrypoint; any other key goes to the driver (username, password, adbc.*)
+   * @param sourceOptions source options (docs/options.md), the snapshot's included
+   * @throws SluiceException as DataConnector.fromSql: each names the URI without its password
+   *     and the query
+   */
+  public static ShardedDataConnector fromSql(
+      String driver,
+      String uri,
+      String query,
+      Map<String, String> sqlOptions,
+      Map<String, String> sourceOptions) {
+    Map<String, String> options = orEmpty(sourceOptions);
+    return new ShardedDataConnector(openSql(driver, uri, query, sqlOptions, options), options);
+  }
+
+  /** fromSql with default SQL and source options. */
+  public static ShardedDataConnector fromSql(String driver, String uri, String query) {
+    return fromSql(driver, uri, query, Map.of(), Map.of());
+  }
+
+  /**
+   * {@link DataConnector#fromDataset(String, String, String, Map, boolean)}, sharded: version
+   * {@code version} of dataset {@code name} under {@code root}, each file checked against the
+   * manifest (with {@code verify}, its SHA-256 too). {@code sourceOptions}: the object store's.
+   *
+   * @throws SluiceException a missing dataset, version or file (NOT_FOUND), an altered file or a
+   *     corrupt manifest (INVALID_DATA) …
+   */
+  public static ShardedDataConnector fromDataset(
+      String root, String name, String version, Map<String, String> sourceOptions, boolean verify) {
+    Map<String, String> options = orEmpty(sourceOptions);
+    return new ShardedDataConnector(openDataset(root, name, version, options, verify), options);
+  }
+
+  /** fromDataset with no store options and no checksum check. */
+  public static ShardedDataConnector fromDataset(String root, String name, String version) {
+    return fromDataset(root, name, version, Map.of(), false);
   }
 
   /** The shard of the rank in $RANK out of $WORLD_SIZE (set by torchrun); 0 of 1 without them. */

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -41,6 +43,30 @@ class DatasetTest {
       }
       assertEquals(8000, next);
     }
+  }
+
+  @Test
+  void twoShardsOfAVersionHoldEachRowOnce() throws Exception {
+    String root = root();
+    List<Long> union = new ArrayList<>();
+    try (BufferAllocator allocator = new RootAllocator();
+        ShardedDataConnector connector = ShardedDataConnector.fromDataset(root, "java", "v1")) {
+      for (int rank = 0; rank < 2; rank++) {
+        ReadOptions options = new ReadOptions().batchSize(1000);
+        try (ArrowReader reader = connector.getShard(rank, 2, "off").read(allocator, options)) {
+          while (reader.loadNextBatch()) {
+            VectorSchemaRoot batch = reader.getVectorSchemaRoot();
+            BigIntVector ids = (BigIntVector) batch.getVector("id");
+            for (int i = 0; i < batch.getRowCount(); i++) {
+              union.add(ids.get(i));
+            }
+          }
+        }
+      }
+    }
+    assertEquals(8000, union.size(), "the shards overlap");
+    List<Long> expected = LongStream.range(0, 8000).boxed().collect(Collectors.toList());
+    assertEquals(expected, union.stream().sorted().collect(Collectors.toList()));
   }
 
   @Test

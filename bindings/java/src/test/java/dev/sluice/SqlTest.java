@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DataConnector.fromSql against a real PostgreSQL (docs/sql.md). tools/test-java runs Maven under
+ * DataConnector.fromSql and ShardedDataConnector.fromSql against a real PostgreSQL (docs/sql.md). tools/test-java runs Maven under
  * tools/pg-local, which starts the server and sets SLUICE_TEST_PG_URI and SLUICE_ADBC_DRIVER_PATH;
  * without them these tests fail. Row i of the query has id = i, x = i * 0.25, name = "row i".
  */
@@ -58,24 +58,34 @@ class SqlTest {
     return uri;
   }
 
-  /** Every id read, after checking each row's x and name against it. */
   private List<Long> readIds(DataConnector connector, ReadOptions options) throws IOException {
-    List<Long> ids = new ArrayList<>();
     try (ArrowReader reader = connector.read(allocator, options)) {
-      while (reader.loadNextBatch()) {
-        VectorSchemaRoot root = reader.getVectorSchemaRoot();
-        BigIntVector id = (BigIntVector) root.getVector("id");
-        Float8Vector x = (Float8Vector) root.getVector("x");
-        VarCharVector name = (VarCharVector) root.getVector("name");
-        for (int i = 0; i < root.getRowCount(); i++) {
-          long value = id.get(i);
-          assertEquals(value * 0.25, x.get(i), "x of row " + value);
-          assertEquals("row " + value, name.getObject(i).toString());
-          ids.add(value);
-        }
+      return readIds(reader);
+    }
+  }
+
+  /** Every id read, after checking each row's x and name against it. */
+  private static List<Long> readIds(ArrowReader reader) throws IOException {
+    List<Long> ids = new ArrayList<>();
+    while (reader.loadNextBatch()) {
+      VectorSchemaRoot root = reader.getVectorSchemaRoot();
+      BigIntVector id = (BigIntVector) root.getVector("id");
+      Float8Vector x = (Float8Vector) root.getVector("x");
+      VarCharVector name = (VarCharVector) root.getVector("name");
+      for (int i = 0; i < root.getRowCount(); i++) {
+        long value = id.get(i);
+        assertEquals(value * 0.25, x.get(i), "x of row " + value);
+        assertEquals("row " + value, name.getObject(i).toString());
+        ids.add(value);
       }
     }
     return ids;
+  }
+
+  private List<Long> readIds(DataShard shard, ReadOptions options) throws IOException {
+    try (ArrowReader reader = shard.read(allocator, options)) {
+      return readIds(reader);
+    }
   }
 
   private static List<Long> oneTo(int n) {
@@ -105,6 +115,29 @@ class SqlTest {
       assertEquals(first, readIds(connector, options), "the same seed gave another order");
       assertNotEquals(oneTo(ROWS), first, "not shuffled");
       assertEquals(oneTo(ROWS), first.stream().sorted().collect(Collectors.toList()));
+      assertTrue(Files.list(dir.resolve("snapshots")).findAny().isPresent(), "no snapshot written");
+    }
+  }
+
+  @Test
+  void theShardsOfAQueryAreDisjointAndEachReadsItsRowsAgainFromTheSnapshot(@TempDir Path dir) throws IOException {
+    try (ShardedDataConnector connector =
+        ShardedDataConnector.fromSql(
+            "postgresql", uri(), QUERY, Map.of(), Map.of("snapshot_dir", dir.resolve("snapshots").toString()))) {
+      List<ReadOptions> reads =
+          List.of(new ReadOptions().batchSize(500), new ReadOptions().shuffle(true).seed(5).batchSize(500));
+      for (ReadOptions options : reads) {
+        List<Long> union = new ArrayList<>();
+        for (int rank = 0; rank < 2; rank++) {
+          DataShard shard = connector.getShard(rank, 2, "off");
+          List<Long> ids = readIds(shard, options);
+          assertEquals(ids, readIds(shard, options), "shard " + rank + " read other rows the second time");
+          assertTrue(ids.size() >= ROWS / 2 - 1 && ids.size() <= ROWS / 2 + 1, "shard " + rank + ": " + ids.size());
+          union.addAll(ids);
+        }
+        assertEquals(ROWS, union.size(), "the shards overlap");
+        assertEquals(oneTo(ROWS), union.stream().sorted().collect(Collectors.toList()));
+      }
       assertTrue(Files.list(dir.resolve("snapshots")).findAny().isPresent(), "no snapshot written");
     }
   }
