@@ -137,7 +137,7 @@ struct ArrowArrayStream {
  * The ABI version of this library; bindings check it when they load it.
  * Raised only when a change breaks existing callers.
  */
-#define SLUICE_ABI_VERSION 1
+#define SLUICE_ABI_VERSION 2
 
 /**
  * The result of every fallible call. `SLUICE_OK` is 0; other values are only ever appended.

@@ -43,7 +43,7 @@ use std::ffi::c_char;
 
 /// The ABI version of this library; bindings check it when they load it.
 /// Raised only when a change breaks existing callers.
-pub const SLUICE_ABI_VERSION: u32 = 1;
+pub const SLUICE_ABI_VERSION: u32 = 2;
 
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 

@@ -29,14 +29,15 @@ def test_version_matches_cargo_toml():
 
 
 def test_abi_version_checked():
-    assert _lib.lib.sluice_abi_version() == sluice.ABI_VERSION == 1
+    assert _lib.lib.sluice_abi_version() == sluice.ABI_VERSION == 2
     header = (REPO / "include" / "sluice.h").read_text()
     assert int(re.search(r"#define SLUICE_ABI_VERSION (\d+)", header).group(1)) == sluice.ABI_VERSION
 
 
 def test_abi_mismatch_is_a_clear_import_error():
-    with pytest.raises(ImportError, match=r"ABI version 1.*needs ABI version 2"):
-        _lib.load_library(sluice.LIBRARY_PATH, expected_abi=2)
+    wanted = sluice.ABI_VERSION + 1
+    with pytest.raises(ImportError, match=rf"ABI version {sluice.ABI_VERSION}.*needs ABI version {wanted}"):
+        _lib.load_library(sluice.LIBRARY_PATH, expected_abi=wanted)
 
 
 def test_library_path_follows_lookup_order():

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 #: The C ABI version (SLUICE_ABI_VERSION in sluice.h) this package is written for.
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 ENV_LIBRARY = "SLUICE_LIBRARY"
 

@@ -19,7 +19,7 @@ import java.util.Locale;
  */
 final class NativeLibrary {
   /** The C ABI version (SLUICE_ABI_VERSION) this binding is written for. */
-  static final int ABI_VERSION = 1;
+  static final int ABI_VERSION = 2;
 
   static final String PROPERTY = "sluice.library.path";
 

@@ -18,28 +18,13 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.ipc.ArrowReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /** Bad input gives a clear exception, never a JVM crash, and leaks nothing. */
-class ErrorsTest {
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close();
-  }
-
+class ErrorsTest extends LeakCheckedTest {
   private static SluiceException sluiceError(Status status, Executable call, String... inMessage) {
     SluiceException error = assertThrows(SluiceException.class, call);
     assertEquals(status, error.status(), error.getMessage());

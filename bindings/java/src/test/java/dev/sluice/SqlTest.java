@@ -15,40 +15,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowReader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DataConnector.fromSql and ShardedDataConnector.fromSql against a real PostgreSQL (docs/sql.md). tools/test-java runs Maven under
- * tools/pg-local, which starts the server and sets SLUICE_TEST_PG_URI and SLUICE_ADBC_DRIVER_PATH;
- * without them these tests fail. Row i of the query has id = i, x = i * 0.25, name = "row i".
+ * DataConnector.fromSql and ShardedDataConnector.fromSql against a real PostgreSQL (docs/sql.md).
+ * tools/test-java runs Maven under tools/pg-local, which starts the server and sets
+ * SLUICE_TEST_PG_URI and SLUICE_ADBC_DRIVER_PATH; without them these tests fail. Row i of the query has id = i, x = i * 0.25, name = "row i".
  */
-class SqlTest {
+class SqlTest extends LeakCheckedTest {
   private static final int ROWS = 3000;
   private static final String QUERY =
       "SELECT i::int8 AS id, i * 0.25::float8 AS x, 'row ' || i AS name "
           + "FROM generate_series(1, 3000) AS i ORDER BY i";
-
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close(); // throws if any buffer leaked
-  }
 
   private static String uri() {
     String uri = System.getenv("SLUICE_TEST_PG_URI");
