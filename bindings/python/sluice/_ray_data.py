@@ -151,7 +151,8 @@ def _block(batch: Any, packed_dtype: Optional[str]) -> pa.Table:
         return table
     from ray.data.extensions import ArrowTensorArray
 
-    features = table.column(0).combine_chunks()
+    column = table.column(0)
+    features = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()  # one chunk: no copy
     width = features.type.list_size
     matrix = features.flatten().to_numpy(zero_copy_only=packed_dtype == "float32").reshape(len(features), width)
     if packed_dtype != "float32":
