@@ -334,6 +334,104 @@ def test_to_ray_dataset_reads_shards_in_ray_tasks(ray_cluster, odd_dataset, tmp_
     assert sorted(row["v"] for row in from_frame.take_all()) == list(range(50))
 
 
+#: packed mode's features in `packed_dataset`: a float64, an int32 and a bool column
+PACKED_FEATURES = ["a", "b", "flag"]
+
+
+@pytest.fixture(scope="module")
+def packed_dataset(tmp_path_factory):
+    """300 rows in two files: `id` (the label), three numeric features and a text column."""
+    root = tmp_path_factory.mktemp("ray_packed")
+    ids = np.arange(300, dtype=np.int64)
+    table = pa.table(
+        {
+            "id": ids,
+            "a": np.sin(ids) * 1e3,  # float64 values that float32 rounds
+            "b": (ids * 7 - 900).astype(np.int32),
+            "flag": ids % 3 == 0,
+            "s": [f"s{i}" for i in ids],
+        }
+    )
+    write_parquet(root / "part-0.parquet", table.slice(0, 130), 50)
+    write_parquet(root / "part-1.parquet", table.slice(130), 64)
+    return root
+
+
+def _expected_x(directory, dtype=np.float32):
+    """The features as pyarrow reads them, one float32 row per id (packed mode's values), then `dtype`."""
+    table = pq.read_table(directory).sort_by("id")
+    columns = [table.column(name).to_numpy().astype(np.float32) for name in PACKED_FEATURES]
+    return np.stack(columns, axis=1).astype(dtype), table.column("id").to_numpy()
+
+
+def _torch_rows(batches, x_of):
+    """(X, y) of all the batches, rows in id order."""
+    import torch
+
+    xs, ys = zip(*((x_of(batch), batch["id"]) for batch in batches))
+    x, y = torch.cat(xs), torch.cat(ys)
+    order = torch.argsort(y)
+    return x[order].numpy(), y[order].numpy()
+
+
+def test_packed_to_ray_dataset_gives_x_as_the_torch_dataset_and_read_parquet_do(ray_cluster, packed_dataset):
+    import torch
+
+    expected_x, expected_y = _expected_x(packed_dataset)
+    connector = sluice.DataConnector.from_sources(str(packed_dataset))
+    dataset = connector.to_ray_dataset(features=PACKED_FEATURES, label="id", override_num_blocks=2)
+    batches = list(dataset.iter_torch_batches(batch_size=64))
+    assert batches[0]["X"].shape == (64, 3) and batches[0]["X"].dtype == torch.float32
+    assert batches[0]["id"].shape == (64,) and batches[0]["id"].dtype == torch.int64
+    x, y = _torch_rows(batches, lambda batch: batch["X"])
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(x, expected_x)
+    # the packed torch dataset's (X, y), and read_parquet's batches stacked as Ray's examples do
+    packed = connector.to_torch_dataset(batch_size=64, features=PACKED_FEATURES, label="id", drop_last_batch=False)
+    torch_x = torch.cat([item[0] for item in packed]).numpy()
+    np.testing.assert_array_equal(torch_x, expected_x)
+    by_ray = ray.data.read_parquet(str(packed_dataset), columns=PACKED_FEATURES + ["id"])
+    x, y = _torch_rows(
+        by_ray.iter_torch_batches(batch_size=64),
+        lambda batch: torch.stack([batch[c] for c in PACKED_FEATURES], dim=1).to(torch.float32),
+    )
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(x, expected_x)
+    # dtype: X's dtype, a cast of the packed float32 values; a torch dtype names it too
+    for dtype, numpy_dtype in [("float64", np.float64), (torch.float16, np.float16)]:
+        cast = connector.to_ray_dataset(features=PACKED_FEATURES, label="id", dtype=dtype, override_num_blocks=2)
+        x, y = _torch_rows(cast.iter_torch_batches(batch_size=100), lambda batch: batch["X"])
+        assert x.dtype == numpy_dtype, (dtype, x.dtype)
+        np.testing.assert_array_equal(x, _expected_x(packed_dataset, numpy_dtype)[0])
+
+
+def test_packed_to_ray_dataset_keeps_shards_and_shuffle_and_names_bad_features(ray_cluster, packed_dataset):
+    connector = sluice.DataConnector.from_sources(str(packed_dataset))
+    expected_x, _ = _expected_x(packed_dataset)
+    # one task per shard: three contiguous thirds of the rows, each its own block
+    dataset = connector.to_ray_dataset(features=PACKED_FEATURES, label="id", override_num_blocks=3)
+    blocks = ray.get(dataset.to_arrow_refs())
+    shards = sorted((block.column("id")[0].as_py(), block.num_rows) for block in blocks)
+    assert shards == [(0, 100), (100, 100), (200, 100)]
+    # a seeded shuffle over all tasks: each row once, in another order, its X still its own
+    shuffled = connector.to_ray_dataset(
+        features=PACKED_FEATURES, label="id", shuffle=True, seed=7, override_num_blocks=2
+    )
+    rows = shuffled.take_all()
+    ids = [row["id"] for row in rows]
+    assert sorted(ids) == list(range(300)) and ids != list(range(300))
+    np.testing.assert_array_equal(np.stack([row["X"] for row in rows]), expected_x[ids])
+    # a text feature is the core's error naming it, raised when the dataset is made
+    with pytest.raises(sluice.SluiceInvalidArgument, match=r"column 's' is Utf8, which cannot be packed"):
+        connector.to_ray_dataset(features=["a", "s"], label="id")
+    with pytest.raises(ValueError, match=r"label= is for packed mode and needs features"):
+        connector.to_ray_dataset(label="id")
+    with pytest.raises(ValueError, match=r"dtype must be one of float32, float16, float64, not 'int32'"):
+        connector.to_ray_dataset(features=PACKED_FEATURES, dtype="int32")
+    with pytest.raises(ValueError, match=r"dtype= is the dtype of packed mode's X and needs features"):
+        connector.to_ray_dataset(dtype="float64")
+
+
 def test_from_ray_dataset_streams_its_batches(ray_cluster):
     table = pa.table({"id": np.arange(300, dtype=np.int64), "s": [f"r{i}" for i in range(300)]})
     dataset = ray.data.from_arrow([table.slice(0, 120), table.slice(120)])

@@ -814,14 +814,22 @@ class DataConnector(_Reads):
 
         return cls.from_dataframe(ray_dataset_stream(ds), **source_options)
 
-    def to_ray_dataset(self, *, override_num_blocks: Optional[int] = None, **read_options: Unpack[ReadOptions]) -> Any:
+    def to_ray_dataset(
+        self, *, override_num_blocks: Optional[int] = None, dtype: Any = None, **read_options: Unpack[ReadOptions]
+    ) -> Any:
         """A `ray.data.Dataset` of the rows, read by Ray read tasks that each read one shard of the
         plan with the Rust core (`override_num_blocks`: how many; default Ray's choice, at least
         2^20 rows each). Nothing is read on the driver. Read options (columns, shuffle, seed,
-        batch_size ...) apply to every task; see `_ray_data.py`."""
+        batch_size ...) apply to every task; see `_ray_data.py`.
+
+        Packed mode, as `to_torch_dataset`'s: with `features=[...]` (and `label="..."`) the rows are
+        the column `X`, the features as one float32 vector per row (a Ray tensor column, so that
+        `iter_torch_batches` gives one (batch, n_features) tensor), and the label column;
+        `dtype` ("float32", "float16" or "float64", or the numpy or torch dtype) is X's dtype,
+        a cast of the core's float32 matrix."""
         from ._ray_data import to_ray_dataset
 
-        return to_ray_dataset(self, dict(read_options), override_num_blocks)
+        return to_ray_dataset(self, dict(read_options), override_num_blocks, dtype)
 
     def _streams(self) -> bool:
         return self._from_stream

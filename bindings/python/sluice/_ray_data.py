@@ -5,11 +5,21 @@
 shards of the plan (the core's `num_shards` / `shard_index`, `equal_shards="off"`: every row once),
 and each Ray read task opens the connector from its description (sources and source options) and
 reads its shard with the Rust core, in whichever Ray worker runs it. The blocks are pyarrow Tables of
-the core's batches. A connector from a DataFrame or a query is described by its snapshot directory:
+the core's batches, one block per emitted Arrow batch: the core joins whole batches into chunks of
+about Ray's target block size (`batches_per_chunk`), so that every column of a block is one
+contiguous array (Ray's batcher copies blocks of many chunks before slicing them) and a block holds
+a whole number of 65,536-row batches (a power-of-two `iter_torch_batches` size never spans two
+blocks, except at a shard's end). A connector from a DataFrame or a query is described by its snapshot directory:
 in a local directory its read tasks run on this node (`supports_distributed_reads`), in an object
 store on any node. The number of tasks is `override_num_blocks`, else Ray's parallelism with at least
 2^20 rows a task: a task decodes whole row groups, so small tasks would decode the rows at their
 edges twice.
+
+Packed mode (`features=[...]`, `label=...`, as `to_torch_dataset`'s): the core packs the features
+into its float32 matrix (`pack.rs`), and each block holds it as the tensor column `X`, Ray's
+fixed-shape tensor extension (`ArrowTensorArray`, the matrix's buffer without a copy), next to the
+label column: `iter_torch_batches` gives `X` as one (batch, n_features) tensor and the label as a
+(batch,) tensor, instead of one tensor per column that the training loop must stack.
 
 `from_ray_dataset` streams the dataset's Arrow batches (`iter_batches(batch_format="pyarrow")`) into
 `from_dataframe`'s stream source: one ordered pass straight from Ray, a snapshot for the rest.
@@ -19,6 +29,7 @@ import functools
 import itertools
 from typing import Any, Dict, Iterator, List, Optional
 
+import numpy as np
 import pyarrow as pa
 import ray.data
 from ray.data.block import BlockMetadata
@@ -27,6 +38,12 @@ from ray.data.datasource import Datasource, ReadTask
 #: fewest rows worth a read task of its own: each opens the connector (its metadata is read again) and
 #: decodes the whole row groups at its range's edges
 _MIN_ROWS_PER_TASK = 1 << 20
+#: the packed features' column in Ray's blocks
+PACKED_COLUMN = "X"
+#: X's dtypes: the core packs float32; the others are a cast of it in the read task
+_PACKED_DTYPES = ("float32", "float16", "float64")
+#: bytes a row of a variable-width column is guessed to take, for the rows of a block
+_VARIABLE_WIDTH_GUESS = 32
 
 
 class SluiceDatasource(Datasource):
@@ -39,17 +56,22 @@ class SluiceDatasource(Datasource):
         read_options: Dict[str, Any],
         local_only: bool,
         num_tasks: Optional[int] = None,
+        packed_dtype: Optional[str] = None,
     ) -> None:
         super().__init__()
         self._num_tasks = num_tasks
         self._sources = list(sources)
         self._source_options = dict(source_options)
-        self._read_options = dict(read_options)
         self._local_only = local_only
+        self._packed_dtype = packed_dtype
         from ._connector import DataConnector
 
-        # one look at the metadata: checks the sources and options now, not in every task
+        # one look at the metadata: checks the sources and options now (packed mode: the features'
+        # types too), not in every task, and gives the schema that sizes the blocks
         self._connector: Optional[DataConnector] = DataConnector._open(self._sources, self._source_options)
+        with self._connector.to_arrow(**{**read_options, "limit": 0}) as probe:
+            schema = probe.schema
+        self._read_options = _block_options(dict(read_options), schema)
         self._total_rows = self._connector.count_rows(**self._read_options)
 
     def __getstate__(self) -> Dict[str, Any]:
@@ -80,43 +102,114 @@ class SluiceDatasource(Datasource):
             options = dict(self._read_options, num_shards=shards, shard_index=index, equal_shards="off")
             rows = self._count_rows(options)
             metadata = BlockMetadata(num_rows=rows, size_bytes=None, input_files=None, exec_stats=None)
-            read = functools.partial(_read_shard, self._sources, self._source_options, options)
+            read = functools.partial(_read_shard, self._sources, self._source_options, options, self._packed_dtype)
             tasks.append(ReadTask(read, metadata, per_task_row_limit=per_task_row_limit))
         return tasks
 
 
-def _read_shard(sources: List[str], source_options: Dict[str, Any], read_options: Dict[str, Any]) -> Iterator[pa.Table]:
-    """One read task: the shard's batches, in tables of about Ray's target block size."""
+def _block_options(read_options: Dict[str, Any], schema: pa.Schema) -> Dict[str, Any]:
+    """The read options with `batches_per_chunk` (unless given) so that each emitted batch, one
+    block, is about Ray's target block size: whole batches, each column one array."""
+    if "batches_per_chunk" in read_options:
+        return read_options
+    batch_size = int(read_options.get("batch_size") or 65536)
+    target = ray.data.DataContext.get_current().target_max_block_size or (128 << 20)
+    row_bytes = sum(_field_bytes(field.type) for field in schema) or 1
+    return dict(read_options, batch_size=batch_size, batches_per_chunk=max(1, target // (row_bytes * batch_size)))
+
+
+def _field_bytes(data_type: pa.DataType) -> int:
+    """Bytes a value of this type takes in a decoded batch (variable width: a guess)."""
+    if pa.types.is_fixed_size_list(data_type):
+        return data_type.list_size * _field_bytes(data_type.value_type)
+    try:
+        return max(1, data_type.bit_width // 8)
+    except ValueError:  # not fixed width
+        return _VARIABLE_WIDTH_GUESS
+
+
+def _read_shard(
+    sources: List[str], source_options: Dict[str, Any], read_options: Dict[str, Any], packed_dtype: Optional[str]
+) -> Iterator[pa.Table]:
+    """One read task: the shard's emitted batches, one block each (packed: with `X`)."""
     from ._connector import DataConnector
 
-    target = ray.data.DataContext.get_current().target_max_block_size or (128 << 20)
     with DataConnector._open(sources, source_options) as connector, connector.to_arrow(**read_options) as reader:
-        batches: List[pa.RecordBatch] = []
-        size, blocks = 0, 0
+        blocks = 0
         for batch in reader:
-            batches.append(batch)
-            size += batch.nbytes
-            if size >= target:
-                yield pa.Table.from_batches(batches, reader.schema)
-                batches, size, blocks = [], 0, blocks + 1
-        if batches or not blocks:  # an empty shard is one empty block, with the schema
-            yield pa.Table.from_batches(batches, reader.schema)
+            yield _block(batch, packed_dtype)
+            blocks += 1
+        if not blocks:  # an empty shard is one empty block, with the schema
+            yield _block(reader.schema.empty_table(), packed_dtype)
 
 
-def to_ray_dataset(connector: Any, read_options: Dict[str, Any], override_num_blocks: Optional[int]) -> Any:
+def _block(batch: Any, packed_dtype: Optional[str]) -> pa.Table:
+    """A Ray block from an emitted batch; packed: the core's `features` column (a
+    fixed_size_list<float32>[n], row-major) becomes the (rows, n) tensor column X."""
+    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    if packed_dtype is None:
+        return table
+    from ray.data.extensions import ArrowTensorArray
+
+    column = table.column(0)
+    features = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()  # one chunk: no copy
+    width = features.type.list_size
+    matrix = features.flatten().to_numpy(zero_copy_only=packed_dtype == "float32").reshape(len(features), width)
+    if packed_dtype != "float32":
+        matrix = matrix.astype(packed_dtype)
+    return table.set_column(0, PACKED_COLUMN, ArrowTensorArray.from_numpy(matrix))
+
+
+def to_ray_dataset(
+    connector: Any, read_options: Dict[str, Any], override_num_blocks: Optional[int], dtype: Optional[Any] = None
+) -> Any:
     """`connector.to_ray_dataset(**read_options)`."""
     from ._connector import in_object_store
+    from ._dataset import default_label
 
+    options = dict(read_options)
+    packed_dtype = None
+    if options.get("features") is not None:
+        label = default_label(connector._label_cols(), options.get("label"), options["features"])
+        if label is not None:
+            options["label"] = label
+        if label == PACKED_COLUMN:
+            raise ValueError(
+                f"sluice: to_ray_dataset: the label cannot be named {PACKED_COLUMN!r}, the packed features' column"
+            )
+        options["tensors"] = True  # packed mode's column policy, as to_torch_dataset's
+        packed_dtype = _packed_dtype(dtype)
+    elif options.get("label") is not None:
+        raise ValueError(
+            "sluice: label= is for packed mode and needs features=[...]; "
+            "without features, name the label in columns=[...]"
+        )
+    elif dtype is not None:
+        raise ValueError("sluice: dtype= is the dtype of packed mode's X and needs features=[...]")
     sources, source_options = connector._reopen_sources()  # a stream connector: its snapshot, made now
     datasource = SluiceDatasource(
         sources,
         source_options,
-        read_options,
+        options,
         # a stream's snapshot in a local directory is read on this node only; in an object store, anywhere
         local_only=connector._streams() and not in_object_store(sources[0]),
         num_tasks=override_num_blocks,
+        packed_dtype=packed_dtype,
     )
     return ray.data.read_datasource(datasource, override_num_blocks=override_num_blocks)
+
+
+def _packed_dtype(dtype: Optional[Any]) -> str:
+    """X's dtype name from None (float32), a name, a numpy dtype or a torch dtype."""
+    if dtype is None:
+        return "float32"
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:  # a torch dtype: torch.float32
+        name = str(dtype).removeprefix("torch.")
+    if name not in _PACKED_DTYPES:
+        raise ValueError(f"sluice: to_ray_dataset: dtype must be one of {', '.join(_PACKED_DTYPES)}, not {dtype!r}")
+    return name
 
 
 def ray_dataset_stream(dataset: Any) -> pa.RecordBatchReader:
