@@ -28,21 +28,26 @@ impl Rebatcher {
 
     /// The next full batch, if enough rows are pending.
     pub fn pop(&mut self) -> Result<Option<RecordBatch>> {
-        if self.pending_rows < self.size {
-            return Ok(None);
-        }
-        self.take(self.size).map(Some)
+        self.pop_parts().map(|parts| join(&self.schema, parts)).transpose()
     }
 
     /// Whatever is left (the last, short batch).
     pub fn finish(&mut self) -> Result<Option<RecordBatch>> {
-        match self.pending_rows {
-            0 => Ok(None),
-            n => self.take(n).map(Some),
-        }
+        self.finish_parts().map(|parts| join(&self.schema, parts)).transpose()
     }
 
-    fn take(&mut self, rows: usize) -> Result<RecordBatch> {
+    /// The next full batch as the slices of the pending batches that make it up, in order,
+    /// not yet joined (packed mode packs them without joining), if enough rows are pending.
+    pub fn pop_parts(&mut self) -> Option<Vec<RecordBatch>> {
+        (self.pending_rows >= self.size).then(|| self.take(self.size))
+    }
+
+    /// Whatever is left (the last, short batch), as its parts.
+    pub fn finish_parts(&mut self) -> Option<Vec<RecordBatch>> {
+        (self.pending_rows > 0).then(|| self.take(self.pending_rows))
+    }
+
+    fn take(&mut self, rows: usize) -> Vec<RecordBatch> {
         let mut parts = Vec::new();
         let mut needed = rows;
         while needed > 0 {
@@ -57,11 +62,16 @@ impl Rebatcher {
             }
         }
         self.pending_rows -= rows;
-        if parts.len() == 1 {
-            return Ok(parts.pop().unwrap());
-        }
-        concat(&self.schema, &parts)
+        parts
     }
+}
+
+/// The parts of one batch (from `Rebatcher::pop_parts`), joined: a single part as it is.
+pub fn join(schema: &SchemaRef, mut parts: Vec<RecordBatch>) -> Result<RecordBatch> {
+    if parts.len() == 1 {
+        return Ok(parts.pop().expect("one part"));
+    }
+    concat(schema, &parts)
 }
 
 /// Joins batches into one. Dictionary columns get one merged dictionary: a

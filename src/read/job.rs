@@ -38,11 +38,12 @@ impl Job {
         self.targets.as_ref().map_or_else(|| self.projection.schema.clone(), |t| t.rest_schema())
     }
 
-    /// A full batch as the consumer receives it: packed, then through the column policy.
-    pub(super) fn output(&self, batch: RecordBatch) -> Result<RecordBatch> {
+    /// A full batch as the consumer receives it, from its parts (`Rebatcher::pop_parts`): packed
+    /// (straight from the parts) or joined, then through the column policy.
+    pub(super) fn output(&self, parts: Vec<RecordBatch>) -> Result<RecordBatch> {
         let batch = match &self.packing {
-            Some(packing) => packing.pack(&batch)?,
-            None => batch,
+            Some(packing) => packing.pack_parts(&parts)?,
+            None => crate::batch::join(&self.task_schema(), parts)?,
         };
         match &self.policy {
             Some(policy) => policy.apply(&batch),

@@ -85,33 +85,19 @@ pub(super) async fn produce(job: Arc<Job>, plan: Plan, settings: Settings, sende
             }
         }
     }
-    match rebatcher.finish() {
-        Ok(Some(last)) => {
-            let _ = sender.send(job.output(last)).await;
-        }
-        Ok(None) => {}
-        Err(err) => {
-            let _ = sender.send(Err(err)).await;
-        }
+    if let Some(last) = rebatcher.finish_parts() {
+        let _ = sender.send(job.output(last)).await;
     }
 }
 
 /// Sends every full batch; false when the consumer is gone or an error was sent.
 async fn send_full(job: &Job, rebatcher: &mut Rebatcher, sender: &mpsc::Sender<Result<RecordBatch>>) -> bool {
-    loop {
-        match rebatcher.pop() {
-            Ok(Some(batch)) => {
-                let output = job.output(batch);
-                let failed = output.is_err();
-                if sender.send(output).await.is_err() || failed {
-                    return false;
-                }
-            }
-            Ok(None) => return true,
-            Err(err) => {
-                let _ = sender.send(Err(err)).await;
-                return false;
-            }
+    while let Some(parts) = rebatcher.pop_parts() {
+        let output = job.output(parts);
+        let failed = output.is_err();
+        if sender.send(output).await.is_err() || failed {
+            return false;
         }
     }
+    true
 }

@@ -421,6 +421,31 @@ def test_packed_mode_with_workers(policy_file):
     assert forked == single
 
 
+def test_a_workers_batch_crosses_as_one_storage(policy_file):
+    """In a DataLoader worker every tensor of a batch is a view of one shared-memory storage, so
+    that torch hands the batch over as one file descriptor instead of one per tensor (X and y
+    were two; dict mode one per column). Values, shapes and order are those read in process."""
+    connector, expected = policy_file
+    loader = {"batch_size": None, "num_workers": 2, "multiprocessing_context": "fork"}
+    packed = list(DataLoader(connector.to_torch_dataset(batch_size=300, features=FEATURES, label="i64"), **loader))
+    assert len(packed) == N // 300
+    for X, y in packed:
+        assert X.untyped_storage().data_ptr() == y.untyped_storage().data_ptr()
+        assert X.shape == (300, len(FEATURES)) and X.dtype == torch.float32 and y.shape == (300,)
+    want = np.stack([expected.column(c).to_numpy().astype(np.float32) for c in FEATURES], 1)[: N // 300 * 300]
+    np.testing.assert_array_equal(torch.cat([X for X, _ in packed]).numpy(), want)
+    labels = expected.column("i64").to_numpy()[: len(want)]
+    np.testing.assert_array_equal(torch.cat([y for _, y in packed]).numpy(), labels)
+    columns = ["i8", "f64", "flag", "i64"]
+    dicts = list(DataLoader(connector.to_torch_dataset(batch_size=300, columns=columns), **loader))
+    in_process = list(connector.to_torch_dataset(batch_size=300, columns=columns))
+    assert len(dicts) == len(in_process)
+    for batch, same in zip(dicts, in_process):
+        assert len({batch[name].untyped_storage().data_ptr() for name in columns}) == 1
+        for name in columns:
+            assert batch[name].dtype == same[name].dtype and torch.equal(batch[name], same[name])
+
+
 def test_a_model_trains(tmp_path):
     rng = np.random.default_rng(3)
     n, weights = 4096, np.array([1.5, -2.0, 0.5, 3.0], dtype=np.float32)

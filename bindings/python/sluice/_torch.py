@@ -18,6 +18,10 @@ the core's `worker_interleave` is set to the rows of one DataLoader batch
 (`loader_batch_size` items × rows per item), and every k gives the same
 batches in the same order. Each worker decodes only its own rows.
 
+In a worker, each converted chunk's tensors are copied into one shared-memory storage
+(`_torch_shared.py`), so that each batch crosses to the main process as one file descriptor
+rather than one per tensor.
+
 Resume. `state_dict()` is the position of the iteration in progress (a resume token, from the
 core, after the items yielded so far), `load_state_dict()` makes the next iteration continue
 from such a position. `torchdata.stateful_dataloader.StatefulDataLoader` calls both in each
@@ -41,6 +45,7 @@ from ._numpy import converter, is_text
 from ._options import batches_per_chunk
 from ._progress import logger
 from ._torch_collate import RowCollate
+from ._torch_shared import share_chunk
 from ._types import Columns
 
 if TYPE_CHECKING:
@@ -344,8 +349,12 @@ class SluiceTorchDataset(IterableDataset):
         batch the items yielded so far leave out (for `state_dict`)."""
         convert = self._batch_converter(reader.schema)
         if size is not None and chunked:  # the hot loop: views of one converted chunk, cut every batch_size rows
+            # in a DataLoader worker: each batch goes to the main process as one file descriptor
+            share = share_chunk if get_worker_info() is not None else None
             for batch in reader:
                 item, rows = convert(batch), batch.num_rows
+                if share is not None:
+                    item = share(item)
                 del batch
                 for index, piece in enumerate(_batches(item, size)):
                     unconsumed[0] = max(rows - (index + 1) * size, 0)
