@@ -195,6 +195,54 @@ def publish(report: str, args, runs: dict, results: dict) -> int:
     return 1 if any("error" in r for r in results.values()) else 0
 
 
+def add_run_arguments(parser: argparse.ArgumentParser, cases, rows: int, files: int, timeout: float) -> None:
+    """The arguments of a benchmark that runs named cases on the reference table, each run in a
+    fresh process: the table, the cases, how often, and where the results go."""
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="table directory (default: bench/data/reference, "
+        "or bench/data/reference-<rows> when --rows is not 8,000,000)",
+    )
+    parser.add_argument("--rows", type=int, default=rows, help="rows in the table")
+    parser.add_argument("--files", type=int, default=files, help="files in the table")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
+    parser.add_argument("--cases", default=",".join(cases), help=f"comma-separated subset of: {', '.join(cases)}")
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds before one run is abandoned")
+    parser.add_argument("--output", type=Path, help="also write the markdown table to this file")
+    parser.add_argument("--json", type=Path, help="also write every run's raw result to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+
+
+def chosen_cases(parser: argparse.ArgumentParser, args, cases) -> list:
+    """--cases as a list of known cases (a parser error names the unknown ones); --repeat ≥ 1."""
+    chosen = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in chosen if c not in cases]
+    if unknown:
+        parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(cases)}")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    return chosen
+
+
+def run_rounds(cases: list, repeat: int, run, check, describe) -> dict:
+    """Every case `repeat` times, round-robin (`run(case)`: one run in a fresh process). A run's
+    result becomes an error when `check(case, result)` names one; each run is printed as
+    `describe(result)`. Returns {case: [result of each run]}."""
+    width = max(len(case) for case in cases)
+    runs: dict = {case: [] for case in cases}
+    for i in range(repeat):
+        for case in cases:
+            r = run(case)
+            problem = None if "error" in r else check(case, r)
+            if problem:
+                r = {"error": problem}
+            runs[case].append(r)
+            said = f"FAILED: {r['error']}" if "error" in r else describe(r)
+            print(f"  run {i + 1}/{repeat} {case:{width}s} {said}", file=sys.stderr, flush=True)
+    return runs
+
+
 def _parse(out: str, err: str, returncode: int) -> dict:
     if returncode != 0:
         lines = err.strip().splitlines()
@@ -307,54 +355,33 @@ def main() -> int:
     assert len(reference.schema()) == NUM_COLUMNS
     assert (reference.DEFAULT_ROWS, reference.DEFAULT_FILES) == (DEFAULT_ROWS, DEFAULT_FILES)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        help="table directory (default: bench/data/reference, "
-        "or bench/data/reference-<rows> when --rows is not 8,000,000)",
-    )
-    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="rows in the table")
-    parser.add_argument("--files", type=int, default=DEFAULT_FILES, help="files in the table")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of: {', '.join(CASES)}")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds before one run is abandoned")
-    parser.add_argument("--output", type=Path, help="also write the markdown table to this file")
-    parser.add_argument("--json", type=Path, help="also write every run's raw result to this file")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    add_run_arguments(parser, CASES, DEFAULT_ROWS, DEFAULT_FILES, timeout=600)
     args = parser.parse_args()
 
     if args.child:
         child(args.child, str(args.data))
         return 0
-
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    args.cases = chosen_cases(parser, args, CASES)
 
     directory = (args.data or reference.default_dir(args.rows)).resolve()
     reference.ensure_reference_table(directory, args.rows, args.files)
     warm_page_cache(directory)
     table_bytes = sum(p.stat().st_size for p in directory.glob("*.parquet"))
 
-    runs = {name: [] for name in args.cases}
-    for i in range(args.repeat):
-        for name in args.cases:
-            r = run_child(name, directory, args.timeout)
-            if "error" not in r and (r["rows"] != args.rows or r["columns"] != NUM_COLUMNS):
-                r = {"error": f"wrong shape: {r['rows']:,} rows × {r['columns']} columns"}
-            runs[name].append(r)
-            if "error" in r:
-                print(f"  run {i + 1}/{args.repeat} {name:15s} FAILED: {r['error']}", file=sys.stderr, flush=True)
-            else:
-                print(
-                    f"  run {i + 1}/{args.repeat} {name:15s} {r['seconds']:7.3f} s "
-                    f"{args.rows / r['seconds']:>14,.0f} rows/s  peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB",
-                    file=sys.stderr,
-                    flush=True,
-                )
+    runs = run_rounds(
+        args.cases,
+        args.repeat,
+        lambda name: run_child(name, directory, args.timeout),
+        check=lambda name, r: (
+            None
+            if (r["rows"], r["columns"]) == (args.rows, NUM_COLUMNS)
+            else f"wrong shape: {r['rows']:,} rows × {r['columns']} columns"
+        ),
+        describe=lambda r: (
+            f"{r['seconds']:7.3f} s {args.rows / r['seconds']:>14,.0f} rows/s  "
+            f"peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB"
+        ),
+    )
 
     results = {name: summarize(rs, args.rows) for name, rs in runs.items()}
 

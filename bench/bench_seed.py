@@ -181,24 +181,13 @@ def main() -> int:
     import make_reference_table as reference
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="table directory (default: bench/data/reference)")
-    parser.add_argument("--rows", type=int, default=reference.DEFAULT_ROWS, help="rows in the table")
-    parser.add_argument("--files", type=int, default=reference.DEFAULT_FILES, help="files in the table")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of: {', '.join(CASES)}")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds before one run is abandoned")
-    parser.add_argument("--output", type=Path, help="also write the markdown table to this file")
-    parser.add_argument("--json", type=Path, help="also write every run's raw result to this file")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    bench_pandas.add_run_arguments(parser, CASES, reference.DEFAULT_ROWS, reference.DEFAULT_FILES, timeout=1800)
     args = parser.parse_args()
 
     if args.child:
         child(args.child, str(args.data))
         return 0
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
+    args.cases = bench_pandas.chosen_cases(parser, args, CASES)
     if any(c.startswith("seed-") for c in args.cases) and not (SEED_VENV / "bin" / "python").exists():
         parser.error(f"{SEED_VENV} is missing: run bench/make_seed_venv.sh first")
 
@@ -206,20 +195,13 @@ def main() -> int:
     reference.ensure_reference_table(directory, args.rows, args.files)
     bench_pandas.warm_page_cache(directory)
 
-    runs = {name: [] for name in args.cases}
-    for i in range(args.repeat):
-        for name in args.cases:
-            r = run_child(name, directory, args.timeout)
-            runs[name].append(r)
-            if "error" in r:
-                print(f"  run {i + 1}/{args.repeat} {name:22s} FAILED: {r['error']}", file=sys.stderr, flush=True)
-            else:
-                print(
-                    f"  run {i + 1}/{args.repeat} {name:22s} {r['seconds']:7.2f} s {r['rows']:>10,} rows "
-                    f"peak RSS {r['peak_rss_kib'] / 1024:6,.0f} MiB",
-                    file=sys.stderr,
-                    flush=True,
-                )
+    runs = bench_pandas.run_rounds(
+        args.cases,
+        args.repeat,
+        lambda name: run_child(name, directory, args.timeout),
+        check=lambda name, r: None,  # the row counts of the two tools are compared below
+        describe=lambda r: f"{r['seconds']:7.2f} s {r['rows']:>10,} rows peak RSS {r['peak_rss_kib'] / 1024:6,.0f} MiB",
+    )
     results: dict = {}
     for name, rs in runs.items():
         results[name] = bench_pandas.summarize(rs, args.rows)

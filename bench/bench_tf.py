@@ -208,16 +208,8 @@ def main() -> int:
     import make_reference_table as reference
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="table directory (default: bench/data/reference[-<rows>])")
-    parser.add_argument("--rows", type=int, default=reference.DEFAULT_ROWS, help="rows in the table")
-    parser.add_argument("--files", type=int, default=reference.DEFAULT_FILES, help="files in the table")
+    bench_pandas.add_run_arguments(parser, CASES, reference.DEFAULT_ROWS, reference.DEFAULT_FILES, timeout=900)
     parser.add_argument("--csv-rows", type=int, default=DEFAULT_CSV_ROWS, help="rows in the CSV copy (tf-csv)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of: {', '.join(CASES)}")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds before one run is abandoned")
-    parser.add_argument("--output", type=Path, help="also write the markdown table to this file")
-    parser.add_argument("--json", type=Path, help="also write every run's raw result to this file")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--make-csv", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -230,32 +222,26 @@ def main() -> int:
         child(args.child, str(args.data), args.csv)
         return 0
 
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
+    args.cases = bench_pandas.chosen_cases(parser, args, CASES)
     directory = (args.data or reference.default_dir(args.rows)).resolve()
     reference.ensure_reference_table(directory, args.rows, args.files)
     csv_path = ensure_csv(directory, min(args.csv_rows, args.rows))
     bench_pandas.warm_page_cache(directory)
 
-    runs = {name: [] for name in args.cases}
-    for i in range(args.repeat):
-        for name in args.cases:
-            expected = min(args.csv_rows, args.rows) if name == "tf-csv" else args.rows
-            r = run_child(name, directory, csv_path, args.timeout)
-            if "error" not in r and r["rows"] != expected:
-                r = {"error": f"{r['rows']:,} rows, expected {expected:,}"}
-            runs[name].append(r)
-            if "error" in r:
-                print(f"  run {i + 1}/{args.repeat} {name:15s} FAILED: {r['error']}", file=sys.stderr, flush=True)
-            else:
-                print(
-                    f"  run {i + 1}/{args.repeat} {name:15s} {r['seconds']:8.2f} s {r['rows'] / r['seconds']:>12,.0f} "
-                    f"rows/s  peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB",
-                    file=sys.stderr,
-                    flush=True,
-                )
+    def wrong_rows(name, r):
+        expected = min(args.csv_rows, args.rows) if name == "tf-csv" else args.rows
+        return None if r["rows"] == expected else f"{r['rows']:,} rows, expected {expected:,}"
+
+    runs = bench_pandas.run_rounds(
+        args.cases,
+        args.repeat,
+        lambda name: run_child(name, directory, csv_path, args.timeout),
+        check=wrong_rows,
+        describe=lambda r: (
+            f"{r['seconds']:8.2f} s {r['rows'] / r['seconds']:>12,.0f} rows/s  "
+            f"peak RSS {r['peak_rss_kib'] / 1024:7,.0f} MiB"
+        ),
+    )
 
     results = {}
     for name, rs in runs.items():

@@ -275,54 +275,29 @@ def main() -> int:
     import make_reference_table as reference
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument(
-        "--data",
-        type=Path,
-        help="table directory (default: bench/data/reference, "
-        "or bench/data/reference-<rows> when --rows is not 8,000,000)",
-    )
-    parser.add_argument("--rows", type=int, default=reference.DEFAULT_ROWS, help="rows in the table")
-    parser.add_argument("--files", type=int, default=reference.DEFAULT_FILES, help="files in the table")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of: {', '.join(CASES)}")
-    parser.add_argument("--timeout", type=float, default=900, help="seconds before one run is abandoned")
-    parser.add_argument("--output", type=Path, help="also write the markdown table to this file")
-    parser.add_argument("--json", type=Path, help="also write every run's raw result to this file")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    bench_pandas.add_run_arguments(parser, CASES, reference.DEFAULT_ROWS, reference.DEFAULT_FILES, timeout=900)
     args = parser.parse_args()
 
     if args.child:
         child(args.child, str(args.data))
         return 0
-
-    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
-    unknown = [c for c in args.cases if c not in CASES]
-    if unknown:
-        parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    args.cases = bench_pandas.chosen_cases(parser, args, CASES)
 
     directory = (args.data or reference.default_dir(args.rows)).resolve()
     reference.ensure_reference_table(directory, args.rows, args.files)
     bench_pandas.warm_page_cache(directory)
     table_bytes = sum(p.stat().st_size for p in directory.glob("*.parquet"))
 
-    runs = {name: [] for name in args.cases}
-    for i in range(args.repeat):
-        for name in args.cases:
-            r = run_child(name, directory, args.timeout)
-            if "error" not in r and r["rows"] != args.rows:
-                r = {"error": f"wrong row count: {r['rows']:,}"}
-            runs[name].append(r)
-            if "error" in r:
-                print(f"  run {i + 1}/{args.repeat} {name:24s} FAILED: {r['error']}", file=sys.stderr, flush=True)
-            else:
-                print(
-                    f"  run {i + 1}/{args.repeat} {name:24s} {r['seconds']:7.2f} s {r['cpu_seconds']:7.2f} CPU s "
-                    f"{args.rows / r['seconds']:>12,.0f} rows/s  peak RSS {r['peak_rss_kib'] / 1024:6,.0f} MiB",
-                    file=sys.stderr,
-                    flush=True,
-                )
+    runs = bench_pandas.run_rounds(
+        args.cases,
+        args.repeat,
+        lambda name: run_child(name, directory, args.timeout),
+        check=lambda name, r: None if r["rows"] == args.rows else f"wrong row count: {r['rows']:,}",
+        describe=lambda r: (
+            f"{r['seconds']:7.2f} s {r['cpu_seconds']:7.2f} CPU s {args.rows / r['seconds']:>12,.0f} rows/s  "
+            f"peak RSS {r['peak_rss_kib'] / 1024:6,.0f} MiB"
+        ),
+    )
 
     results = {}
     for name, rs in runs.items():
