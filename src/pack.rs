@@ -72,6 +72,7 @@ impl Packing {
     /// Packs the rows of `parts`, in order, into one batch: the rows a re-cut batch takes from
     /// several decoded batches are packed straight from them, without joining their columns first.
     pub fn pack_parts(&self, parts: &[RecordBatch]) -> Result<RecordBatch> {
+        self.check_nulls(parts)?;
         let rows: usize = parts.iter().map(RecordBatch::num_rows).sum();
         let width = self.features.len();
         let mut matrix = Vec::with_capacity(rows * width);
@@ -98,16 +99,28 @@ impl Packing {
         RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| Error::internal(e.to_string()))
     }
 
-    /// Each feature of `batch` as float32 values, nulls filled.
+    /// Without null_fill, a null in a feature is an error, counting the nulls of the whole batch
+    /// (all its parts).
+    fn check_nulls(&self, parts: &[RecordBatch]) -> Result<()> {
+        if self.null_fill.is_some() {
+            return Ok(());
+        }
+        for (&column, name) in self.features.iter().zip(&self.names) {
+            let nulls: usize = parts.iter().map(|part| part.column(column).null_count()).sum();
+            if nulls > 0 {
+                return Err(Error::invalid_data(format!(
+                    "feature column '{name}' has {nulls} null values in a batch; packed features cannot hold nulls: set null_fill=<value>"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each feature of `batch` as float32 values, nulls filled (`check_nulls` has refused them
+    /// without null_fill).
     fn float_columns(&self, batch: &RecordBatch) -> Result<Vec<ScalarBuffer<f32>>> {
         let float = |(&column, name): (&usize, &String)| {
             let values = batch.column(column);
-            if values.null_count() > 0 && self.null_fill.is_none() {
-                return Err(Error::invalid_data(format!(
-                    "feature column '{name}' has {} null values in a batch; packed features cannot hold nulls: set null_fill=<value>",
-                    values.null_count()
-                )));
-            }
             let floats = arrow::compute::cast(values, &DataType::Float32)
                 .map_err(|e| Error::invalid_data(format!("feature column '{name}': {e}")))?;
             let floats = floats.as_any().downcast_ref::<Float32Array>().expect("cast to float32");
@@ -168,5 +181,9 @@ mod tests {
         assert_eq!(label.values().to_vec(), (0..1005).map(|v| -v).collect::<Vec<i32>>());
         let nulls = Packing::new(&whole.schema(), &["i".into()], None, None).unwrap().pack_parts(&parts).unwrap_err();
         assert!(nulls.message.contains("feature column 'i' has 1 null"), "{}", nulls.message);
+        // the count is the batch's, over all its parts
+        let two = [batch(0, 10, Some(3)), batch(10, 10, Some(15))];
+        let nulls = Packing::new(&whole.schema(), &["i".into()], None, None).unwrap().pack_parts(&two).unwrap_err();
+        assert!(nulls.message.contains("feature column 'i' has 2 null values in a batch"), "{}", nulls.message);
     }
 }

@@ -25,7 +25,7 @@ use crate::source::stream::{PartitionSink, PumpedPartition, StreamSource};
 use crate::source::Source;
 use arrow::datatypes::SchemaRef;
 use publish::Claim;
-use remote::RemoteDir;
+use remote::{Published, RemoteDir};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use tokio::sync::watch;
@@ -228,7 +228,7 @@ impl StreamConnection {
             return self.open_published(published);
         }
         let pending = match publish::claim(&self.dir, &self.id, true)? {
-            Claim::Published(path) => return self.open_published(path),
+            Claim::Published(path) => return self.open_published(Published::local(path)),
             Claim::Writer(pending) => pending,
             Claim::Busy => unreachable!("a waiting claim is never busy"),
         };
@@ -243,9 +243,9 @@ impl StreamConnection {
     }
 
     /// The snapshot published in the object store under this id, if `snapshot_dir` is one.
-    fn published_remotely(&self) -> Result<Option<PathBuf>> {
+    fn published_remotely(&self) -> Result<Option<Published>> {
         match &self.remote {
-            Some(remote) => Ok(remote.published(&self.id)?.map(PathBuf::from)),
+            Some(remote) => remote.published(&self.id),
             None => Ok(None),
         }
     }
@@ -253,14 +253,14 @@ impl StreamConnection {
     /// Publishes a written snapshot (a local rename, or an upload and its marker in the object
     /// store), removes old ones, and opens it.
     fn finish(&self, pending: publish::Pending) -> Result<State> {
-        let path = match &self.remote {
+        let published = match &self.remote {
             // The local lock is held while uploading: a process of this host that waits for it
             // then finds the marker.
-            Some(remote) => PathBuf::from(remote.upload(pending.temporary(), &self.id)?),
-            None => pending.publish()?,
+            Some(remote) => remote.upload(pending.temporary(), &self.id)?,
+            None => Published::local(pending.publish()?),
         };
-        self.clean_up(&path);
-        self.open_published(path)
+        self.clean_up(std::path::Path::new(&published.uri));
+        self.open_published(published)
     }
 
     /// Starts a single ordered pass; with `snapshot=auto` it writes the snapshot as it streams.
@@ -288,7 +288,7 @@ impl StreamConnection {
         let pending = match publish::claim(&self.dir, &self.id, false) {
             Ok(Claim::Writer(pending)) => pending,
             Ok(Claim::Published(path)) => {
-                *state = self.open_published(path).unwrap_or_else(State::Failed);
+                *state = self.open_published(Published::local(path)).unwrap_or_else(State::Failed);
                 return Ok(None);
             }
             Ok(Claim::Busy) => {
@@ -321,13 +321,27 @@ impl StreamConnection {
             .collect()
     }
 
-    /// Opens a published snapshot through the file reader.
-    fn open_published(&self, path: PathBuf) -> Result<State> {
-        let inputs = vec![path.to_string_lossy().into_owned()];
+    /// Opens a published snapshot through the file reader. One in an object store must hold
+    /// the files its marker counts: fewer means it is being removed, and is not read in part.
+    fn open_published(&self, published: Published) -> Result<State> {
+        let path = PathBuf::from(&published.uri);
+        let inputs = vec![published.uri.clone()];
         // An object store's snapshot is read with the store's settings (endpoint, credentials).
         let options = self.remote.as_ref().map_or_else(SourceOptions::default, |remote| remote.read_options().clone());
         let source = crate::runtime::block_on(async move { Source::open(&inputs, &options).await })?
             .map_err(|err| err.context(format!("stream source {}: its snapshot '{}'", self.description, path.display())))?;
+        if let Some(expected) = published.files.filter(|&expected| expected != source.files.len()) {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "stream source {}: its snapshot '{}' holds {} of the {expected} files it was published with: it was removed \
+                     (snapshot_max_age, snapshot_max_bytes or remove_snapshots) while being opened; read again to write it anew",
+                    self.description,
+                    crate::source::sql::uri_for_messages(&published.uri),
+                    source.files.len()
+                ),
+            ));
+        }
         Ok(State::Ready { source: Arc::new(source), path })
     }
 

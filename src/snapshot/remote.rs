@@ -5,7 +5,9 @@
 //! which names the attempt (object_store `PutMode::Create`). The first marker wins: a rank
 //! whose marker write finds one reads that attempt and deletes its own upload. Readers
 //! open only the attempt a marker names, so files of an attempt still uploading (or of
-//! one that died) are never read. Opening a published snapshot rewrites the small object
+//! one that died) are never read. The marker also counts the attempt's files: a reader that
+//! finds fewer (the snapshot was being removed as it opened it) fails rather than reading
+//! part of it. Opening a published snapshot rewrites the small object
 //! `<snapshot_dir>/<id>/_USED`, the time [`super::remote_cleanup`] counts its age from.
 
 use crate::error::{Error, ErrorKind, Result};
@@ -16,11 +18,34 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload}
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The marker that publishes a snapshot: it holds the name of the attempt to read.
+/// The marker that publishes a snapshot: the name of the attempt to read, then (a second
+/// line) how many files it holds.
 pub(super) const MARKER: &str = "_PUBLISHED";
 
 /// Rewritten (empty) each time a published snapshot is opened: when it was last used.
 pub(super) const USED: &str = "_USED";
+
+/// A published snapshot: the URI of its attempt's directory, and how many files its marker
+/// says it holds (None for a marker of an earlier version, which did not count them).
+pub(crate) struct Published {
+    pub(crate) uri: String,
+    pub(crate) files: Option<usize>,
+}
+
+impl Published {
+    /// A snapshot published in a local directory (its files are not counted).
+    pub(crate) fn local(path: PathBuf) -> Published {
+        Published { uri: path.to_string_lossy().into_owned(), files: None }
+    }
+}
+
+/// The attempt a marker names, and the files it counts.
+pub(super) fn parse_marker(bytes: &[u8]) -> (String, Option<usize>) {
+    let text = String::from_utf8_lossy(bytes);
+    let mut lines = text.lines().map(str::trim);
+    let attempt = lines.next().unwrap_or_default().to_string();
+    (attempt, lines.next().and_then(|count| count.parse().ok()))
+}
 
 /// Where snapshots go in an object store, with the store options to reach it.
 #[derive(Debug, Clone)]
@@ -54,9 +79,8 @@ impl RemoteDir {
         Error::new(ErrorKind::Io, format!("the snapshot directory '{}': {e}", crate::source::sql::uri_for_messages(&self.uri)))
     }
 
-    /// The URI of the directory a published snapshot's files are in, when `id` is published
-    /// (then marked as used now).
-    pub(crate) fn published(&self, id: &str) -> Result<Option<String>> {
+    /// The snapshot published under `id`, if any (then marked as used now).
+    pub(crate) fn published(&self, id: &str) -> Result<Option<Published>> {
         let (store, prefix) = self.store()?;
         let marker = prefix.clone().join(id).join(MARKER);
         let this = self.clone();
@@ -65,9 +89,9 @@ impl RemoteDir {
             match store.get(&marker).await {
                 Ok(found) => {
                     let bytes = found.bytes().await.map_err(|e| this.failed(e))?;
-                    let attempt = String::from_utf8_lossy(&bytes).trim().to_string();
+                    let (attempt, files) = parse_marker(&bytes);
                     mark_used(&store, &prefix.clone().join(id.as_str())).await;
-                    Ok(Some(format!("{}/{id}/{attempt}/", this.uri)))
+                    Ok(Some(Published { uri: format!("{}/{id}/{attempt}/", this.uri), files }))
                 }
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(this.failed(e)),
@@ -76,9 +100,9 @@ impl RemoteDir {
     }
 
     /// Uploads the locally published snapshot `local` (its Parquet files) as a new attempt of
-    /// `id`, then publishes it unless another attempt was published first. Returns the URI of
-    /// the directory to read, and removes `local`.
-    pub(crate) fn upload(&self, local: &Path, id: &str) -> Result<String> {
+    /// `id`, then publishes it unless another attempt was published first. Returns the
+    /// snapshot to read, and removes `local`.
+    pub(crate) fn upload(&self, local: &Path, id: &str) -> Result<Published> {
         let (store, prefix) = self.store()?;
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let attempt = format!("a-{}-{nanos:x}", std::process::id());
@@ -101,8 +125,9 @@ impl RemoteDir {
             }
             let marker = prefix.clone().join(id_owned.as_str()).join(MARKER);
             let create = PutOptions { mode: PutMode::Create, ..Default::default() };
-            match store.put_opts(&marker, PutPayload::from(attempt_owned.clone().into_bytes()), create).await {
-                Ok(_) => Ok(attempt_owned),
+            let counted = format!("{attempt_owned}\n{}\n", files.len());
+            match store.put_opts(&marker, PutPayload::from(counted.into_bytes()), create).await {
+                Ok(_) => Ok((attempt_owned, Some(files.len()))),
                 Err(object_store::Error::AlreadyExists { .. }) => {
                     // Another rank published first: read its attempt, and drop this one.
                     for path in &uploaded {
@@ -111,13 +136,14 @@ impl RemoteDir {
                     let found = store.get(&marker).await.map_err(|e| this.failed(e))?;
                     let bytes = found.bytes().await.map_err(|e| this.failed(e))?;
                     mark_used(&store, &prefix.clone().join(id_owned.as_str())).await;
-                    Ok(String::from_utf8_lossy(&bytes).trim().to_string())
+                    Ok(parse_marker(&bytes))
                 }
                 Err(e) => Err(this.failed(format!("publishing '{MARKER}': {e}"))),
             }
         })??;
         let _ = std::fs::remove_dir_all(local);
-        Ok(format!("{}/{id}/{winner}/", self.uri))
+        let (attempt, files) = winner;
+        Ok(Published { uri: format!("{}/{id}/{attempt}/", self.uri), files })
     }
 
     /// The source options a published snapshot is opened with (the store's settings).

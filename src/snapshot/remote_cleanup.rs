@@ -3,21 +3,23 @@
 //! `<dir>/<id>/<attempt>/` files and the marker `<dir>/<id>/_PUBLISHED` naming the attempt
 //! that was published.
 //!
-//! - A published snapshot was last used at the newest of its marker's and its `_USED`
-//!   object's modification times (opening it rewrites `_USED`). When that is longer ago than
-//!   the age, all its objects go: the marker first, so that a snapshot half removed is never
-//!   taken for a published one (what is left is an attempt no marker names, removed later).
-//! - An attempt that no marker names (its writer died, or lost the race to publish) goes
-//!   when its newest object is older than the age, and never before [`UPLOAD_GRACE`]. An
-//!   object store has no locks: nothing tells an attempt whose writer died from one still
-//!   uploading, but the newest object's age.
+//! - A published snapshot (one with a marker) was last used at the newest of its marker's
+//!   and its `_USED` object's modification times (opening it rewrites `_USED`). When that is
+//!   longer ago than the age, it goes: the marker first, so that a snapshot half removed is
+//!   never taken for a published one, then the attempt the marker named and `_USED`.
+//! - An attempt that no marker names (its writer died, lost the race to publish, or is still
+//!   uploading) goes when its newest object is older than the age, and never before
+//!   [`UPLOAD_GRACE`], also when its id's published snapshot is removed. An object store has
+//!   no locks: nothing tells an attempt whose writer died from one still uploading, but the
+//!   newest object's age. A `_USED` without a marker goes with the last such attempt.
 //! - Past a size limit, the least recently used published snapshots go (never the one just
 //!   published) until those left hold at most the limit.
 //!
 //! There being no locks, a process that opens a snapshot while it is removed may fail to
-//! read it; a snapshot unused for the age (7 days by default) is not expected to be read.
+//! read it, with an error (the marker counts the files: [`super::remote`]), never a part of
+//! it; a snapshot unused for the age (7 days by default) is not expected to be read.
 
-use super::remote::{RemoteDir, MARKER, USED};
+use super::remote::{parse_marker, RemoteDir, MARKER, USED};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
@@ -45,8 +47,9 @@ struct Snapshot {
 }
 
 impl Snapshot {
+    /// When a published snapshot was last used; None for an id with no marker.
     fn last_used(&self) -> Option<DateTime<Utc>> {
-        self.published.max(self.used)
+        self.published.map(|published| published.max(self.used.unwrap_or(published)))
     }
 
     fn bytes(&self) -> u64 {
@@ -87,19 +90,15 @@ async fn clean_up_in(
     for (id, snapshot) in snapshots {
         match snapshot.last_used() {
             Some(used) if used <= cutoff && keep != Some(id.as_str()) => {
-                remove_published(store, prefix, &id, &snapshot).await.map_err(|e| failed(&id, e))?;
+                remove_published(store, prefix, &id, &snapshot, unpublished_cutoff).await.map_err(|e| failed(&id, e))?;
                 removed += 1;
             }
-            _ => {
-                let published = match snapshot.published.is_some() && snapshot.attempts.len() > 1 {
-                    true => read_marker(store, prefix, &id).await.map_err(|e| failed(&id, e))?,
-                    false => None,
-                };
+            Some(_) => {
+                let published = named_attempt(store, prefix, &id, &snapshot).await.map_err(|e| failed(&id, e))?;
                 remove_unnamed_attempts(store, &snapshot, published.as_deref(), unpublished_cutoff).await.map_err(|e| failed(&id, e))?;
-                if snapshot.published.is_some() {
-                    left.push((id, snapshot));
-                }
+                left.push((id, snapshot));
             }
+            None => remove_unpublished(store, prefix, &id, &snapshot, unpublished_cutoff).await.map_err(|e| failed(&id, e))?,
         }
     }
     if let Some(max_bytes) = max_bytes {
@@ -112,7 +111,7 @@ async fn clean_up_in(
             if keep == Some(id.as_str()) {
                 continue;
             }
-            remove_published(store, prefix, id, snapshot).await.map_err(|e| failed(id, e))?;
+            remove_published(store, prefix, id, snapshot, unpublished_cutoff).await.map_err(|e| failed(id, e))?;
             total = total.saturating_sub(snapshot.bytes());
             removed += 1;
         }
@@ -150,21 +149,66 @@ async fn list(store: &Arc<dyn ObjectStore>, prefix: &StorePath) -> object_store:
     Ok(snapshots)
 }
 
-/// The attempt the marker of `id` names (None when it is gone meanwhile).
-async fn read_marker(store: &Arc<dyn ObjectStore>, prefix: &StorePath, id: &str) -> object_store::Result<Option<String>> {
+/// The attempt the marker of a published `snapshot` names: None when it has one attempt only
+/// (that one is named) or when the marker is gone meanwhile.
+async fn named_attempt(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &StorePath,
+    id: &str,
+    snapshot: &Snapshot,
+) -> object_store::Result<Option<String>> {
+    if snapshot.attempts.len() < 2 {
+        return Ok(None);
+    }
     match store.get(&prefix.clone().join(id).join(MARKER)).await {
-        Ok(found) => Ok(Some(String::from_utf8_lossy(&found.bytes().await?).trim().to_string())),
+        Ok(found) => Ok(Some(parse_marker(&found.bytes().await?).0)),
         Err(object_store::Error::NotFound { .. }) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// Removes every object of a published snapshot, its marker first.
-async fn remove_published(store: &Arc<dyn ObjectStore>, prefix: &StorePath, id: &str, snapshot: &Snapshot) -> object_store::Result<()> {
+/// Removes a published snapshot: its marker first, then the attempt it named and `_USED`, and
+/// the other attempts written before `unpublished_cutoff` (a younger one may be uploading).
+async fn remove_published(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &StorePath,
+    id: &str,
+    snapshot: &Snapshot,
+    unpublished_cutoff: DateTime<Utc>,
+) -> object_store::Result<()> {
+    let named = named_attempt(store, prefix, id, snapshot).await?;
     let marker = prefix.clone().join(id).join(MARKER);
     ignore_missing(store.delete(&marker).await)?;
-    let rest = snapshot.objects.iter().filter(|object| object.location != marker);
-    delete_all(store, rest).await
+    for (attempt, objects) in &snapshot.attempts {
+        // None: one attempt, the one named, or the marker was gone before it could be read
+        let was_named = named.as_deref().map_or(snapshot.attempts.len() == 1, |named| named == attempt);
+        if was_named || newest(objects).is_some_and(|newest| newest <= unpublished_cutoff) {
+            delete_all(store, objects.iter()).await?;
+        }
+    }
+    ignore_missing(store.delete(&prefix.clone().join(id).join(USED)).await)
+}
+
+/// Removes the attempts of an id with no marker that were written before `cutoff`, and its
+/// `_USED` (left by a reader of a snapshot removed since) once no younger attempt is left.
+async fn remove_unpublished(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &StorePath,
+    id: &str,
+    snapshot: &Snapshot,
+    cutoff: DateTime<Utc>,
+) -> object_store::Result<()> {
+    remove_unnamed_attempts(store, snapshot, None, cutoff).await?;
+    let uploading = snapshot.attempts.values().any(|objects| newest(objects).is_some_and(|newest| newest > cutoff));
+    if !uploading && snapshot.used.is_some_and(|used| used <= cutoff) {
+        ignore_missing(store.delete(&prefix.clone().join(id).join(USED)).await)?;
+    }
+    Ok(())
+}
+
+/// When the newest of `objects` was written.
+fn newest(objects: &[ObjectMeta]) -> Option<DateTime<Utc>> {
+    objects.iter().map(|object| object.last_modified).max()
 }
 
 /// Removes the attempts of `snapshot` that no marker names and whose newest object was written
@@ -178,8 +222,7 @@ async fn remove_unnamed_attempts(
 ) -> object_store::Result<()> {
     for (attempt, objects) in &snapshot.attempts {
         let named = snapshot.published.is_some() && published.is_none_or(|published| published == attempt);
-        let newest = objects.iter().map(|object| object.last_modified).max();
-        if !named && newest.is_some_and(|newest| newest <= cutoff) {
+        if !named && newest(objects).is_some_and(|newest| newest <= cutoff) {
             delete_all(store, objects.iter()).await?;
         }
     }
@@ -263,6 +306,31 @@ mod tests {
         assert!(!root.join("snaps/old/_USED").exists());
         assert!(root.join("snaps/uploading/a-1/part-000000.parquet").exists());
         assert!(root.join("snaps/not-a-snapshot.txt").exists());
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    /// Removing a published snapshot spares a younger attempt of its id (a rank that lost the
+    /// race may still be uploading it), and an id with a `_USED` but no marker is not published.
+    #[test]
+    fn young_uploads_stay_whatever_else_their_id_holds() {
+        let (root, store) = store("young");
+        put(&root, "snaps/raced/_PUBLISHED", b"a-1\n1\n", 2 * HOUR);
+        put(&root, "snaps/raced/a-1/part-000000.parquet", b"data", 2 * HOUR);
+        put(&root, "snaps/raced/a-2/part-000000.parquet", b"still uploading", Duration::from_secs(60));
+        // a reader marked it used as it was removed; a new writer of the id uploads now
+        put(&root, "snaps/reused/_USED", b"", 2 * HOUR);
+        put(&root, "snaps/reused/a-3/part-000000.parquet", b"new upload", Duration::from_secs(60));
+
+        assert_eq!(clean(&store, Duration::ZERO, None, None), 1);
+        assert!(!root.join("snaps/raced/_PUBLISHED").exists() && !root.join("snaps/raced/a-1/part-000000.parquet").exists());
+        assert!(root.join("snaps/raced/a-2/part-000000.parquet").exists(), "a young attempt of a removed snapshot went");
+        assert!(root.join("snaps/reused/a-3/part-000000.parquet").exists(), "a _USED without a marker made an upload old");
+        assert!(root.join("snaps/reused/_USED").exists());
+
+        // once no young upload is left, an unpublished id's _USED goes too
+        put(&root, "snaps/reused/a-3/part-000000.parquet", b"dead", 2 * HOUR);
+        assert_eq!(clean(&store, HOUR, None, None), 0);
+        assert!(!root.join("snaps/reused/a-3/part-000000.parquet").exists() && !root.join("snaps/reused/_USED").exists());
         let _ = fs::remove_dir_all(&root);
     }
 

@@ -108,3 +108,28 @@ def test_publishing_over_snapshot_max_bytes_removes_the_least_recently_used(moto
     connector = publish(moto_server, bucket, "e", snapshot_max_bytes=1)
     assert set(ids_in(client, bucket)) == {"e"}
     assert sorted(read_ids(connector, shuffle=True, seed=3)) == list(range(ROWS))
+
+
+def test_a_used_mark_without_a_marker_leaves_a_fresh_upload_alone(moto_server):
+    bucket = "sluice-used-without-marker"
+    client = bucket_of(moto_server, bucket)
+    # a reader marked the snapshot used just as it was removed; a new writer of the id uploads now
+    client.put_object(Bucket=bucket, Key="snaps/train/_USED", Body=b"")
+    time.sleep(3)
+    client.put_object(Bucket=bucket, Key="snaps/train/a-new/part-000000.parquet", Body=b"x" * 100)
+    uri = f"s3://{bucket}/snaps"
+    assert sluice.remove_snapshots(uri, older_than=2, **store_options(moto_server.endpoint)) == 0
+    assert sorted(ids_in(client, bucket)["train"]) == ["_USED", "a-new/part-000000.parquet"]
+
+
+def test_a_snapshot_missing_files_its_marker_counts_is_an_error_never_a_short_read(moto_server):
+    bucket = "sluice-removed-while-opened"
+    client = bucket_of(moto_server, bucket)
+    publish(moto_server, bucket, "halved")
+    marker = client.get_object(Bucket=bucket, Key="snaps/halved/_PUBLISHED")["Body"].read().decode()
+    attempt, files = marker.split()
+    assert files == "1" and attempt.startswith("a-")
+    # as if a removal were midway: the marker counts two files, one is left
+    client.put_object(Bucket=bucket, Key="snaps/halved/_PUBLISHED", Body=f"{attempt}\n2\n".encode())
+    with pytest.raises(sluice.SluiceNotFoundError, match="holds 1 of the 2 files it was published with"):
+        publish(moto_server, bucket, "halved")
