@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -229,10 +230,13 @@ def moto_server():
     """moto's S3 server (server mode, a separate process) on a free loopback port."""
     port = free_port()
     env = dict(os.environ, AWS_ACCESS_KEY_ID=MOTO_KEY, AWS_SECRET_ACCESS_KEY=MOTO_SECRET)
+    # Its log (a line per request, on stderr) goes to a file: a pipe nobody reads fills up
+    # after some hundred requests, and the server then blocks on writing, hanging every request.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         env=env,
     )
     endpoint = f"http://127.0.0.1:{port}"
@@ -244,7 +248,9 @@ def moto_server():
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"moto server did not start: {process.stderr.read().decode()[-2000:]}")
+                process.wait()
+                log.seek(0)
+                raise RuntimeError(f"moto server did not start: {log.read().decode(errors='replace')[-2000:]}")
             time.sleep(0.1)
     try:
         yield types.SimpleNamespace(endpoint=endpoint, port=port)
@@ -254,6 +260,7 @@ def moto_server():
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
 def boto_client(service, endpoint, key=MOTO_KEY, secret=MOTO_SECRET):
