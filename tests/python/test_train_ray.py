@@ -334,6 +334,22 @@ def test_to_ray_dataset_reads_shards_in_ray_tasks(ray_cluster, odd_dataset, tmp_
     assert sorted(row["v"] for row in from_frame.take_all()) == list(range(50))
 
 
+def test_to_ray_dataset_blocks_are_the_cores_batches_not_split_or_joined_by_ray(ray_cluster, odd_dataset):
+    # Each block must stay one emitted batch (whole batches of batch_size rows): Ray would split the
+    # one task's output into its default parallelism's 200 blocks unless told the number of tasks,
+    # and would join blocks under its target block size and slice those over 1.5 times it
+    context = ray.data.DataContext.get_current()
+    saved = context.target_max_block_size
+    context.target_max_block_size = 4096  # bytes: 512 rows of `id`, 8 batches of 64
+    try:
+        connector = sluice.DataConnector.from_sources(str(odd_dataset))
+        blocks = ray.get(connector.to_ray_dataset(columns=["id"], batch_size=64).to_arrow_refs())
+    finally:
+        context.target_max_block_size = saved
+    assert [block.num_rows for block in blocks] == [640, ROWS - 640]  # 10 batches: 1.25 times the target
+    assert pa.concat_tables(blocks).column("id").to_pylist() == list(range(ROWS))
+
+
 #: packed mode's features in `packed_dataset`: a float64, an int32 and a bool column
 PACKED_FEATURES = ["a", "b", "flag"]
 

@@ -6,14 +6,16 @@ shards of the plan (the core's `num_shards` / `shard_index`, `equal_shards="off"
 and each Ray read task opens the connector from its description (sources and source options) and
 reads its shard with the Rust core, in whichever Ray worker runs it. The blocks are pyarrow Tables of
 the core's batches, one block per emitted Arrow batch: the core joins whole batches into chunks of
-about Ray's target block size (`batches_per_chunk`), so that every column of a block is one
+a little over Ray's target block size (`batches_per_chunk`; Ray would join smaller blocks and slice
+larger ones, copying and cutting across batches), so that every column of a block is one
 contiguous array (Ray's batcher copies blocks of many chunks before slicing them) and a block holds
 a whole number of 65,536-row batches (a power-of-two `iter_torch_batches` size never spans two
 blocks, except at a shard's end). A connector from a DataFrame or a query is described by its snapshot directory:
 in a local directory its read tasks run on this node (`supports_distributed_reads`), in an object
-store on any node. The number of tasks is `override_num_blocks`, else Ray's parallelism with at least
-2^20 rows a task: a task decodes whole row groups, so small tasks would decode the rows at their
-edges twice.
+store on any node. The number of tasks is `override_num_blocks`, else as many as give each task at
+least 2^20 rows (a task decodes whole row groups, so small tasks would decode the rows at their edges
+twice), at most two per CPU of the cluster. Ray is always told that number: otherwise it splits each
+task's output into smaller blocks to reach its default parallelism.
 
 Packed mode (`features=[...]`, `label=...`, as `to_torch_dataset`'s): the core packs the features
 into its float32 matrix (`pack.rs`), and each block holds it as the tensor column `X`, Ray's
@@ -42,6 +44,9 @@ _MIN_ROWS_PER_TASK = 1 << 20
 PACKED_COLUMN = "X"
 #: X's dtypes: the core packs float32; the others are a cast of it in the read task
 _PACKED_DTYPES = ("float32", "float16", "float64")
+#: a block's size against Ray's target block size: inside the 1 to 1.5 that Ray's read operator leaves
+#: whole, with room for the bytes that the estimate below leaves out (validity bitmaps)
+_BLOCK_OVER_TARGET = 1.25
 #: bytes a row of a variable-width column is guessed to take, for the rows of a block
 _VARIABLE_WIDTH_GUESS = 32
 
@@ -72,7 +77,7 @@ class SluiceDatasource(Datasource):
         with self._connector.to_arrow(**{**read_options, "limit": 0}) as probe:
             schema = probe.schema
         self._read_options = _block_options(dict(read_options), schema)
-        self._total_rows = self._connector.count_rows(**self._read_options)
+        self.total_rows = self._connector.count_rows(**self._read_options)
 
     def __getstate__(self) -> Dict[str, Any]:
         return dict(self.__dict__, _connector=None)  # a description travels, never a handle
@@ -95,8 +100,8 @@ class SluiceDatasource(Datasource):
         return not self._local_only
 
     def get_read_tasks(self, parallelism: int, per_task_row_limit: Optional[int] = None, **_: Any) -> List[ReadTask]:
-        shards = self._num_tasks or min(parallelism, -(-self._total_rows // _MIN_ROWS_PER_TASK))
-        shards = max(1, min(shards, self._total_rows))
+        shards = self._num_tasks or min(parallelism, -(-self.total_rows // _MIN_ROWS_PER_TASK))
+        shards = max(1, min(shards, self.total_rows))
         tasks = []
         for index in range(shards):
             options = dict(self._read_options, num_shards=shards, shard_index=index, equal_shards="off")
@@ -109,13 +114,17 @@ class SluiceDatasource(Datasource):
 
 def _block_options(read_options: Dict[str, Any], schema: pa.Schema) -> Dict[str, Any]:
     """The read options with `batches_per_chunk` (unless given) so that each emitted batch, one
-    block, is about Ray's target block size: whole batches, each column one array."""
+    block, is a little over Ray's target block size: whole batches, each column one array. Ray's
+    read operator passes a block of 1 to 1.5 times its target through as it is; it holds a smaller
+    one back to join it with the next, and slices a larger one, either way at rows unrelated to the
+    batches."""
     if "batches_per_chunk" in read_options:
         return read_options
     batch_size = int(read_options.get("batch_size") or 65536)
     target = ray.data.DataContext.get_current().target_max_block_size or (128 << 20)
-    row_bytes = sum(_field_bytes(field.type) for field in schema) or 1
-    return dict(read_options, batch_size=batch_size, batches_per_chunk=max(1, target // (row_bytes * batch_size)))
+    batch_bytes = (sum(_field_bytes(field.type) for field in schema) or 1) * batch_size
+    chunk = int(_BLOCK_OVER_TARGET * target) // batch_bytes
+    return dict(read_options, batch_size=batch_size, batches_per_chunk=max(1, chunk))
 
 
 def _field_bytes(data_type: pa.DataType) -> int:
@@ -196,7 +205,20 @@ def to_ray_dataset(
         num_tasks=override_num_blocks,
         packed_dtype=packed_dtype,
     )
-    return ray.data.read_datasource(datasource, override_num_blocks=override_num_blocks)
+    # Always name the number of tasks: without it Ray asks for its default parallelism (200 blocks) and
+    # splits every task's output to get there (`SplitBlocks`), slicing the core's batches into blocks
+    # that no power-of-two batch lines up with: its batcher then copies rows across blocks
+    tasks = override_num_blocks or _default_num_tasks(datasource.total_rows)
+    return ray.data.read_datasource(datasource, override_num_blocks=tasks)
+
+
+def _default_num_tasks(rows: int) -> int:
+    """Read tasks when the caller names none: at least 2^20 rows each, and at most two per CPU of the
+    cluster (each task opens the connector and reads the metadata again)."""
+    if not ray.is_initialized():
+        ray.init()  # as read_datasource would, to learn the cluster's CPUs
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    return max(1, min(-(-rows // _MIN_ROWS_PER_TASK), 2 * max(1, cpus)))
 
 
 def _packed_dtype(dtype: Optional[Any]) -> str:
