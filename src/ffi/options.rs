@@ -143,6 +143,7 @@ mod tests {
         ("batches_per_chunk", b"0"),
         ("fixed_options", b"[\"nope\"]"),
         ("drop_last_batch", b"maybe"),
+        ("exact_batches", b"maybe"),
         ("limit", b"many"),
         ("shuffle", b"maybe"),
         ("seed", b"x"),

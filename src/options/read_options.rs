@@ -25,6 +25,9 @@ pub struct ReadOptions {
     /// Batches joined into each emitted Arrow batch (a chunk of whole batches).
     pub batches_per_chunk: u64,
     pub drop_last_batch: bool,
+    /// `false`: a single ordered pass over a stream source emits the source's own batches, not
+    /// re-cut to `batch_size` (no copy where a batch would span two of the source's).
+    pub exact_batches: bool,
     pub limit: Option<u64>,
     pub shuffle: bool,
     pub seed: u64,
@@ -58,6 +61,7 @@ impl Default for ReadOptions {
             batch_size: 65_536,
             batches_per_chunk: 1,
             drop_last_batch: false,
+            exact_batches: true,
             limit: None,
             shuffle: false,
             seed: 0,
@@ -85,6 +89,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "batch_size",
     "batches_per_chunk",
     "drop_last_batch",
+    "exact_batches",
     "limit",
     "shuffle",
     "seed",
@@ -123,6 +128,7 @@ impl ReadOptions {
             "batch_size" => self.batch_size = parse::positive(key, value)?,
             "batches_per_chunk" => self.batches_per_chunk = parse::positive(key, value)?,
             "drop_last_batch" => self.drop_last_batch = parse::boolean(key, value)?,
+            "exact_batches" => self.exact_batches = parse::boolean(key, value)?,
             "limit" => self.limit = Some(parse::unsigned(key, value)?),
             "shuffle" => self.shuffle = parse::boolean(key, value)?,
             "seed" => self.seed = parse::unsigned(key, value)?,
@@ -202,6 +208,12 @@ impl ReadOptions {
             return Err(Error::invalid_argument(format!(
                 "options 'batch_size' ({}) times 'batches_per_chunk' ({}) is too many rows for one emitted batch",
                 self.batch_size, self.batches_per_chunk
+            )));
+        }
+        if !self.exact_batches && (self.drop_last_batch || self.resume_from.is_some()) {
+            let other = if self.drop_last_batch { "drop_last_batch" } else { "resume_from" };
+            return Err(Error::invalid_argument(format!(
+                "option 'exact_batches' is false, which cannot be combined with option '{other}': both need batches of exactly 'batch_size' rows"
             )));
         }
         let turn = self.worker_interleave.unwrap_or(self.batch_size);

@@ -1,7 +1,8 @@
 //! A single ordered pass over a stream source, straight from its producer:
 //! the partitions' batches in partition order, projected, re-cut to exactly
-//! `batch_size` rows, packed and passed through the column policy like any
-//! read. What it holds at once: a few batches per partition (see
+//! `batch_size` rows (or, with `exact_batches=false`, as the source gave them:
+//! no copy of the rows where a batch would span two of the source's), packed
+//! and passed through the column policy like any read. What it holds at once: a few batches per partition (see
 //! `source::stream`) and the chunk being cut, never the whole result.
 
 use super::{BatchStream, Shape};
@@ -25,6 +26,7 @@ struct Pass {
     description: String,
     batch_size: u64,
     chunk_rows: usize,
+    exact_batches: bool,
     limit: Option<u64>,
     drop_last_batch: bool,
 }
@@ -61,6 +63,7 @@ pub(crate) fn start(
         description: description.to_string(),
         batch_size: options.batch_size,
         chunk_rows: options.chunk_rows(),
+        exact_batches: options.exact_batches,
         limit: options.limit,
         drop_last_batch: options.drop_last_batch,
     };
@@ -78,6 +81,14 @@ pub(crate) fn start(
         rows_emitted: 0,
         _pass: Some(token),
     })
+}
+
+/// Sends `batch` out through packing and the column policy; false when the pass must stop
+/// (the reader is gone, or the batch failed and its error was sent).
+async fn emit(pass: &Pass, sender: &mpsc::Sender<Result<RecordBatch>>, batch: RecordBatch) -> bool {
+    let output = pass.output(batch);
+    let failed = output.is_err();
+    sender.send(output).await.is_ok() && !failed
 }
 
 async fn run(pass: Pass, partitions: Vec<PumpedPartition>, sender: mpsc::Sender<Result<RecordBatch>>) {
@@ -110,6 +121,12 @@ async fn run(pass: Pass, partitions: Vec<PumpedPartition>, sender: mpsc::Sender<
                 .map_err(|e| Error::internal(e.to_string()))
                 .and_then(|batch| pass.projection.rebuild(batch, &pass.description));
             match projected {
+                Ok(batch) if !pass.exact_batches => {
+                    if batch.num_rows() > 0 && !emit(&pass, &sender, batch).await {
+                        return;
+                    }
+                    continue;
+                }
                 Ok(batch) => rebatcher.push(batch),
                 Err(err) => {
                     let _ = sender.send(Err(err)).await;
@@ -119,9 +136,7 @@ async fn run(pass: Pass, partitions: Vec<PumpedPartition>, sender: mpsc::Sender<
             loop {
                 match rebatcher.pop() {
                     Ok(Some(chunk)) => {
-                        let output = pass.output(chunk);
-                        let failed = output.is_err();
-                        if sender.send(output).await.is_err() || failed {
+                        if !emit(&pass, &sender, chunk).await {
                             return;
                         }
                     }

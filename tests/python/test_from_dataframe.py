@@ -55,6 +55,26 @@ def test_a_single_pass_streams_straight_from_the_producer(snapshots):
     reader.close()
 
 
+def test_exact_batches_false_emits_the_producers_own_batches(snapshots):
+    # to_pandas reads a stream this way: no re-cut, so no copy of the rows that span two batches
+    table = typed_table(0, ROWS)
+    connector = sluice.DataConnector.from_dataframe(counted_reader(table, [], 700), snapshot_dir=str(snapshots))
+    with connector.to_arrow(batch_size=512, exact_batches=False, columns=["id"], limit=2500) as reader:
+        batches = list(reader)
+    assert [batch.num_rows for batch in batches] == [700, 700, 700, 400]
+    assert_table_equal(pa.Table.from_batches(batches), table.select(["id"]).slice(0, 2500))
+    # a second pass reads the snapshot the first one wrote, in exact batches again
+    with connector.to_arrow(batch_size=512, exact_batches=False) as reader:
+        assert [batch.num_rows for batch in reader] == [512] * 5 + [ROWS - 2560]
+    batches = connector.iter_batches(batch_size=512, columns=["id"])
+    next(batches)
+    token = batches.position()
+    batches.close()
+    for other in ({"drop_last_batch": True}, {"resume_from": token}):
+        with pytest.raises(sluice.SluiceInvalidArgument, match="'exact_batches' is false.*" + next(iter(other))):
+            connector.to_arrow(exact_batches=False, **other)
+
+
 @pytest.mark.parametrize("kind", ["pyarrow.Table", "RecordBatchReader", "pandas", "polars", "duckdb"])
 def test_to_pandas_of_every_kind_of_frame(kind, snapshots):
     table = ids_table(0, ROWS).append_column("half", pa.array(np.arange(ROWS) * 0.5))

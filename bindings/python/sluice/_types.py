@@ -128,6 +128,7 @@ class PandasOptions(_ReaderOptions, total=False):
     batch_size: int
     batches_per_chunk: int
     drop_last_batch: bool
+    exact_batches: bool
     shuffle: bool
     seed: int
     epoch: int
