@@ -188,6 +188,7 @@ def main():
         for _ in range(args.repeat):
             for name in cases:
                 results[name].append(run_case(name, server.uri(), args.rows))
+                print(f"{name}: {results[name][-1][0]:.2f} s", file=sys.stderr, flush=True)
     finally:
         server.stop()
 
