@@ -75,6 +75,21 @@ def test_exact_batches_false_emits_the_producers_own_batches(snapshots):
             connector.to_arrow(exact_batches=False, **other)
 
 
+def test_to_pandas_of_a_stream_grows_its_columns_and_equals_pyarrows(snapshots, monkeypatch):
+    # the stream's row count is not known up front: its columns start small here and grow four times
+    import sluice._pandas
+
+    monkeypatch.setattr(sluice._pandas, "_STREAM_START_ROWS", 200)
+    late_null = pa.array([None if i == 2500 else i for i in range(ROWS)], pa.int32())  # after the columns grew
+    table = ids_table(0, ROWS).append_column("late_null", late_null)
+    table = table.append_column("flag", pa.array(np.arange(ROWS) % 3 == 0))
+    table = table.append_column("name", pa.array([f"n{i % 7}" for i in range(ROWS)]))
+    connector = sluice.DataConnector.from_dataframe(table.to_reader(max_chunksize=450), snapshot_dir=str(snapshots))
+    frame = connector.to_pandas()
+    pd.testing.assert_frame_equal(frame, table.to_pandas())
+    assert frame["late_null"].dtype == np.float64 and np.isnan(frame["late_null"][2500])
+
+
 @pytest.mark.parametrize("kind", ["pyarrow.Table", "RecordBatchReader", "pandas", "polars", "duckdb"])
 def test_to_pandas_of_every_kind_of_frame(kind, snapshots):
     table = ids_table(0, ROWS).append_column("half", pa.array(np.arange(ROWS) * 0.5))

@@ -292,12 +292,11 @@ class _Reads:
             options["limit"] = limit
         if progress in (None, False) and self._streams():
             # counting a stream's rows would make its snapshot: the core decides what this pass reads.
-            # A frame has no batches: the source's own batches save the copy that re-cutting makes.
-            # A plain to_pandas: split_blocks made it twice as slow, and self_destruct lowered no peak
-            # (BENCHMARKS.md, "SQL on a quiet machine").
+            # A frame has no batches: the source's own batches save the copy that re-cutting makes,
+            # and each is copied into the frame's growing columns while the core reads the next.
             exact = {} if options.get("drop_last_batch") or "resume_from" in options else {"exact_batches": False}
             with self.to_arrow(**{**exact, **options}) as reader:
-                return reader.read_all().to_pandas()
+                return reader_to_pandas(reader)
         rows = self.count_rows(**options)
         logger.info("sluice: to_pandas of %r: %d rows planned", self, rows)
         items = self._read_option_items(options)

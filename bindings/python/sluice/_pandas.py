@@ -17,7 +17,9 @@ NaT into timestamps; an integer column with a null becomes float64 with NaN, a b
 with None, from the null mask the core fills (numpy's vectorised conversion, only for such columns).
 
 `reader_to_pandas` is the path for reads whose columns are packed or pass the column policy
-(`features`, `tensors`): it copies each numeric column out of the batches as they arrive.
+(`features`, `tensors`), and for a stream's single pass (a query or a DataFrame), whose row count
+is not known before its end: it copies each numeric column out of the batches as they arrive,
+while the core reads the next ones, into columns that grow for a stream.
 """
 
 import numpy as np
@@ -89,15 +91,18 @@ def needs_pyarrow_conversion(schema):
     return len(set(schema.names)) != len(schema.names) or _needs_pandas_metadata(schema)
 
 
-def reader_to_pandas(reader, num_rows):
-    """All batches of `reader` (which emits exactly `num_rows` rows) as a DataFrame."""
+def reader_to_pandas(reader, num_rows=None):
+    """All batches of `reader` as a DataFrame; the reader emits exactly `num_rows` rows, or
+    None when that is not known before the end (a stream: its columns then grow by doubling,
+    in virtual memory that holds pages only where rows are written)."""
     pd = _import_pandas()
     schema = reader.schema
     names = schema.names
     if needs_pyarrow_conversion(schema):
         return reader.read_all().to_pandas(self_destruct=True, split_blocks=True)
+    capacity = _STREAM_START_ROWS if num_rows is None else num_rows
     filled = {
-        i: np.empty(num_rows, dtype=field.type.to_pandas_dtype())
+        i: np.empty(capacity, dtype=field.type.to_pandas_dtype())
         for i, field in enumerate(schema)
         if _fillable(field.type)
     }
@@ -105,8 +110,11 @@ def reader_to_pandas(reader, num_rows):
     offset = 0
     for batch in reader:
         rows = batch.num_rows
-        if offset + rows > num_rows:
-            raise RuntimeError(f"sluice: the stream gave more rows than the {num_rows} it announced")
+        if offset + rows > capacity:
+            if num_rows is not None:
+                raise RuntimeError(f"sluice: the stream gave more rows than the {num_rows} it announced")
+            capacity = max(2 * capacity, offset + rows)
+            filled = {i: _grown(values, offset, capacity) for i, values in filled.items()}
         for i in list(filled):
             column = batch.column(i)
             if column.null_count:
@@ -120,15 +128,26 @@ def reader_to_pandas(reader, num_rows):
             parts.append(_detached(batch.column(i)))
         offset += rows
         del batch
-    if offset != num_rows:
+    if num_rows is not None and offset != num_rows:
         raise RuntimeError(f"sluice: the stream gave {offset} rows where it announced {num_rows}")
     columns = {}
     for i, name in enumerate(names):
         if i in filled:
-            columns[name] = filled[i]
+            columns[name] = filled[i][:offset]
         else:
             columns[name] = pa.chunked_array(chunks.pop(i), type=schema.field(i).type).to_pandas()
     return pd.DataFrame(columns, copy=False)
+
+
+#: rows a stream's columns start with before they grow (virtual memory: untouched pages cost nothing)
+_STREAM_START_ROWS = 1 << 20
+
+
+def _grown(values, rows, capacity):
+    """`values`' first `rows` in a new array of `capacity`."""
+    grown = np.empty(capacity, dtype=values.dtype)
+    grown[:rows] = values[:rows]
+    return grown
 
 
 def _target_dtype(data_type):
