@@ -183,9 +183,13 @@ def rank_main(run_dir: str) -> None:
             program = pickle.load(f)
         value = program()
     except BaseException:
-        with open(os.path.join(run_dir, f"rank-{rank}.error"), "w") as f:
+        # Written whole, then renamed: a rank stopped while writing (the SIGTERM the launcher sends
+        # the others when one fails) must not leave half a file for `_failure` to read.
+        path = os.path.join(run_dir, f"rank-{rank}.error")
+        with open(path + ".partial", "w") as f:
             # when it failed (a clock every process shares), for `_first_failure`, then the traceback
             f.write(f"{time.monotonic_ns()}\n{traceback.format_exc()}")
+        os.replace(path + ".partial", path)
         raise
     with open(os.path.join(run_dir, f"rank-{rank}.result"), "wb") as f:
         cloudpickle.dump(value, f)
