@@ -2,8 +2,9 @@
 //! the partitions' batches in partition order, projected, re-cut to exactly
 //! `batch_size` rows (or, with `exact_batches=false`, as the source gave them:
 //! no copy of the rows where a batch would span two of the source's), packed
-//! and passed through the column policy like any read. What it holds at once: a few batches per partition (see
-//! `source::stream`) and the chunk being cut, never the whole result.
+//! and passed through the column policy like any read. What it holds at once:
+//! a few batches per partition (see `source::stream`) and the chunk being cut,
+//! never the whole result.
 
 use super::{BatchStream, Shape};
 use crate::batch::Rebatcher;
