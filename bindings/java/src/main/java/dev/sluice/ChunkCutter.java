@@ -5,7 +5,6 @@ import java.util.List;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.StructVector;
-import org.apache.arrow.vector.util.TransferPair;
 
 /**
  * Cuts the batches of one imported chunk (the core's read option {@code batches_per_chunk}:
@@ -14,11 +13,10 @@ import org.apache.arrow.vector.util.TransferPair;
  *
  * <p>Why: Arrow Java's C Data import costs a fresh JVM far more per batch than the cut does
  * (per column: an importer, a type visitor, buffer ledgers, reflective views of the C structs,
- * all interpreted, then compiled by the JIT while the core decodes). A cut is Arrow Java's
- * {@code splitAndTransfer}: each batch's buffers are slices of the chunk's (no copy of values;
- * validity bitmaps are sliced when the batch starts on a byte, which every batch does when
- * batch_size is a multiple of 8; variable-width columns get their offsets rebased into a new
- * buffer of 4 or 8 bytes a row).
+ * all interpreted, then compiled by the JIT while the core decodes). A cut ({@link ColumnCut})
+ * makes each batch's buffers slices of the chunk's (no copy of values; validity bitmaps are
+ * sliced when the batch starts on a byte, which every batch does when batch_size is a multiple
+ * of 8; string columns get their offsets rebased into a new buffer of 4 bytes a row).
  */
 final class ChunkCutter {
   /** The read option that makes the core emit chunks (docs/options.md). */
@@ -27,7 +25,7 @@ final class ChunkCutter {
   static final long CHUNK_ROWS = 65536;
 
   private final VectorSchemaRoot root;
-  private final List<TransferPair> cuts = new ArrayList<>();
+  private final List<ColumnCut> cuts = new ArrayList<>();
   private final long batchRows;
   private long chunkRows;
   private long cut;
@@ -38,7 +36,7 @@ final class ChunkCutter {
     this.batchRows = batchRows;
     List<FieldVector> from = chunk.getChildrenFromFields();
     for (int i = 0; i < from.size(); i++) {
-      cuts.add(from.get(i).makeTransferPair(root.getVector(i)));
+      cuts.add(ColumnCut.of(from.get(i), root.getVector(i), batchRows));
     }
   }
 
@@ -95,8 +93,8 @@ final class ChunkCutter {
   void next() {
     int start = Math.toIntExact(cut);
     int rows = Math.toIntExact(Math.min(batchRows, chunkRows - cut));
-    for (TransferPair pair : cuts) {
-      pair.splitAndTransfer(start, rows); // clears the target first: the previous batch's slices go
+    for (ColumnCut column : cuts) {
+      column.next(start, rows); // the previous batch's slices go
     }
     root.setRowCount(rows);
     cut += rows;

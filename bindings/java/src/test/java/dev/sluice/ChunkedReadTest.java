@@ -10,12 +10,17 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BaseVariableWidthVector;
+import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowReader;
+import org.apache.arrow.vector.util.ValueVectorUtility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -69,13 +74,17 @@ class ChunkedReadTest extends LeakCheckedTest {
         new ReadOptions().batchSize(512).shuffle(true).seed(9).numWorkers(2).workerIndex(0).columns("v", "id"), 8);
   }
 
+  /** The columns of one of the test data's Arrow IPC files (a Parquet file as pyarrow reads it). */
+  private Map<String, List<Object>> pyarrowValues(String file) throws IOException {
+    try (FileChannel channel = FileChannel.open(TestData.dir().resolve(file), StandardOpenOption.READ);
+        ArrowFileReader reader = new ArrowFileReader(channel, allocator)) {
+      return Columns.values(reader);
+    }
+  }
+
   @Test
   void cutBatchesEqualPyarrowsValues() throws IOException {
-    Map<String, List<Object>> expected;
-    try (FileChannel channel = FileChannel.open(TestData.dir().resolve("values.arrow"), StandardOpenOption.READ);
-        ArrowFileReader reader = new ArrowFileReader(channel, allocator)) {
-      expected = Columns.values(reader);
-    }
+    Map<String, List<Object>> expected = pyarrowValues("values.arrow");
     try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("values.parquet")));
         ArrowReader reader = connector.read(allocator, null, new ReadOptions().batchSize(1000), CHUNK_ROWS)) {
       VectorSchemaRoot root = reader.getVectorSchemaRoot();
@@ -84,6 +93,45 @@ class ChunkedReadTest extends LeakCheckedTest {
       assertEquals(List.copyOf(expected.keySet()), List.copyOf(actual.keySet()));
       for (String column : expected.keySet()) {
         Columns.assertSameValues(expected.get(column), actual.get(column), column);
+      }
+    }
+  }
+
+  /**
+   * Nulls in strings, binaries, booleans, dates and lists, cut both ways (ColumnCut): slices for
+   * batch sizes that are multiples of 8, Arrow Java's splitAndTransfer for the others and for lists.
+   */
+  @Test
+  void cutNullableColumnsEqualPyarrowsValues() throws IOException {
+    Map<String, List<Object>> expected = pyarrowValues("nullable.arrow");
+    for (long batchSize : new long[] {1000, 8, 999}) {
+      try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("nullable.parquet")));
+          ArrowReader reader = connector.read(allocator, null, new ReadOptions().batchSize(batchSize), CHUNK_ROWS)) {
+        Map<String, List<Object>> actual = new LinkedHashMap<>();
+        long nulls = 0;
+        while (reader.loadNextBatch()) {
+          VectorSchemaRoot root = reader.getVectorSchemaRoot();
+          for (FieldVector vector : root.getFieldVectors()) {
+            nulls += vector.getNullCount();
+            List<Object> values = actual.computeIfAbsent(vector.getName(), name -> new ArrayList<>());
+            for (int i = 0; i < root.getRowCount(); i++) {
+              values.add(vector.getObject(i));
+            }
+          }
+          // a batch's strings are its own: offsets from 0, bytes from the batch's first string
+          for (String name : List.of("s", "bin")) {
+            BaseVariableWidthVector strings = (BaseVariableWidthVector) root.getVector(name);
+            assertEquals(0, strings.getOffsetBuffer().getInt(0), name + ": batch_size " + batchSize);
+          }
+          ValueVectorUtility.validateFull(root.getVector("s"));
+        }
+        assertEquals(List.copyOf(expected.keySet()), List.copyOf(actual.keySet()));
+        long expectedNulls = 0;
+        for (String column : expected.keySet()) {
+          Columns.assertSameValues(expected.get(column), actual.get(column), column + ", batch_size " + batchSize);
+          expectedNulls += expected.get(column).stream().filter(Objects::isNull).count();
+        }
+        assertEquals(expectedNulls, nulls, "null counts, batch_size " + batchSize);
       }
     }
   }

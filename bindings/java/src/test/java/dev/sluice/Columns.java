@@ -40,7 +40,7 @@ final class Columns {
     int mismatches = 0;
     int first = -1;
     for (int i = 0; i < common; i++) {
-      if (!java.util.Objects.equals(expected.get(i), actual.get(i))) {
+      if (!java.util.Objects.deepEquals(expected.get(i), actual.get(i))) { // deep: binaries are byte[]
         mismatches++;
         if (first < 0) {
           first = i;
