@@ -20,6 +20,7 @@ import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowReader;
+import org.apache.arrow.vector.util.TransferPair;
 import org.apache.arrow.vector.util.ValueVectorUtility;
 import org.junit.jupiter.api.Test;
 
@@ -132,6 +133,45 @@ class ChunkedReadTest extends LeakCheckedTest {
           expectedNulls += expected.get(column).stream().filter(Objects::isNull).count();
         }
         assertEquals(expectedNulls, nulls, "null counts, batch_size " + batchSize);
+      }
+    }
+  }
+
+  /**
+   * A batch's vectors transferred out of the root (README: "transfer the vectors, to keep them
+   * longer") keep their values after later batches and after their chunk's release, and free
+   * the chunk's memory when closed (the allocator's leak check).
+   */
+  @Test
+  void transferredBatchesOutliveTheirChunks() throws IOException {
+    Map<String, List<Object>> expected = pyarrowValues("nullable.arrow");
+    for (long batchSize : new long[] {1000, 999}) {
+      List<List<FieldVector>> kept = new ArrayList<>();
+      try (DataConnector connector = DataConnector.fromSources(List.of(TestData.path("nullable.parquet")));
+          ArrowReader reader = connector.read(allocator, null, new ReadOptions().batchSize(batchSize), CHUNK_ROWS)) {
+        while (reader.loadNextBatch()) {
+          List<FieldVector> batch = new ArrayList<>();
+          for (FieldVector vector : reader.getVectorSchemaRoot().getFieldVectors()) {
+            TransferPair pair = vector.getTransferPair(allocator);
+            pair.transfer();
+            batch.add((FieldVector) pair.getTo());
+          }
+          kept.add(batch);
+        }
+      }
+      try {
+        for (String column : expected.keySet()) {
+          List<Object> actual = new ArrayList<>();
+          for (List<FieldVector> batch : kept) {
+            FieldVector vector = batch.stream().filter(v -> v.getName().equals(column)).findFirst().orElseThrow();
+            for (int i = 0; i < vector.getValueCount(); i++) {
+              actual.add(vector.getObject(i));
+            }
+          }
+          Columns.assertSameValues(expected.get(column), actual, column + ", batch_size " + batchSize);
+        }
+      } finally {
+        kept.forEach(batch -> batch.forEach(FieldVector::close));
       }
     }
   }
