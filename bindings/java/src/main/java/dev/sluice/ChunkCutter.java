@@ -16,7 +16,7 @@ import org.apache.arrow.vector.complex.StructVector;
  * all interpreted, then compiled by the JIT while the core decodes). A cut ({@link ColumnCut})
  * makes each batch's buffers slices of the chunk's (no copy of values; validity bitmaps are
  * sliced when the batch starts on a byte, which every batch does when batch_size is a multiple
- * of 8; string columns get their offsets rebased into a new buffer of 4 bytes a row).
+ * of 8; string and binary columns get their offsets rebased into a new buffer, one offset a row).
  */
 final class ChunkCutter {
   /** The read option that makes the core emit chunks (docs/options.md). */

@@ -65,18 +65,21 @@ abstract class ColumnCut {
   private static final class FixedWidth extends ColumnCut {
     private final BaseFixedWidthVector chunk;
     private final FieldVector batch;
-    /** Bytes a value; 0 for booleans, whose values are bits like the bitmap's. */
+    /** Booleans: values are bits, like the bitmap's. */
+    private final boolean bits;
+    /** Bytes a value (other than a boolean). */
     private final int width;
 
     FixedWidth(BaseFixedWidthVector chunk, FieldVector batch) {
       this.chunk = chunk;
       this.batch = batch;
-      this.width = chunk instanceof BitVector ? 0 : chunk.getTypeWidth();
+      this.bits = chunk instanceof BitVector;
+      this.width = chunk.getTypeWidth();
     }
 
     @Override
     void next(int start, int rows) {
-      ArrowBuf values = width == 0
+      ArrowBuf values = bits
           ? chunk.getDataBuffer().slice(start / 8, bitmapBytes(rows))
           : chunk.getDataBuffer().slice((long) start * width, (long) rows * width);
       // loadFieldBuffers releases the previous batch's buffers and retains these slices.
