@@ -2,7 +2,6 @@ package dev.sluice;
 
 import java.util.List;
 import org.apache.arrow.memory.ArrowBuf;
-import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseVariableWidthVector;
@@ -61,18 +60,36 @@ abstract class ColumnCut {
     }
   }
 
+  /** A cut that loads slices of the chunk's buffers into the batch's vector. */
+  private abstract static class Slices extends ColumnCut {
+    final FieldVector chunk;
+    final FieldVector batch;
+
+    Slices(FieldVector chunk, FieldVector batch) {
+      this.chunk = chunk;
+      this.batch = batch;
+    }
+
+    /** The chunk's bitmap of rows {@code start … start + rows} ({@code start} a multiple of 8). */
+    ArrowBuf validity(int start, int rows) {
+      return chunk.getValidityBuffer().slice(start / 8, bitmapBytes(rows));
+    }
+
+    /** Loads {@code buffers} into the batch's vector: it releases the previous batch's and retains these. */
+    void load(int rows, List<ArrowBuf> buffers) {
+      batch.loadFieldBuffers(new ArrowFieldNode(rows, UNKNOWN_NULL_COUNT), buffers);
+    }
+  }
+
   /** Numbers, booleans, dates, times, decimals ...: slices of the bitmap and of the values. */
-  private static final class FixedWidth extends ColumnCut {
-    private final BaseFixedWidthVector chunk;
-    private final FieldVector batch;
+  private static final class FixedWidth extends Slices {
     /** Booleans: values are bits, like the bitmap's. */
     private final boolean bits;
     /** Bytes a value (other than a boolean). */
     private final int width;
 
     FixedWidth(BaseFixedWidthVector chunk, FieldVector batch) {
-      this.chunk = chunk;
-      this.batch = batch;
+      super(chunk, batch);
       this.bits = chunk instanceof BitVector;
       this.width = chunk.getTypeWidth();
     }
@@ -82,23 +99,16 @@ abstract class ColumnCut {
       ArrowBuf values = bits
           ? chunk.getDataBuffer().slice(start / 8, bitmapBytes(rows))
           : chunk.getDataBuffer().slice((long) start * width, (long) rows * width);
-      // loadFieldBuffers releases the previous batch's buffers and retains these slices.
-      ArrowFieldNode node = new ArrowFieldNode(rows, UNKNOWN_NULL_COUNT);
-      batch.loadFieldBuffers(node, List.of(validity(chunk, start, rows), values));
+      load(rows, List.of(validity(start, rows), values));
     }
   }
 
   /** Strings and binaries: a slice of the bitmap and of the bytes, and the offsets rebased to 0. */
-  private static final class VariableWidth extends ColumnCut {
+  private static final class VariableWidth extends Slices {
     private static final int OFFSET_WIDTH = BaseVariableWidthVector.OFFSET_WIDTH;
-    private final BaseVariableWidthVector chunk;
-    private final FieldVector batch;
-    private final BufferAllocator allocator;
 
     VariableWidth(BaseVariableWidthVector chunk, FieldVector batch) {
-      this.chunk = chunk;
-      this.batch = batch;
-      this.allocator = batch.getAllocator();
+      super(chunk, batch);
     }
 
     @Override
@@ -113,22 +123,16 @@ abstract class ColumnCut {
       long source = from.memoryAddress() + skipped;
       int first = MemoryUtil.getInt(source);
       int end = MemoryUtil.getInt(source + bytes - OFFSET_WIDTH);
-      try (ArrowBuf offsets = allocator.buffer(bytes)) {
+      try (ArrowBuf offsets = batch.getAllocator().buffer(bytes)) {
         long target = offsets.memoryAddress();
         for (long at = 0; at < bytes; at += OFFSET_WIDTH) {
           MemoryUtil.putInt(target + at, MemoryUtil.getInt(source + at) - first);
         }
+        // The vector retains the offsets; closing ours leaves them to it.
         ArrowBuf data = chunk.getDataBuffer().slice(first, (long) end - first);
-        // Retains all three (the vector's references); closing ours leaves the offsets to it.
-        ArrowFieldNode node = new ArrowFieldNode(rows, UNKNOWN_NULL_COUNT);
-        batch.loadFieldBuffers(node, List.of(validity(chunk, start, rows), offsets, data));
+        load(rows, List.of(validity(start, rows), offsets, data));
       }
     }
-  }
-
-  /** The bitmap of rows {@code start … start + rows} ({@code start} a multiple of 8). */
-  private static ArrowBuf validity(FieldVector chunk, int start, int rows) {
-    return chunk.getValidityBuffer().slice(start / 8, bitmapBytes(rows));
   }
 
   private static long bitmapBytes(int rows) {
